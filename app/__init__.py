@@ -1,0 +1,1 @@
+"""The assistant: routing questions to topics, cited answers, and the Gradio UI."""

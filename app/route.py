@@ -1,0 +1,147 @@
+"""Routing: a question -> ranked topics (with evidence) and hybrid (dense + BM25) document hits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer.store import TopicIndex
+from models.base import Embedder
+
+
+@dataclass
+class Hit:
+    """One retrieved document with its scores."""
+
+    row: int
+    doc_id: str
+    title: str
+    topic: int
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass
+class RoutedTopic:
+    """A topic the question was routed to, with the evidence for it."""
+
+    id: int
+    label: str
+    size: int
+    score: float
+    similarity: float  # cosine between the question and the topic embedding
+    votes: float  # share of the top hits that belong to the topic
+
+
+@dataclass
+class Routing:
+    """What the router decided for one question."""
+
+    query: str
+    topics: list[RoutedTopic]
+    hits: list[Hit]
+    matched: bool
+    outliers_searched: bool
+    outlier_pool: int
+    best_similarity: float
+    restricted_to: list[int] = field(default_factory=list)
+
+    @property
+    def documents_in_topics(self) -> int:
+        return sum(t.size for t in self.topics)
+
+
+class Retriever:
+    """Hybrid search and topic routing over a loaded index."""
+
+    def __init__(
+        self,
+        index: TopicIndex,
+        embedder: Embedder,
+        candidates: int = 100,
+        lexical_weight: float = 0.3,
+        min_similarity: float = 0.3,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.candidates = candidates
+        self.lexical_weight = lexical_weight
+        self.min_similarity = min_similarity
+        docs = index.documents
+        self.topic_of = docs["topic"].to_numpy()
+        self.doc_ids = docs["doc_id"].tolist()
+        self.titles = docs["title"].tolist()
+        self.topics = index.topic_by_id
+        self.outlier_pool = int((self.topic_of == -1).sum())
+        if hasattr(index.faiss, "hnsw"):
+            index.faiss.hnsw.efSearch = max(index.faiss.hnsw.efSearch, candidates)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed([query])[0]
+
+    def search(self, query: str, k: int = 10, topics: Sequence[int] | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
+        """Top-k documents by a convex mix of cosine and max-normalised BM25, optionally within topics."""
+        qvec = self.embed_query(query) if qvec is None else qvec
+        n = len(self.doc_ids)
+        lexical = self.index.lexical.scores(query)
+        if topics:
+            allowed = np.flatnonzero(np.isin(self.topic_of, list(topics)))
+            dense_all = self.index.embeddings[allowed] @ qvec
+            order = np.argsort(-dense_all)[: self.candidates]
+            cand = allowed[order]
+            lex_rows = allowed[np.argsort(-lexical[allowed])[: self.candidates]]
+        else:
+            sims, idx = self.index.faiss.search(qvec[None, :].astype(np.float32), min(self.candidates, n))
+            cand = idx[0][idx[0] >= 0]
+            lex_rows = np.argpartition(-lexical, min(self.candidates, n) - 1)[: self.candidates] if n else cand
+        lex_rows = lex_rows[lexical[lex_rows] > 0]
+        rows = np.unique(np.concatenate([cand, lex_rows])).astype(np.int64)
+        if len(rows) == 0:
+            return []
+        dense = self.index.embeddings[rows] @ qvec
+        lex = lexical[rows]
+        top_lex = float(lex.max()) if len(lex) else 0.0
+        lex_norm = lex / top_lex if top_lex > 0 else np.zeros_like(lex)
+        fused = (1.0 - self.lexical_weight) * dense + self.lexical_weight * lex_norm
+        order = np.argsort(-fused)[:k]
+        return [
+            Hit(int(r), self.doc_ids[r], self.titles[r], int(self.topic_of[r]), float(fused[i]), float(dense[i]), float(lex[i]))
+            for i, r in ((i, rows[i]) for i in order)
+        ]
+
+    def route(self, query: str, k_topics: int = 3, k_docs: int = 8, restrict_to: Sequence[int] | None = None) -> Routing:
+        """Rank topics by question-topic similarity and by the topics of the best hits."""
+        qvec = self.embed_query(query)
+        restrict = [t for t in (restrict_to or []) if t in self.topics]
+        pool = self.search(query, k=50, topics=restrict or None, qvec=qvec)
+        best = max((h.dense for h in pool), default=0.0)
+        matched = best >= self.min_similarity
+        routed: list[RoutedTopic] = []
+        if self.index.topics:
+            sims = self.index.topic_embeddings @ qvec
+            weights: dict[int, float] = {}
+            for rank, hit in enumerate(pool):
+                if hit.topic >= 0:
+                    weights[hit.topic] = weights.get(hit.topic, 0.0) + max(hit.score, 0.0) / (1.0 + rank / 10)
+            total = sum(weights.values()) or 1.0
+            scored = []
+            for row, topic in enumerate(self.index.topics):
+                if restrict and topic.id not in restrict:
+                    continue
+                votes = weights.get(topic.id, 0.0) / total
+                scored.append((0.5 * float(sims[row]) + 0.5 * votes, float(sims[row]), votes, topic))
+            scored.sort(key=lambda s: -s[0])
+            top_score = scored[0][0] if scored else 0.0
+            for score, sim, votes, topic in scored[:k_topics]:
+                if routed and score < 0.6 * top_score:
+                    break
+                routed.append(RoutedTopic(topic.id, topic.label, topic.size, round(score, 4), round(sim, 4), round(votes, 4)))
+        chosen = [t.id for t in routed]
+        # Documents come from the routed topics plus the outlier pool, so nothing relevant is hidden by clustering.
+        search_topics = (chosen + [-1]) if chosen else None
+        hits = self.search(query, k=k_docs, topics=search_topics, qvec=qvec) if matched else []
+        outliers_searched = self.outlier_pool > 0 and (search_topics is None or -1 in search_topics)
+        return Routing(query, routed if matched else [], hits, matched, outliers_searched, self.outlier_pool, round(best, 4), restrict)

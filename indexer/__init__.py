@@ -1,0 +1,1 @@
+"""The build pipeline: corpus -> embeddings -> topics -> labels -> one index folder."""

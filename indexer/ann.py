@@ -1,0 +1,115 @@
+"""Stage 7, ann: a FAISS index over document embeddings plus a BM25 lexical index (hybrid retrieval)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+EXACT_LIMIT = 100_000  # past this many documents an HNSW graph replaces exact search
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9\-]*[a-z0-9]|[a-z0-9]")
+
+
+def build_faiss(embeddings: np.ndarray, exact_limit: int = EXACT_LIMIT):
+    """Exact inner-product search for small corpora, HNSW past `exact_limit` documents."""
+    import faiss
+
+    dim = embeddings.shape[1]
+    if len(embeddings) <= exact_limit:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
+    return index
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def _stem(token: str) -> str:
+    """A light English suffix stripper (plural and common verb endings) so 'models' meets 'model'."""
+    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            if suffix == "s" and token.endswith(("ss", "us", "is")):
+                return token
+            return token[: len(token) - len(suffix)] + keep
+    return token
+
+
+def tokenize(text: str, stop: frozenset[str] | None = None) -> list[str]:
+    """Lower-cased, stop words removed, lightly stemmed tokens."""
+    stop = stop if stop is not None else _STOP
+    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in stop]
+
+
+_STOP = _stop_words()
+
+
+class LexicalIndex:
+    """BM25 (k1=1.2, b=0.75) as a sparse term x document weight matrix; queries are column sums."""
+
+    def __init__(self, vocab: dict[str, int], weights: sparse.csr_matrix) -> None:
+        self.vocab = vocab
+        self.weights = weights  # (n_terms, n_docs), rows = terms
+
+    @classmethod
+    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        vocab: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        lengths = np.zeros(len(texts), dtype=np.float32)
+        for doc, text in enumerate(texts):
+            counts: dict[int, int] = {}
+            tokens = tokenize(text)
+            lengths[doc] = len(tokens)
+            for tok in tokens:
+                tid = vocab.setdefault(tok, len(vocab))
+                counts[tid] = counts.get(tid, 0) + 1
+            rows.extend(counts)
+            cols.extend([doc] * len(counts))
+            vals.extend(counts.values())
+        tf = sparse.csr_matrix(
+            (np.array(vals, dtype=np.float32), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+            shape=(len(vocab), len(texts)),
+        )
+        df = np.diff(tf.indptr).astype(np.float32)
+        n = max(len(texts), 1)
+        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        avg = float(lengths.mean()) if len(texts) else 1.0
+        norm = k1 * (1.0 - b + b * lengths / max(avg, 1e-9))
+        tf = tf.tocoo()
+        data = idf[tf.row] * tf.data * (k1 + 1.0) / (tf.data + norm[tf.col])
+        weights = sparse.csr_matrix((data.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
+        return cls(vocab, weights)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for a query."""
+        ids = [self.vocab[t] for t in tokenize(query) if t in self.vocab]
+        if not ids:
+            return np.zeros(self.weights.shape[1], dtype=np.float32)
+        return np.asarray(self.weights[ids].sum(axis=0)).ravel()
+
+    def save(self, folder: Path) -> list[str]:
+        import json
+
+        sparse.save_npz(folder / "lexical.npz", self.weights, compressed=False)
+        terms = [""] * len(self.vocab)
+        for term, tid in self.vocab.items():
+            terms[tid] = term
+        (folder / "lexical_vocab.json").write_text(json.dumps(terms), encoding="utf-8")
+        return ["lexical.npz", "lexical_vocab.json"]
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import json
+
+        weights = sparse.load_npz(folder / "lexical.npz").tocsr()
+        terms = json.loads((folder / "lexical_vocab.json").read_text(encoding="utf-8"))
+        return cls({t: i for i, t in enumerate(terms)}, weights)

@@ -1,0 +1,151 @@
+"""Stage 6, label: an LLM label (<= 8 words) and a one-sentence summary per topic, validated.
+
+A reply that fails validation is replaced by the keyword label (or a keyword summary), and the
+replacement is recorded in the topic (`label_source`) so nobody mistakes it for the model's work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from indexer.prompting import read_prompt, render_messages
+from indexer.topics import TopicRecord
+from models.base import Generator
+
+MAX_LABEL_WORDS = 8
+MAX_SUMMARY_WORDS = 45
+_PREFIX = re.compile(r"^(topic\s*label|label|topic|title|answer|output)\s*[:\-]\s*", re.IGNORECASE)
+_ECHO_WORDS = ("keyword", "example title", "documents:", "topic label", "reply with")
+
+
+def example_reply(prompt_name: str, folder: Path | None) -> str:
+    """The worked example's answer in a prompt file, to catch a model that only echoes it."""
+    text = read_prompt(prompt_name, folder)
+    parts = re.split(r"^### assistant\s*$", text, flags=re.MULTILINE)
+    return parts[1].split("###")[0].strip().lower() if len(parts) > 1 else ""
+
+
+def clean_label(raw: str) -> str:
+    """First non-empty line, without prefixes, quotes, markdown or trailing punctuation."""
+    line = next((ln.strip() for ln in raw.splitlines() if ln.strip()), "")
+    line = _PREFIX.sub("", line.strip("*#-• \t"))
+    line = line.strip().strip("\"'`*").strip()
+    return re.sub(r"[.:;,!]+$", "", line).strip()
+
+
+_CONNECTORS = {"and", "with", "for", "using", "in", "of", "on", "to", "the", "a", "an", "from", "via", "by"}
+
+
+def trim_label(label: str, max_words: int = 6) -> str:
+    """Shorten an over-long label to at most `max_words`, never ending on a connecting word."""
+    words = label.split()
+    if len(words) <= MAX_LABEL_WORDS:
+        return label
+    words = words[:max_words]
+    while words and words[-1].lower().strip(",;:-") in _CONNECTORS:
+        words.pop()
+    return " ".join(words).rstrip(",;:-")
+
+
+def validate_label(label: str, documents: Sequence[str], example: str = "") -> str | None:
+    """None when the label is usable, else the reason it is not."""
+    words = label.split()
+    if not words:
+        return "empty"
+    if len(words) > MAX_LABEL_WORDS or len(label) > 80:
+        return "too long"
+    if not re.search(r"[A-Za-z]", label):
+        return "no letters"
+    lowered = label.lower()
+    if example and lowered == example:
+        return "echoes the prompt's example"
+    if any(w in lowered for w in _ECHO_WORDS):
+        return "echoes the prompt"
+    if label.count(",") >= 2:
+        return "a keyword list, not a label"
+    if len(words) >= 4 and any(lowered in d.lower() for d in documents):
+        return "copies a document"
+    return None
+
+
+def clean_summary(raw: str) -> str:
+    """First paragraph, first sentence (small models ramble after it)."""
+    para = next((p.strip() for p in re.split(r"\n\s*\n", raw) if p.strip()), "")
+    para = " ".join(_PREFIX.sub("", para).split())
+    sentences = re.split(r"(?<=[.!?])\s+", para)
+    return sentences[0].strip() if sentences else ""
+
+
+def validate_summary(summary: str, documents: Sequence[str], example: str = "") -> str | None:
+    """None when the summary is usable, else the reason it is not."""
+    words = summary.split()
+    if len(words) < 5:
+        return "too short"
+    if len(words) > MAX_SUMMARY_WORDS:
+        return "too long"
+    lowered = summary.lower()
+    if example and lowered.rstrip(".") == example.rstrip("."):
+        return "echoes the prompt's example"
+    if any(w in lowered for w in _ECHO_WORDS):
+        return "echoes the prompt"
+    if any(lowered.rstrip(".") in d.lower() for d in documents):
+        return "copies a document"
+    return None
+
+
+def _titles_block(titles: Sequence[str], limit: int = 4, words: int = 20) -> str:
+    lines = []
+    for t in titles[:limit]:
+        parts = t.split()
+        lines.append("- " + " ".join(parts[:words]) + (" ..." if len(parts) > words else ""))
+    return "\n".join(lines)
+
+
+def label_topics(
+    topics: list[TopicRecord],
+    generator: Generator | None,
+    titles_by_id: Mapping[str, str],
+    texts_by_id: Mapping[str, str],
+    summaries: bool = True,
+    prompts_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Fill label, label_source and summary of each topic; returns counts for the manifest."""
+    counts = {"llm_labels": 0, "fallback_labels": 0, "llm_summaries": 0, "fallback_summaries": 0}
+    label_example = example_reply("label", prompts_dir)
+    summary_example = example_reply("summary", prompts_dir)
+    for topic in topics:
+        fallback = topic.keyword_label()
+        keywords = ", ".join(w for w, _ in (topic.keywords.get("keybert") or topic.keywords.get("ctfidf") or [])[:6])
+        titles = [titles_by_id.get(d, "") for d in topic.representative_doc_ids]
+        docs = [texts_by_id.get(d, "") for d in topic.representative_doc_ids] + titles
+        block = _titles_block(titles)
+        topic.label, topic.label_source = fallback, "keywords"
+        if generator is not None:
+            messages = render_messages("label", prompts_dir, keywords=keywords or fallback, documents=block)
+            label = trim_label(clean_label(generator.generate(messages, max_tokens=16, stop=["\n"])))
+            reason = validate_label(label, docs, label_example)
+            if reason is None:
+                topic.label, topic.label_source = label, "llm"
+            else:
+                topic.quality["label_rejected"] = 1.0
+                topic.label_source = f"keywords (LLM reply rejected: {reason})"
+        counts["llm_labels" if topic.label_source == "llm" else "fallback_labels"] += 1
+
+        topic.summary = f"Documents about {keywords or fallback}."
+        if generator is not None and summaries:
+            messages = render_messages("summary", prompts_dir, label=topic.label, keywords=keywords or fallback, documents=block)
+            summary = clean_summary(generator.generate(messages, max_tokens=48, stop=["\n", ". "]))
+            summary = summary if summary.endswith((".", "!", "?")) else summary + "."
+            if validate_summary(summary, docs, summary_example) is None:
+                topic.summary = summary
+                counts["llm_summaries"] += 1
+            else:
+                counts["fallback_summaries"] += 1
+        elif summaries:
+            counts["fallback_summaries"] += 1
+        if progress:
+            progress(1)
+    return counts

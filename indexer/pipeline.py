@@ -1,0 +1,170 @@
+"""The build pipeline: the order of stages, timed, from a corpus to an index folder."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from indexer import ann, cluster, embed, label, load, reduce, store, topics
+from indexer.errors import TopicchatError
+from indexer.prompting import prompt_hash, prompt_path
+from indexer.settings import BuildSettings
+from models.base import Embedder, Generator
+
+log = logging.getLogger(__name__)
+MIN_DOCS_TO_CLUSTER = 20
+PROMPTS = ("label", "summary", "answer")
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str, report: Callable[[str], None]):
+    report(f"[{stage}] ...")
+    start = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - start, 3)
+    report(f"[{stage}] done in {timings[stage]:.1f} s")
+
+
+def build_index(
+    source: str,
+    out: Path | str,
+    settings: BuildSettings | None = None,
+    embedder: Embedder | None = None,
+    generator: Generator | None = None,
+    report: Callable[[str], None] = _stderr,
+) -> Path:
+    """Build an index folder from a corpus; the folder appears only when every stage succeeded."""
+    from models.registry import load_embedder, load_generator
+
+    settings = settings or BuildSettings()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    with _timed(timings, "load", report):
+        corpus = load.load_corpus(
+            source, settings.text_col, settings.title_col, settings.id_col, settings.limit, settings.max_doc_chars
+        )
+        docs = corpus.frame
+        report(f"  {len(docs)} documents ({corpus.rows_read} rows read; skipped: {corpus.skipped})")
+
+    with _timed(timings, "embed", report):
+        embedder = embedder or load_embedder(settings.embedding_model)
+        vectors, hits = embed.embed_documents(
+            embedder, docs["text"].tolist(), settings.cache_dir, settings.show_progress
+        )
+        report(f"  {hits} of {len(docs)} embeddings came from the cache")
+
+    n = len(docs)
+    clusterable = n >= MIN_DOCS_TO_CLUSTER
+    min_size = settings.cluster_size_for(n)
+    if clusterable:
+        with _timed(timings, "reduce", report):
+            knn = reduce.knn_graph(vectors, settings.umap_neighbors)
+            reduced = reduce.umap_project(vectors, knn, settings.umap_components, settings.umap_neighbors, settings.seed)
+            coords = reduce.umap_project(vectors, knn, 2, settings.umap_neighbors, settings.seed)
+        with _timed(timings, "cluster", report):
+            raw_labels, probabilities = cluster.hdbscan_labels(reduced, min_size, settings.min_samples)
+            is_outlier = raw_labels == -1
+            labels = raw_labels
+            if settings.reduce_outliers:
+                labels = cluster.reduce_outliers(vectors, labels, settings.outlier_threshold)
+            labels = cluster.renumber_by_size(labels)
+            report(
+                f"  {len(set(labels.tolist()) - {-1})} topics; outliers: {int(is_outlier.sum())} found, "
+                f"{int((labels == -1).sum())} left after reduction"
+            )
+    else:
+        report(f"  only {n} documents: too few to cluster (need {MIN_DOCS_TO_CLUSTER}); building a retrieval-only index")
+        coords = np.zeros((n, 2), dtype=np.float32)
+        labels = np.full(n, -1, dtype=np.int64)
+        probabilities = np.zeros(n, dtype=np.float32)
+        is_outlier = labels == -1
+
+    with _timed(timings, "topics", report):
+        records, topic_vectors = topics.build_topics(
+            docs["text"].tolist(), docs["doc_id"].tolist(), vectors, labels, embedder, settings.top_n_words, settings.seed
+        )
+    if clusterable and not records:
+        report("  HDBSCAN found no clusters: the index is retrieval-only (try a smaller --min-cluster-size)")
+
+    with _timed(timings, "label", report):
+        gen = None
+        if settings.label_topics and records:
+            gen = generator or load_generator(settings.generator)
+        titles = dict(zip(docs["doc_id"], docs["title"], strict=True))
+        texts = dict(zip(docs["doc_id"], docs["text"], strict=True))
+        from tqdm import tqdm
+
+        with tqdm(total=len(records), desc="Labelling topics", disable=not settings.show_progress, file=sys.stderr) as bar:
+            label_counts = label.label_topics(records, gen, titles, texts, settings.summaries, progress=bar.update)
+
+    with _timed(timings, "ann", report):
+        faiss_index = ann.build_faiss(vectors)
+        lexical = ann.LexicalIndex.build((docs["title"] + "\n" + docs["text"]).tolist())
+
+    with _timed(timings, "store", report):
+        frame = docs.copy()
+        frame.insert(3, "topic", labels)
+        frame.insert(4, "probability", probabilities)
+        frame.insert(5, "is_outlier", is_outlier)
+        frame.insert(6, "x", coords[:, 0])
+        frame.insert(7, "y", coords[:, 1])
+        timings["total"] = round(time.perf_counter() - started, 3)
+        manifest = {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "corpus": {
+                "source": str(source),
+                "rows_read": corpus.rows_read,
+                "documents": n,
+                "columns": corpus.columns,
+                "skipped": corpus.skipped,
+                "content_hash": _content_hash(docs),
+            },
+            "models": {
+                "embedder": embedder.model_id,
+                "embedding_dim": int(embedder.dim),
+                "generator": getattr(gen, "model_id", None),
+            },
+            "parameters": settings.model_dump(mode="json", exclude={"cache_dir", "show_progress"})
+            | {"min_cluster_size_used": min_size},
+            "topics": {
+                "count": len(records),
+                "outliers_found": int(is_outlier.sum()),
+                "outliers_left": int((labels == -1).sum()),
+                "retrieval_only": not records,
+            }
+            | label_counts,
+            "embedding_cache_hits": hits,
+            "prompts": {name: prompt_hash(name) for name in PROMPTS},
+            "timings_s": timings,
+            "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        }
+        path = store.write_index(
+            Path(out), manifest, frame, vectors, faiss_index, records, topic_vectors, lexical,
+            [prompt_path(name) for name in PROMPTS],
+        )
+    report(f"Index written to {path} in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+def _content_hash(docs) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for doc_id, text in zip(docs["doc_id"], docs["text"], strict=True):
+        digest.update(f"{doc_id}\x00{text}\x01".encode())
+    return digest.hexdigest()
+
+
+__all__ = ["build_index", "BuildSettings", "TopicchatError"]

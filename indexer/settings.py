@@ -1,0 +1,45 @@
+"""Typed build settings: one pydantic model, every field described, overridable from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from models.catalog import cache_root
+from models.registry import DEFAULT_EMBEDDER, DEFAULT_GENERATOR
+
+
+def default_cache_dir() -> Path:
+    """Where embeddings are cached between builds ($TOPICCHAT_CACHE_DIR or ~/.cache/topicchat)."""
+    return cache_root()
+
+
+class BuildSettings(BaseModel):
+    """Everything that decides what an index holds; recorded whole in manifest.json."""
+
+    text_col: str | None = Field(None, description="Column with the document text (guessed when unset).")
+    title_col: str | None = Field(None, description="Column with the document title (guessed when unset).")
+    id_col: str | None = Field(None, description="Column with a unique document id (row number when unset).")
+    limit: int | None = Field(None, description="Use only the first N documents.", ge=1)
+    embedding_model: str = Field(DEFAULT_EMBEDDER, description="Embedder config string (see models.registry).")
+    generator: str = Field(DEFAULT_GENERATOR, description="Generator config string for topic labels.")
+    seed: int = Field(42, description="Random seed for UMAP and everything else stochastic.")
+    umap_neighbors: int = Field(15, description="UMAP n_neighbors (shared kNN graph for both maps).", ge=2)
+    umap_components: int = Field(5, description="UMAP dimensions used for clustering.", ge=2)
+    min_cluster_size: int | None = Field(None, description="HDBSCAN min_cluster_size; sized to the corpus when unset.", ge=2)
+    min_samples: int | None = Field(None, description="HDBSCAN min_samples (defaults to min_cluster_size // 2).", ge=1)
+    reduce_outliers: bool = Field(True, description="Assign outliers to a topic when they are close enough to one.")
+    outlier_threshold: float = Field(0.5, description="Minimum cosine to a topic centroid for an outlier to join it.")
+    top_n_words: int = Field(10, description="Keywords kept per topic and representation.")
+    label_topics: bool = Field(True, description="Ask the generator for topic labels and summaries.")
+    summaries: bool = Field(True, description="Write a one-sentence summary per topic (needs label_topics).")
+    max_doc_chars: int = Field(20000, description="Longer documents are cut to this many characters.", ge=100)
+    cache_dir: Path = Field(default_factory=default_cache_dir, description="Embedding cache folder.")
+    show_progress: bool = Field(True, description="Show progress bars.")
+
+    def cluster_size_for(self, n_docs: int) -> int:
+        """min_cluster_size: given, or ~0.5% of the corpus, between 5 and 100."""
+        if self.min_cluster_size:
+            return self.min_cluster_size
+        return int(min(100, max(5, round(n_docs * 0.005))))

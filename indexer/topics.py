@@ -1,0 +1,168 @@
+"""Stage 5, topics: BERTopic over the precomputed embeddings and clusters (no refits).
+
+BERTopic gets a no-op reduction and a pass-through cluster model, so its only work is the
+c-TF-IDF keywords and the KeyBERTInspired and MaximalMarginalRelevance representations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer.cluster import centroids
+from indexer.embed import text_key
+from models.base import Embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TopicRecord:
+    """One topic as the index stores it (labels are filled in by the label stage)."""
+
+    id: int
+    size: int
+    keywords: dict[str, list[tuple[str, float]]]
+    representative_doc_ids: list[str]
+    label: str = ""
+    label_source: str = "keywords"
+    summary: str = ""
+    quality: dict[str, float] = field(default_factory=dict)
+
+    def keyword_label(self) -> str:
+        """A label made of the top KeyBERT (else c-TF-IDF) words, the fallback for LLM labels."""
+        words = [w for w, _ in (self.keywords.get("keybert") or self.keywords.get("ctfidf") or [])][:3]
+        return ", ".join(words) if words else f"Topic {self.id}"
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "size": self.size,
+            "label": self.label,
+            "label_source": self.label_source,
+            "summary": self.summary,
+            "keywords": {k: [[w, round(float(s), 4)] for w, s in v] for k, v in self.keywords.items()},
+            "representative_doc_ids": self.representative_doc_ids,
+            "quality": self.quality,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> TopicRecord:
+        return cls(
+            id=int(data["id"]),
+            size=int(data["size"]),
+            keywords={k: [(str(w), float(s)) for w, s in v] for k, v in data["keywords"].items()},
+            representative_doc_ids=[str(x) for x in data["representative_doc_ids"]],
+            label=data.get("label", ""),
+            label_source=data.get("label_source", "keywords"),
+            summary=data.get("summary", ""),
+            quality=dict(data.get("quality", {})),
+        )
+
+
+class _CorpusAwareBackend:
+    """A BERTopic embedding backend that reuses corpus vectors and embeds only new strings (words)."""
+
+    def __init__(self, embedder: Embedder, texts: Sequence[str], vectors: np.ndarray) -> None:
+        from bertopic.backend import BaseEmbedder
+
+        self._known = {text_key(t): vectors[i] for i, t in enumerate(texts)}
+        self._embedder = embedder
+        outer = self
+
+        class Backend(BaseEmbedder):
+            def embed(self, documents, verbose=False):  # noqa: ARG002 - BERTopic's signature
+                return outer.embed(list(documents))
+
+        self.backend = Backend()
+
+    def embed(self, strings: list[str]) -> np.ndarray:
+        out = np.zeros((len(strings), self._embedder.dim), dtype=np.float32)
+        keys = [text_key(s) for s in strings]
+        todo = [i for i, k in enumerate(keys) if k not in self._known]
+        if todo:
+            fresh = self._embedder.embed([strings[i] for i in todo])
+            for j, i in enumerate(todo):
+                self._known[keys[i]] = fresh[j]
+        for i, k in enumerate(keys):
+            out[i] = self._known[k]
+        return out
+
+
+def build_topics(
+    texts: Sequence[str],
+    doc_ids: Sequence[str],
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    embedder: Embedder,
+    top_n_words: int = 10,
+    seed: int = 42,
+    n_representative: int = 5,
+) -> tuple[list[TopicRecord], np.ndarray]:
+    """Keywords by three representations, representative documents and topic embeddings."""
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    topic_ids, topic_vectors = centroids(embeddings, labels)
+    if len(topic_ids) == 0:
+        return [], np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+    clustered = int((labels >= 0).sum())
+    vectorizer = CountVectorizer(
+        stop_words="english",
+        ngram_range=(1, 2),
+        min_df=2 if clustered >= 50 else 1,
+        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b",
+    )
+    model = BERTopic(
+        embedding_model=_CorpusAwareBackend(embedder, texts, embeddings).backend,
+        umap_model=BaseDimensionalityReduction(),
+        hdbscan_model=BaseCluster(),
+        vectorizer_model=vectorizer,
+        representation_model={
+            "KeyBERT": KeyBERTInspired(top_n_words=top_n_words, random_state=seed),
+            "MMR": MaximalMarginalRelevance(diversity=0.2, top_n_words=top_n_words),
+        },
+        top_n_words=top_n_words,
+        calculate_probabilities=False,
+    )
+    try:
+        model.fit(list(texts), embeddings=embeddings, y=labels)
+    except ValueError as exc:
+        # Tiny or single-word corpora can leave c-TF-IDF with an empty vocabulary.
+        log.warning("BERTopic could not extract keywords (%s); topics keep empty keyword lists.", exc)
+        model = None
+    # BERTopic renumbers topics by size (ties in its own order): translate ours to its ids.
+    fitted = np.asarray(model.topics_) if model is not None else labels
+
+    records = []
+    for row, topic in enumerate(topic_ids.tolist()):
+        members = np.flatnonzero(labels == topic)
+        sims = embeddings[members] @ topic_vectors[row]
+        top = members[np.argsort(-sims)[:n_representative]]
+        keywords: dict[str, list[tuple[str, float]]] = {"ctfidf": [], "keybert": [], "mmr": []}
+        if model is not None:
+            theirs = int(fitted[members[0]])
+            keywords["ctfidf"] = _words(model.get_topic(theirs))
+            keywords["keybert"] = _words(model.topic_aspects_.get("KeyBERT", {}).get(theirs, []))
+            keywords["mmr"] = _words(model.topic_aspects_.get("MMR", {}).get(theirs, []))
+        records.append(
+            TopicRecord(
+                id=int(topic),
+                size=len(members),
+                keywords=keywords,
+                representative_doc_ids=[str(doc_ids[i]) for i in top],
+            )
+        )
+    return records, topic_vectors
+
+
+def _words(pairs) -> list[tuple[str, float]]:
+    if not pairs:
+        return []
+    return [(str(w), float(s)) for w, s in pairs if str(w).strip()]

@@ -1,0 +1,72 @@
+"""The two model seams (Protocols) shared by every backend, and the model-layer error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
+
+
+class ModelError(RuntimeError):
+    """A model or backend cannot be used; the message says what to do instead."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray: ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Writes text for a chat-style prompt (a list of messages)."""
+
+    model_id: str
+
+    def generate(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> str: ...
+
+    def stream(
+        self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()
+    ) -> Iterator[str]: ...
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Return float32 rows scaled to unit length (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+
+def flatten_messages(messages: Sequence[Message]) -> str:
+    """Render chat messages as one plain prompt, for models without a chat template."""
+    parts = []
+    for message in messages:
+        role, content = message["role"], message["content"].strip()
+        if role == "system":
+            parts.append(content)
+        elif role == "user":
+            parts.append(f"Input: {content}")
+        else:
+            parts.append(f"Output: {content}")
+    parts.append("Output:")
+    return "\n\n".join(parts)
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """Cut generated text at the first stop string."""
+    cut = len(text)
+    for s in stop:
+        i = text.find(s)
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut]

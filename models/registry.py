@@ -1,0 +1,105 @@
+"""Turns config strings into model backends.
+
+Embedders: `fake[:dim]`, `sentence-transformers:<id-or-folder>`, `onnx:<id-or-folder>` (int8 ONNX
+encoder), or a bare id / folder (sentence-transformers).
+Generators: `fake`, `llama-cpp:<file.gguf|smollm2>`, `transformers:<id|folder|file.gguf|smollm2>`,
+`flan-t5:<id-or-folder>`, a bare `.gguf` path (llama.cpp), or `smollm2` (llama.cpp when installed,
+else transformers' GGUF loader, with a warning).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from functools import lru_cache
+
+from models.base import Embedder, Generator, ModelError
+from models.catalog import SMOLLM2, find_offline
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_GENERATOR = "transformers:smollm2"
+
+
+def _split(spec: str) -> tuple[str, str]:
+    prefix, sep, rest = spec.partition(":")
+    if sep and prefix in {"fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5"}:
+        return prefix, rest
+    return "", spec
+
+
+@lru_cache(maxsize=4)
+def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
+    """Build the embedder a config string names."""
+    kind, name = _split(spec.strip())
+    if spec == "fake" or kind == "fake":
+        from models.fake import HashingEmbedder
+
+        return HashingEmbedder(int(name) if name else 256)
+    if kind == "onnx":
+        from models.onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder(name)
+    from models.st_backend import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(name)
+
+
+def _gguf_for(name: str) -> str:
+    entry = find_offline(name)
+    if entry is not None and entry.kind == "generator":
+        path = entry.path()
+        if path is None:
+            raise ModelError(f"The generator '{name}' is not installed. Install it with: {entry.install}")
+        return str(path)
+    return name
+
+
+def llama_cpp_available() -> bool:
+    """Whether the llama.cpp backend (the `llama` extra) is importable."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+@lru_cache(maxsize=4)
+def load_generator(spec: str = DEFAULT_GENERATOR) -> Generator:
+    """Build the generator a config string names."""
+    spec = spec.strip()
+    kind, name = _split(spec)
+    if spec == "fake" or kind == "fake":
+        from models.fake import ScriptedGenerator
+
+        return ScriptedGenerator()
+    if kind == "flan-t5":
+        from models.hf_backend import Seq2SeqGenerator
+
+        return Seq2SeqGenerator(name)
+    if kind == "transformers":
+        from models.hf_backend import CausalLMGenerator
+
+        return CausalLMGenerator(_gguf_for(name))
+    if kind == "llama-cpp" or name.endswith(".gguf"):
+        from models.llamacpp_backend import LlamaCppGenerator
+
+        return LlamaCppGenerator(_gguf_for(name))
+    entry = find_offline(name)
+    if entry is SMOLLM2:
+        if llama_cpp_available():
+            from models.llamacpp_backend import LlamaCppGenerator
+
+            return LlamaCppGenerator(_gguf_for(name))
+        log.warning(
+            "llama-cpp-python is not installed: running %s through transformers' GGUF loader "
+            "(slower to load). Install the extra for speed: pip install 'topicchat[llama]'",
+            name,
+        )
+        from models.hf_backend import CausalLMGenerator
+
+        return CausalLMGenerator(_gguf_for(name))
+    if "t5" in name.lower():
+        from models.hf_backend import Seq2SeqGenerator
+
+        return Seq2SeqGenerator(name)
+    from models.hf_backend import CausalLMGenerator
+
+    return CausalLMGenerator(name)
