@@ -306,6 +306,8 @@ class Assistant:
                 f"{routing.best_similarity:.2f}, below the {self.retriever.min_similarity:.2f} needed. "
                 "Try other words, or type 'list topics' to see what the corpus covers."
             )
+            if routing.restricted_to:
+                text += f" (I searched only topics {', '.join(map(str, routing.restricted_to))}; say 'use all topics' to search everything.)"
             yield Event("token", token=text)
             yield from self._finish(question, intent.kind, text, [], [], "", False, routing, conv)
             return

@@ -112,11 +112,12 @@ def build_topics(
     topic_ids, topic_vectors = centroids(embeddings, labels)
     if len(topic_ids) == 0:
         return [], np.zeros((0, embeddings.shape[1]), dtype=np.float32)
-    clustered = int((labels >= 0).sum())
+    # BERTopic fits the vectorizer on one joined document per topic, so min_df counts topics:
+    # anything above 1 would drop the words that make a topic distinct.
     vectorizer = CountVectorizer(
         stop_words="english",
         ngram_range=(1, 2),
-        min_df=2 if clustered >= 50 else 1,
+        min_df=1,
         token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b",
     )
     model = BERTopic(

@@ -36,7 +36,7 @@ def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     if spec == "fake" or kind == "fake":
         from models.fake import HashingEmbedder
 
-        return HashingEmbedder(int(name) if name else 256)
+        return HashingEmbedder(int(name) if kind == "fake" and name else 256)
     if kind == "onnx":
         from models.onnx_backend import OnnxEmbedder
 

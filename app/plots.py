@@ -1,0 +1,129 @@
+"""Plotly figures for the Map tab: the 2-d document map and the topic similarity heatmap."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from indexer.store import TopicIndex
+
+OUTLIER_COLOUR = "#BDBDBD"
+HIGHLIGHT_NAME = "cited in the last answer"
+OUTLIER_NAME = "outliers"
+PALETTE = qualitative.Dark24 + qualitative.Light24
+WEBGL_FROM = 5000  # SVG scatter below this many documents (works without WebGL), Scattergl above
+MAX_LEGEND_TOPICS = 30
+
+
+def _plain(text: str, limit: int = 90) -> str:
+    """Escape text for plotly's hover labels (which parse a few HTML tags) and cut it to `limit` chars."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def topic_colour(position: int) -> str:
+    """Colour of the topic at `position` in the topic list (the palette repeats for many topics)."""
+    return PALETTE[position % len(PALETTE)]
+
+
+def _empty(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=html.escape(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, template="plotly_white", height=300)
+    return fig
+
+
+def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = ()) -> go.Figure:
+    """Documents at their 2-d UMAP position, coloured by topic (outliers grey); cited documents drawn larger."""
+    docs = index.documents
+    if docs.empty:
+        return _empty("This index holds no documents.")
+    scatter = go.Scattergl if len(docs) >= WEBGL_FROM else go.Scatter
+    labels = {t.id: t.label for t in index.topics}
+    topic_ids = docs["topic"].to_numpy()
+    hover = [
+        f"<b>{_plain(title)}</b><br>{_plain(f'topic {t}: {labels[t]}' if t in labels else 'outlier')}"
+        for title, t in zip(docs["title"], topic_ids, strict=True)
+    ]
+    hover_arr = np.asarray(hover, dtype=object)
+    ids = docs["doc_id"].astype(str).to_numpy()
+    x, y = docs["x"].to_numpy(), docs["y"].to_numpy()
+    fig = go.Figure()
+    show_legend = len(index.topics) <= MAX_LEGEND_TOPICS
+    groups = [(OUTLIER_NAME, -1, OUTLIER_COLOUR)] + [
+        (_plain(f"{t.id}: {t.label}", 40), t.id, topic_colour(i)) for i, t in enumerate(index.topics)
+    ]
+    for name, tid, colour in groups:
+        mask = topic_ids == tid
+        if not mask.any():
+            continue
+        fig.add_trace(
+            scatter(
+                x=x[mask], y=y[mask], mode="markers", name=name, customdata=ids[mask], meta="documents",
+                text=hover_arr[mask], hovertemplate="%{text}<extra></extra>", showlegend=show_legend,
+                marker={"size": 6, "color": colour, "opacity": 0.5 if tid == -1 else 0.8},
+            )
+        )
+    wanted = {str(d) for d in highlight_doc_ids}
+    mask = np.isin(ids, list(wanted)) if wanted else np.zeros(len(ids), dtype=bool)
+    if mask.any():
+        fig.add_trace(
+            scatter(
+                x=x[mask], y=y[mask], mode="markers", name=HIGHLIGHT_NAME, customdata=ids[mask], meta="highlight",
+                text=hover_arr[mask], hovertemplate="%{text}<extra>cited</extra>",
+                marker={"size": 15, "color": "rgba(0,0,0,0)", "line": {"width": 2.5, "color": "#D62728"}},
+            )
+        )
+    fig.update_layout(
+        template="plotly_white",
+        height=600,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        title={"text": f"{len(docs)} documents, {len(index.topics)} topics", "x": 0.01},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        legend={"itemsizing": "constant", "title": {"text": "topic"}},
+        hoverlabel={"align": "left"},
+    )
+    return fig
+
+
+def topic_similarity(index: TopicIndex) -> np.ndarray:
+    """Cosine similarity between every pair of topic embeddings (n_topics x n_topics)."""
+    vectors = np.asarray(index.topic_embeddings, dtype=np.float64)
+    if vectors.size == 0:
+        return np.zeros((0, 0))
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms == 0, 1.0, norms)
+    return np.clip(unit @ unit.T, -1.0, 1.0)
+
+
+def topic_heatmap(index: TopicIndex) -> go.Figure:
+    """Topic-by-topic cosine similarity heatmap with labelled axes, like BERTopic's visualize_heatmap."""
+    if not index.topics:
+        return _empty("This index has no topics, so there is no similarity heatmap.")
+    sim = topic_similarity(index)
+    names = [_plain(f"{t.id}: {t.label}", 40) for t in index.topics]
+    fig = go.Figure(
+        go.Heatmap(
+            z=sim, x=names, y=names, zmin=0.0 if sim.min() >= 0 else -1.0, zmax=1.0, colorscale="GnBu",
+            hovertemplate="%{y}<br>%{x}<br>similarity %{z:.2f}<extra></extra>",
+            colorbar={"title": {"text": "cosine"}},
+        )
+    )
+    side = max(420, min(900, 120 + 28 * len(names)))
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": "Similarity between topics", "x": 0.01},
+        width=side + 160,
+        height=side,
+        xaxis={"tickangle": -45, "constrain": "domain"},
+        yaxis={"autorange": "reversed", "scaleanchor": "x", "constrain": "domain"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return fig

@@ -1,0 +1,328 @@
+"""The chat app (Gradio 6): a Chat tab, a Topics browser and a Map tab over one `Assistant`.
+
+Security: the Chatbot and Markdown components render HTML (DOMPurify-sanitised). Every piece of
+document text, title, topic label and model output goes through `md_safe`/`html_safe` (html.escape)
+before it is put in a message, so a document can never inject markup or scripts.
+
+The "map" intent ("show the map") switches the app to the Map tab after the chat answer; the map
+there always highlights the documents cited in the last answer that had citations.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from app.answer import Answer, Assistant, Citation, Conversation
+from app.intent import MAP, parse_intent
+from app.plots import document_map, topic_heatmap
+from app.route import RoutedTopic, Routing
+from indexer.errors import TopicchatError
+
+log = logging.getLogger(__name__)
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+KEYWORD_KINDS = (("ctfidf", "c-TF-IDF"), ("keybert", "KeyBERTInspired"), ("mmr", "MMR"))
+CSS = "#chatbot details summary { cursor: pointer; font-weight: 600; } #topic-detail details { margin-bottom: .5em; }"
+HELP = (
+    "Ask about the documents. Try **list topics**, **what topics cover …?**, **tell me about topic 3**, "
+    "**compare topic 1 and topic 2**, **use topic 4** (then follow up: *and which of those …?*), "
+    "**use all topics**, or **show the map**."
+)
+
+
+def html_safe(text: Any) -> str:
+    """Escape untrusted text for an HTML context (no markdown is parsed there)."""
+    return html.escape(" ".join(str(text).split()))
+
+
+def md_safe(text: Any) -> str:
+    """Escape untrusted text for a markdown context: no HTML, and no markdown images (no remote loads)."""
+    return html.escape(str(text)).replace("![", "!\\[")
+
+
+def _routing_md(topics: Sequence[RoutedTopic], routing: Routing | None, intent: str, coverage: str, conv: Conversation) -> str:
+    """The body of the collapsible Routing block."""
+    lines: list[str] = []
+    if topics:
+        lines.append("Chosen topics:")
+        lines += [
+            f"- **Topic {t.id}**: {md_safe(t.label)} (score {t.score:.2f}, {t.size} documents)" for t in topics
+        ]
+    elif routing is not None and not routing.matched:
+        lines.append(f"No topic fits: the closest document has similarity {routing.best_similarity:.2f}.")
+    elif routing is not None:
+        lines.append("No single topic fits; all documents were searched.")
+    else:
+        lines.append(f"No topic routing was needed (intent: {md_safe(intent)}).")
+    if routing is not None and routing.restricted_to:
+        why = "the topic focus" if conv.focus else "a follow-up to the previous answer"
+        ids = ", ".join(str(i) for i in routing.restricted_to)
+        lines.append(f"Restricted to topic(s) {ids} ({why}).")
+    if coverage:
+        lines.append(md_safe(coverage))
+    return "\n".join(lines)
+
+
+def _sources_md(citations: Sequence[Citation]) -> str:
+    """The body of the collapsible Sources block: title, topic, id, snippet and the full abstract."""
+    parts = []
+    for c in citations:
+        parts.append(
+            f"**[{c.n}]** {md_safe(c.title)}  \n"
+            f"topic {c.topic}: {md_safe(c.topic_label)} · id: {md_safe(c.doc_id)} · score {c.score:.2f}  \n"
+            f"{md_safe(c.snippet)}\n\n"
+            f"<details><summary>Full abstract [{c.n}]</summary>{html_safe(c.text)}</details>"
+        )
+    return "\n\n".join(parts)
+
+
+class TopicChatUI:
+    """The app's event handlers; plain Python, so tests drive them without a browser."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.index = assistant.index
+        self.topics = self.index.topic_by_id
+
+    # -- chat ----------------------------------------------------------------------------------
+    def respond(self, message: str, history: list | None, state: Conversation | None) -> Iterator[list]:
+        """Stream one answer: yields the full history (user turn, Routing block, answer, Sources block)."""
+        conv = state if state is not None else Conversation()
+        history = list(history or []) + [gr.ChatMessage(role="user", content=md_safe(message))]
+        yield history
+        routing_msg = gr.ChatMessage(content="Routing the question…", metadata={"title": "Routing", "status": "pending"})
+        answer_msg = gr.ChatMessage(content="")
+        history += [routing_msg, answer_msg]
+        yield history
+        raw, answer, routing = "", None, None
+        try:
+            for event in self.assistant.stream(message or "", conv):
+                if event.kind == "routing" and event.routing is not None:
+                    routing = event.routing
+                    routing_msg.content = _routing_md(routing.topics, routing, "", "", conv)
+                elif event.kind == "token":
+                    raw += event.token
+                    answer_msg.content = md_safe(raw)
+                elif event.kind == "done":
+                    answer = event.answer
+                yield history
+        except Exception as exc:  # show the failure in the chat instead of a broken session
+            log.exception("answering %r failed", message)
+            routing_msg.metadata = {"title": "Routing", "status": "done"}
+            answer_msg.content = md_safe(f"Sorry, answering failed ({type(exc).__name__}: {exc}).")
+            yield history
+            return
+        if answer is None:
+            answer_msg.content = "Sorry, the answer stream ended without an answer."
+        else:
+            history += self._finished(answer, routing or answer.routing, routing_msg, answer_msg, conv)
+        routing_msg.metadata = {"title": "Routing", "status": "done"}
+        yield history
+
+    def _finished(self, answer: Answer, routing: Routing | None, routing_msg, answer_msg, conv) -> list:
+        routing_msg.content = _routing_md(answer.topics, routing, answer.intent, answer.coverage, conv)
+        answer_msg.content = md_safe(answer.text)
+        if not answer.citations:
+            return []
+        body = _sources_md(answer.citations)
+        return [gr.ChatMessage(content=body, metadata={"title": f"Sources ({len(answer.citations)})", "status": "done"})]
+
+    def take_message(self, message: str) -> tuple[str, str]:
+        """Clear the input box at once and hand the message on."""
+        return "", message
+
+    def after_answer(self, message: str, state: Conversation, shown: tuple | None) -> tuple:
+        """Refresh the map highlight (only when the cited set changed) and open the Map tab for 'show the map'."""
+        ids = tuple(c.doc_id for c in state.last_citations)
+        plot = gr.skip() if ids == shown else document_map(self.index, ids)
+        tab = gr.Tabs(selected="map") if parse_intent(message or "").kind == MAP else gr.skip()
+        return plot, ids, tab, self.map_note(state)
+
+    def map_note(self, state: Conversation | None) -> str:
+        """Which documents the map highlights."""
+        cites = state.last_citations if state is not None else []
+        if not cites:
+            return "Documents cited in an answer are highlighted here (red rings)."
+        return "Highlighted (red rings): " + "; ".join(f"[{c.n}] {md_safe(c.title)}" for c in cites)
+
+    def new_conversation(self) -> tuple[list, Conversation, tuple, Any, str]:
+        """Forget the chat, its topic focus and the map highlight."""
+        return [], Conversation(), (), document_map(self.index), self.map_note(None)
+
+    # -- topics --------------------------------------------------------------------------------
+    def topic_table(self) -> pd.DataFrame:
+        """One row per topic: id, label, size, keywords (shown as plain text by the Dataframe)."""
+        rows = []
+        for t in self.index.topics:
+            words = t.keywords.get("keybert") or t.keywords.get("ctfidf") or []
+            rows.append({"id": t.id, "label": t.label, "size": t.size, "keywords": ", ".join(w for w, _ in words[:6])})
+        return pd.DataFrame(rows, columns=["id", "label", "size", "keywords"])
+
+    def topic_detail(self, topic_id: Any) -> str:
+        """Markdown for the detail pane: label, summary, size, keywords per representation, abstracts."""
+        try:
+            tid = int(topic_id)
+        except (TypeError, ValueError):
+            return "Select a topic in the table, or enter a topic id."
+        if tid not in self.topics:
+            known = f"0 to {max(self.topics)}" if self.topics else "none"
+            return f"There is no topic {tid} in this index (topic ids: {known})."
+        t = self.topics[tid]
+        lines = [f"### Topic {t.id}: {md_safe(t.label)}", "", f"*{md_safe(t.summary)}*" if t.summary else "", ""]
+        lines.append(f"**Size:** {t.size} documents · **label from:** {md_safe(t.label_source)}")
+        lines += ["", "**Keywords**"]
+        for key, name in KEYWORD_KINDS:
+            words = ", ".join(md_safe(w) for w, _ in t.keywords.get(key) or [])
+            lines.append(f"- {name}: {words or '—'}")
+        lines += ["", "**Representative abstracts**", ""]
+        docs = self.index.documents
+        for doc_id in t.representative_doc_ids:
+            row = docs.iloc[self.index.row_of(doc_id)]
+            lines.append(
+                f"<details><summary>{html_safe(row['title'])} (id {html_safe(doc_id)})</summary>{html_safe(row['text'])}</details>"
+            )
+            lines.append("")
+        return "\n".join(lines)
+
+    def select_topic(self, evt: gr.SelectData) -> tuple[str, Any]:
+        """A click on a table row shows that topic (works with the search filter on)."""
+        row = evt.row_value or []
+        tid = row[0] if row else None
+        return self.topic_detail(tid), tid
+
+    def use_topic(self, topic_id: Any, history: list | None, state: Conversation | None) -> tuple:
+        """Focus the chat on one topic (like typing 'use topic N') and switch to the Chat tab."""
+        conv = state if state is not None else Conversation()
+        history = list(history or [])
+        try:
+            tid = int(topic_id)
+        except (TypeError, ValueError):
+            tid = None
+        if tid not in self.topics:
+            gr.Warning("Select a topic first.")
+            return history, conv, gr.skip()
+        conv.focus = [tid]
+        note = f"From now on I search only topic {tid} ({md_safe(self.topics[tid].label)}). Say 'use all topics' to search everything again."
+        history.append(gr.ChatMessage(content=note))
+        return history, conv, gr.Tabs(selected="chat")
+
+    def header(self) -> str:
+        """One line about the loaded index."""
+        docs = len(self.index.documents)
+        models = self.index.manifest.get("models", {})
+        gen = getattr(self.assistant.generator, "model_id", None) or "none (facts only)"
+        return (
+            f"## Topic Chat\n{docs} documents · {len(self.index.topics)} topics · index `{self.index.path.name}` · "
+            f"embedder {md_safe(models.get('embedder', '?'))} · generator {md_safe(gen)}"
+        )
+
+    def examples(self) -> list[str]:
+        """Example questions that fit this index."""
+        out = ["list topics"]
+        if self.index.topics:
+            t = self.index.topics[0]
+            words = t.keywords.get("ctfidf") or []
+            out.append(f"tell me about topic {t.id}")
+            if words:
+                out.append(f"what topics cover {words[0][0]}?")
+        return out + ["show the map"]
+
+
+def _chat_tab(ui: TopicChatUI) -> dict[str, Any]:
+    chatbot = gr.Chatbot(
+        elem_id="chatbot", label="Chat", height=560, placeholder=HELP, buttons=["copy", "copy_all"],
+        feedback_options=None, sanitize_html=True, render_markdown=True,
+    )
+    with gr.Row():
+        box = gr.Textbox(
+            elem_id="chat-input", show_label=False, placeholder="Ask about the documents…", lines=1, scale=8,
+            submit_btn=False, autofocus=True,
+        )
+        send = gr.Button("Send", elem_id="send-btn", variant="primary", scale=1, min_width=80)
+    with gr.Row():
+        gr.Examples(ui.examples(), inputs=[box], label="Examples")
+        clear = gr.Button("New conversation", elem_id="clear-btn", variant="secondary", scale=0)
+    return {"chatbot": chatbot, "box": box, "send": send, "clear": clear}
+
+
+def _topics_tab(ui: TopicChatUI) -> dict[str, Any]:
+    if not ui.index.topics:
+        gr.Markdown("This index has no topics (the corpus was too small or too uniform to cluster); chat still searches every document.")
+    table = gr.Dataframe(
+        value=ui.topic_table(), interactive=False, wrap=True, max_height=420, show_search="search",
+        elem_id="topics-df", label="Topics (click a row)", datatype=["number", "str", "number", "str"],
+    )
+    with gr.Row():
+        topic_id = gr.Number(label="Topic id", precision=0, elem_id="topic-id", scale=1, minimum=0)
+        show = gr.Button("Show topic", elem_id="show-topic-btn", scale=0)
+        use = gr.Button("Use this topic in chat", elem_id="use-topic-btn", variant="primary", scale=0)
+    detail = gr.Markdown("Select a topic in the table, or enter a topic id.", elem_id="topic-detail")
+    return {"table": table, "topic_id": topic_id, "show": show, "use": use, "detail": detail}
+
+
+def create_app(services: Assistant) -> gr.Blocks:
+    """Build the Blocks app (Chat, Topics, Map tabs) around one loaded Assistant."""
+    ui = TopicChatUI(services)
+    with gr.Blocks(title="Topic Chat", analytics_enabled=False) as demo:
+        conv = gr.State(Conversation())
+        pending = gr.State("")
+        shown = gr.State(())
+        gr.Markdown(ui.header(), elem_id="header")
+        with gr.Tabs(selected="chat", elem_id="tabs") as tabs:
+            with gr.Tab("Chat", id="chat", elem_id="tab-chat"):
+                chat = _chat_tab(ui)
+            with gr.Tab("Topics", id="topics", elem_id="tab-topics"):
+                top = _topics_tab(ui)
+            with gr.Tab("Map", id="map", elem_id="tab-map"):
+                map_note = gr.Markdown(ui.map_note(None), elem_id="map-note")
+                doc_plot = gr.Plot(document_map(ui.index), label="Document map", elem_id="doc-map")
+                gr.Plot(topic_heatmap(ui.index), label="Topic similarity", elem_id="topic-heatmap")
+
+        def answer_flow(trigger) -> None:
+            trigger(ui.take_message, [chat["box"]], [chat["box"], pending], queue=False).then(
+                ui.respond, [pending, chat["chatbot"], conv], [chat["chatbot"]], api_name=False
+            ).then(ui.after_answer, [pending, conv, shown], [doc_plot, shown, tabs, map_note], api_name=False)
+
+        answer_flow(chat["box"].submit)
+        answer_flow(chat["send"].click)
+        chat["clear"].click(
+            ui.new_conversation, None, [chat["chatbot"], conv, shown, doc_plot, map_note], api_name=False
+        )
+        top["table"].select(ui.select_topic, None, [top["detail"], top["topic_id"]], api_name=False)
+        for trigger in (top["show"].click, top["topic_id"].submit):
+            trigger(ui.topic_detail, [top["topic_id"]], [top["detail"]], api_name=False)
+        top["use"].click(ui.use_topic, [top["topic_id"], chat["chatbot"], conv], [chat["chatbot"], conv, tabs], api_name=False)
+    demo.queue(default_concurrency_limit=1)
+    demo.topicchat = ui  # the handlers, for tests and embedding
+    return demo
+
+
+def launch(index_dir: Path | str, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> gr.Blocks:
+    """Open the index, build the app and serve it (blocking unless block=False); a bad index raises TopicchatError."""
+    try:
+        assistant = Assistant.open(index_dir)
+    except TopicchatError:
+        raise  # unchanged: the CLI prints its one-paragraph message
+    demo = create_app(assistant)
+    password = os.environ.get("TOPICCHAT_PASSWORD")
+    auth = (os.environ.get("TOPICCHAT_USER") or "topicchat", password) if password else None
+    if host not in LOCAL_HOSTS and auth is None:
+        print(
+            f"Warning: serving on {host}:{port} without a password; anyone who can reach this machine can use the app. "
+            "Set TOPICCHAT_PASSWORD (and optionally TOPICCHAT_USER) to require a login.",
+            file=sys.stderr,
+            flush=True,
+        )
+    demo.launch(
+        server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, css=CSS,
+        theme=gr.themes.Soft(), show_error=False, quiet=not block,
+    )
+    return demo

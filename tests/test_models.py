@@ -1,0 +1,55 @@
+"""Model layer: fake backends, the registry and its error messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.base import ModelError, normalise
+from models.fake import HashingEmbedder, ScriptedGenerator
+from models.registry import llama_cpp_available, load_embedder, load_generator
+
+
+def test_hashing_embedder_is_deterministic_and_content_dependent():
+    emb = HashingEmbedder(128)
+    a, b, c = emb.embed(["galaxy star telescope", "star galaxy telescope orbit", "flour butter oven"])
+    assert np.allclose(np.linalg.norm([a, b, c], axis=1), 1.0)
+    assert a @ b > 0.7 and abs(a @ c) < 0.3
+    assert np.array_equal(emb.embed(["galaxy star telescope"])[0], a)
+
+
+def test_scripted_generator_replays_queue_then_derives_from_prompt():
+    gen = ScriptedGenerator(["first reply\nsecond line"])
+    msg = [{"role": "user", "content": "galaxy galaxy telescope nebula"}]
+    assert gen.generate(msg, stop=["\n"]) == "first reply"
+    assert gen.generate(msg) == "Galaxy Nebula Telescope"
+    assert "".join(gen.stream(msg)) == "Galaxy Nebula Telescope"
+
+
+def test_registry_builds_fakes_by_config_string():
+    assert load_embedder("fake").dim == 256
+    assert load_embedder("fake:64").dim == 64
+    assert isinstance(load_generator("fake"), ScriptedGenerator)
+
+
+def test_missing_llama_backend_names_the_extra(monkeypatch):
+    if llama_cpp_available():
+        pytest.skip("llama-cpp-python is installed here; the missing-backend message cannot be shown")
+    from models.llamacpp_backend import LlamaCppGenerator
+
+    with pytest.raises(ModelError, match=r"topicchat\[llama\]"):
+        LlamaCppGenerator("model.gguf")
+
+
+def test_unreachable_hub_model_names_offline_alternatives(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from models.st_backend import SentenceTransformerEmbedder
+
+    with pytest.raises(ModelError) as err:
+        SentenceTransformerEmbedder("thenlper/gte-small-not-cached-here")
+    assert "sentence-transformers/all-MiniLM-L6-v2" in str(err.value)
+
+
+def test_normalise_keeps_zero_rows():
+    out = normalise(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    assert np.allclose(out[0], [0.6, 0.8]) and np.allclose(out[1], 0.0)

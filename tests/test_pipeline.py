@@ -1,0 +1,124 @@
+"""The build pipeline and the index folder contract, with the fake backends."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from indexer.errors import TopicchatError
+from indexer.pipeline import build_index
+from indexer.store import FORMAT_VERSION, load_index
+from tests.conftest import fake_settings, themed_corpus
+
+STAGES = ("load", "embed", "reduce", "cluster", "topics", "label", "ann")
+
+
+def test_index_folder_holds_the_contract(fake_index):
+    manifest = json.loads((fake_index / "manifest.json").read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert all(manifest["timings_s"][s] >= 0 for s in STAGES)
+    assert manifest["models"]["embedder"].startswith("fake")
+    assert manifest["parameters"]["seed"] == 42
+    for name in ("documents.parquet", "embeddings.npy", "faiss.index", "topics.json", "topic_embeddings.npy", "prompts/label.txt"):
+        assert (fake_index / name).exists()
+        assert name in manifest["artefacts"]
+    assert not list(fake_index.parent.glob(".index.building-*")), "no temporary folder is left behind"
+
+
+def test_topics_recover_the_four_themes(fake_index):
+    index = load_index(fake_index)
+    docs = index.documents
+    assert 3 <= len(index.topics) <= 6
+    clustered = docs[docs.topic >= 0]
+    theme = clustered["theme"]
+    purity = clustered.groupby("topic")["theme"].agg(lambda s: s.value_counts().iloc[0] / len(s))
+    assert purity.min() >= 0.9, "each topic is (almost) one theme"
+    assert theme.nunique() == 4
+    for topic in index.topics:
+        members = docs[docs.topic == topic.id]
+        assert topic.size == len(members)
+        assert set(topic.representative_doc_ids) <= set(members.doc_id)
+        words = [w for w, _ in topic.keywords["ctfidf"]]
+        majority = members["theme"].value_counts().index[0]
+        corpus = themed_corpus()
+        theme_text = " ".join(corpus[corpus.theme == majority].text)
+        assert words and all(w in theme_text for w in words[:3]), "top keywords come from the topic's theme"
+        assert topic.label and topic.summary
+
+
+def test_round_trip_keeps_vectors_and_search(fake_index):
+    index = load_index(fake_index)
+    assert index.embeddings.shape == (len(index.documents), 256)
+    sims, ids = index.faiss.search(index.embeddings[:1], 1)
+    assert ids[0, 0] == 0 and sims[0, 0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_damaged_index_is_refused_with_advice(fake_index, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(fake_index, copy)
+    emb = np.load(copy / "embeddings.npy")
+    emb[0, 0] += 1.0
+    np.save(copy / "embeddings.npy", emb)
+    with pytest.raises(TopicchatError, match="checksum.*Rebuild"):
+        load_index(copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["format_version"] = 999
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(TopicchatError, match="format version 999"):
+        load_index(copy)
+    (copy / "manifest.json").write_text("{not json")
+    with pytest.raises(TopicchatError, match="damaged"):
+        load_index(copy)
+    with pytest.raises(TopicchatError, match="no index"):
+        load_index(tmp_path / "missing")
+
+
+def test_failed_rebuild_keeps_the_old_index(fake_index, tmp_path, corpus_csv, monkeypatch):
+    import shutil
+
+    out = tmp_path / "idx"
+    shutil.copytree(fake_index, out)
+    before = (out / "manifest.json").read_text()
+    from indexer import label
+
+    def boom(*a, **k):
+        raise RuntimeError("generator crashed")
+
+    monkeypatch.setattr(label, "label_topics", boom)
+    with pytest.raises(RuntimeError):
+        build_index(str(corpus_csv), out, fake_settings(tmp_path / "cache"), report=lambda _m: None)
+    assert (out / "manifest.json").read_text() == before
+    assert load_index(out) is not None
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".idx.")], "temporary folders are cleaned up"
+
+
+def test_rebuild_reuses_the_embedding_cache(tmp_path, corpus_csv):
+    cache = tmp_path / "cache"
+    build_index(str(corpus_csv), tmp_path / "a", fake_settings(cache), report=lambda _m: None)
+    path = build_index(str(corpus_csv), tmp_path / "b", fake_settings(cache), report=lambda _m: None)
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["embedding_cache_hits"] == manifest["corpus"]["documents"] == 120
+
+
+def test_tiny_corpus_builds_a_retrieval_only_index(tmp_path):
+    pd.DataFrame({"text": ["galaxy star", "flour oven", "goal striker"]}).to_csv(tmp_path / "t.csv", index=False)
+    messages: list[str] = []
+    path = build_index(str(tmp_path / "t.csv"), tmp_path / "idx", fake_settings(tmp_path / "c"), report=messages.append)
+    index = load_index(path)
+    assert index.topics == [] and (index.documents.topic == -1).all()
+    assert any("too few to cluster" in m for m in messages)
+    assert json.loads((path / "manifest.json").read_text())["topics"]["retrieval_only"] is True
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path, corpus_csv):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(TopicchatError, match="not a topicchat index"):
+        build_index(str(corpus_csv), out, fake_settings(tmp_path / "c"), report=lambda _m: None)
+    assert (out / "notes.txt").read_text() == "keep me"

@@ -1,0 +1,72 @@
+"""Slow tests: real offline models (MiniLM from PyPI, SmolLM2 GGUF) on real arXiv abstracts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from indexer.label import validate_label
+from indexer.settings import BuildSettings
+
+pytestmark = pytest.mark.slow
+QA = re.compile(r"question|answer|\bqa\b", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def arxiv_index(tmp_path_factory, shared_data):
+    from indexer.pipeline import build_index
+
+    source = shared_data / "corpora" / "arxiv_cscl.parquet"
+    root = tmp_path_factory.mktemp("arxiv")
+    settings = BuildSettings(text_col="abstract", title_col="title", id_col="id", limit=300,
+                             cache_dir=root / "cache", show_progress=False)
+    return build_index(str(source), root / "index", settings, report=lambda _m: None)
+
+
+def test_real_topics_form_and_labels_validate(arxiv_index):
+    from indexer.store import load_index
+
+    index = load_index(arxiv_index)
+    manifest = index.manifest
+    assert manifest["models"]["embedder"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["models"]["generator"].startswith("transformers:SmolLM2")
+    assert len(index.topics) >= 4
+    texts = dict(zip(index.documents.doc_id, index.documents.text, strict=True))
+    llm_labels = [t for t in index.topics if t.label_source == "llm"]
+    assert len(llm_labels) >= 0.6 * len(index.topics), [t.label_source for t in index.topics]
+    for topic in llm_labels:
+        assert validate_label(topic.label, [texts[d] for d in topic.representative_doc_ids]) is None
+    assert all(t.summary.endswith(".") for t in index.topics)
+
+
+def test_question_answering_routes_to_a_qa_topic_with_real_citations(arxiv_index):
+    from app.answer import Assistant
+
+    assistant = Assistant.open(arxiv_index)
+    answer = assistant.ask("what topics cover question answering?")
+    assert answer.matched and answer.topics
+    topics = assistant.index.topic_by_id
+    about_qa = [t for t in answer.topics if QA.search(topics[t.id].label + " " + " ".join(w for w, _ in topics[t.id].keywords["ctfidf"]))]
+    assert about_qa, [(t.label, topics[t.id].keywords["ctfidf"][:5]) for t in answer.topics]
+    docs = assistant.index.documents.set_index("doc_id")
+    assert answer.citations
+    for c in answer.citations:
+        assert c.doc_id in docs.index
+    assert sum(bool(QA.search(docs.loc[c.doc_id, "title"] + docs.loc[c.doc_id, "text"])) for c in answer.citations) >= 3
+
+
+def test_cli_demo_corpus_builds_offline(tmp_path):
+    """The README's demo: the cherche corpus with the default offline models."""
+    from tests.test_cli import run_cli
+
+    out = run_cli("demo", "--out", str(tmp_path / "demo"), env={"TOPICCHAT_CACHE_DIR": str(tmp_path / "cache")}, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "314 documents" in out.stdout and "Coverage:" in out.stdout
+    manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
+    assert manifest["topics"]["count"] >= 5
+    assert all(manifest["timings_s"][s] > 0 for s in ("embed", "reduce", "label"))
+    docs = pd.read_parquet(tmp_path / "demo" / "documents.parquet")
+    assert len(docs) == 314

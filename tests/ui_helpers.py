@@ -1,0 +1,88 @@
+"""Shared fixtures for the UI tests: a small synthetic corpus in four themes, built with the fake backends."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+XSS_TITLE = '<script>window.__xss=1</script> Zebrafinch birdsong <img src=x onerror="window.__xss2=1"> recognition'
+XSS_TEXT = (
+    'Zebrafinch birdsong recognition <script>window.__xss=1</script> with acoustic speech models '
+    '<img src=x onerror="window.__xss2=1"> and spectrogram features of the zebrafinch waveform.'
+)
+XSS_DOC_ID = "xss-1"
+XSS_QUESTION = "which papers discuss zebrafinch birdsong recognition?"
+
+THEMES: dict[str, list[str]] = {
+    "retrieval": "retrieval dense passage ranking search query index reranker recall bm25 corpus lookup".split(),
+    "translation": "translation bilingual multilingual bleu alignment parallel decoder target source lexicon".split(),
+    "speech": "speech acoustic phoneme audio recognition waveform spectrogram prosody speaker microphone".split(),
+    "sentiment": "sentiment polarity review opinion emotion aspect positive negative sarcasm rating".split(),
+}
+GENERIC = "neural model method results dataset evaluation approach experiments".split()
+
+
+def make_rows(per_theme: int = 30, seed: int = 7, xss: bool = True) -> list[dict[str, str]]:
+    """Short documents in clearly different themes (plus, optionally, one carrying HTML/JS payloads)."""
+    rng = random.Random(seed)
+    rows: list[dict[str, str]] = []
+    for theme, words in THEMES.items():
+        for i in range(per_theme):
+            picks = rng.sample(words, 6)
+            title = f"{picks[0].capitalize()} {picks[1]} for {picks[2]} {theme}"
+            sentences = [
+                f"We study {picks[0]} and {picks[1]} {theme} with a {rng.choice(GENERIC)} {picks[2]}.",
+                f"The {picks[3]} {picks[4]} {theme} {rng.choice(GENERIC)} improves {picks[5]} {picks[0]}.",
+                f"Our {rng.choice(GENERIC)} on {picks[2]} {picks[4]} shows strong {theme} {picks[1]} results.",
+            ]
+            rows.append({"id": f"{theme}-{i}", "title": title, "text": " ".join(sentences)})
+    if xss:
+        rows.append({"id": XSS_DOC_ID, "title": XSS_TITLE, "text": XSS_TEXT})
+    return rows
+
+
+def write_corpus(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Write rows (id, title, text) as a CSV file."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["id", "title", "text"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def build_test_index(folder: Path, rows: list[dict[str, str]] | None = None) -> Path:
+    """Build an index of the synthetic corpus with the fake embedder and generator; returns its path."""
+    from indexer.pipeline import build_index
+    from indexer.settings import BuildSettings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    source = write_corpus(folder / "corpus.csv", rows if rows is not None else make_rows())
+    settings = BuildSettings(
+        embedding_model="fake", generator="fake", cache_dir=folder / "cache", show_progress=False, min_cluster_size=5
+    )
+    return build_index(str(source), folder / "index", settings, report=lambda _msg: None)
+
+
+def msg_text(message) -> str:
+    """The text of a chat message: a gr.ChatMessage, or a dict whose content is a string or a list of parts."""
+    content = message.content if hasattr(message, "content") else message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+
+def msg_title(message) -> str | None:
+    """The metadata title of a chat message (None for plain messages)."""
+    meta = message.metadata if hasattr(message, "metadata") else message.get("metadata")
+    return (meta or {}).get("title")
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def shared_index(tmp_path_factory) -> Path:
+    """The synthetic index (with the XSS document), built once per test session."""
+    if "main" not in _BUILT:
+        _BUILT["main"] = build_test_index(tmp_path_factory.mktemp("ui-index"))
+    return _BUILT["main"]
