@@ -217,6 +217,73 @@ def serve(
     _serve(index_dir, host, port)
 
 
+eval_app = typer.Typer(help="Evaluate an index: clustering, topic quality, retrieval, self-retrieval.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _report(report, as_json: bool) -> None:
+    typer.echo(json.dumps(report.to_json(), indent=2) if as_json else report.table())
+
+
+@eval_app.command("clustering")
+@_guarded
+def eval_clustering(
+    index_dir: Annotated[Path, typer.Argument(help="Index folder.")],
+    label_col: Annotated[str, typer.Option(help="Corpus column with gold labels.")] = "label",
+    as_json: AsJson = False,
+) -> None:
+    """NMI and ARI of the topics against a label column, outlier share, number of topics."""
+    from app.evaluate import evaluate_clustering
+
+    _report(evaluate_clustering(index_dir, label_col), as_json)
+
+
+@eval_app.command("topics")
+@_guarded
+def eval_topics(
+    index_dir: Annotated[Path, typer.Argument(help="Index folder.")],
+    store: Annotated[bool, typer.Option("--store/--no-store", help="Write per-topic quality into the index.")] = True,
+    as_json: AsJson = False,
+) -> None:
+    """NPMI coherence (top-10 words, against the corpus) and topic diversity, per topic and overall."""
+    from app.evaluate import store_quality, topic_quality
+
+    report = topic_quality(index_dir)
+    if store:
+        store_quality(index_dir, report)
+    _report(report, as_json)
+
+
+@eval_app.command("retrieval")
+@_guarded
+def eval_retrieval(
+    beir_dir: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.")],
+    embedding_model: Annotated[str, typer.Option(help="Embedder config string.")] = "sentence-transformers/all-MiniLM-L6-v2",
+    as_json: AsJson = False,
+) -> None:
+    """nDCG@10, recall@10/100 and MRR of topicchat's hybrid search vs BM25 and dense-only."""
+    _quiet_libraries()
+    from app.evaluate import evaluate_retrieval
+    from indexer.settings import default_cache_dir
+
+    _report(evaluate_retrieval(beir_dir, embedding_model, cache_dir=default_cache_dir()), as_json)
+
+
+@eval_app.command("self-retrieval")
+@_guarded
+def eval_self_retrieval(
+    index_dir: Annotated[Path, typer.Argument(help="Index folder (its documents need titles).")],
+    sample: Annotated[int | None, typer.Option(help="Use a random sample of N titles.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Title -> own document: recall@1, recall@10 and MRR for topicchat, BM25 and dense."""
+    _quiet_libraries()
+    from app.evaluate import evaluate_self_retrieval
+
+    _report(evaluate_self_retrieval(index_dir, sample=sample), as_json)
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="topicchat")
