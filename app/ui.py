@@ -97,11 +97,11 @@ class TopicChatUI:
         """Stream one answer: yields the full history (user turn, Routing block, answer, Sources block)."""
         conv = state if state is not None else Conversation()
         history = list(history or []) + [gr.ChatMessage(role="user", content=md_safe(message))]
-        yield history
+        yield list(history)
         routing_msg = gr.ChatMessage(content="Routing the question…", metadata={"title": "Routing", "status": "pending"})
         answer_msg = gr.ChatMessage(content="")
         history += [routing_msg, answer_msg]
-        yield history
+        yield list(history)
         raw, answer, routing = "", None, None
         try:
             for event in self.assistant.stream(message or "", conv):
@@ -113,19 +113,19 @@ class TopicChatUI:
                     answer_msg.content = md_safe(raw)
                 elif event.kind == "done":
                     answer = event.answer
-                yield history
+                yield list(history)
         except Exception as exc:  # show the failure in the chat instead of a broken session
             log.exception("answering %r failed", message)
             routing_msg.metadata = {"title": "Routing", "status": "done"}
             answer_msg.content = md_safe(f"Sorry, answering failed ({type(exc).__name__}: {exc}).")
-            yield history
+            yield list(history)
             return
         if answer is None:
             answer_msg.content = "Sorry, the answer stream ended without an answer."
         else:
             history += self._finished(answer, routing or answer.routing, routing_msg, answer_msg, conv)
         routing_msg.metadata = {"title": "Routing", "status": "done"}
-        yield history
+        yield list(history)
 
     def _finished(self, answer: Answer, routing: Routing | None, routing_msg, answer_msg, conv) -> list:
         routing_msg.content = _routing_md(answer.topics, routing, answer.intent, answer.coverage, conv)

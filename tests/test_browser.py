@@ -1,0 +1,186 @@
+"""The chat app in a real browser: the server runs in-process, headless Debian Chromium drives it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.ui_helpers import XSS_QUESTION, shared_index
+
+pytestmark = pytest.mark.browser
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SHOTS = Path("/tmp/topicchat-shots")
+ANSWER_TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"Chromium is not installed ({CHROMIUM} is missing); the browser tests need it")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("python playwright is not installed (pip install playwright; never `playwright install`)")
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    from app.ui import launch
+
+    demo = launch(shared_index(tmp_path_factory), host="127.0.0.1", port=_free_port(), block=False)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.goto(app_url)
+    pg.wait_for_selector("#chat-input textarea")
+    yield pg
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    """Type a question, send it, and wait until the answer has finished streaming."""
+    routing = "#chatbot .thought-group"
+    before = page.locator(f"{routing} .title", has_text="Routing").count()
+    page.locator("#chat-input textarea").fill(question)
+    page.locator("#send-btn").click()
+    # A new Routing block appears at once and stays open while the answer streams ("pending"); when the
+    # answer is complete the chatbot's status tracker hides and the block collapses ("done").
+    page.wait_for_function(
+        """([sel, n]) => {
+            const groups = [...document.querySelectorAll(sel)].filter(
+                g => g.querySelector('.title').innerText.trim() === 'Routing');
+            const tracker = document.querySelector('#chatbot [data-testid="status-tracker"]');
+            return groups.length > n && (!tracker || tracker.classList.contains('hide'))
+                && groups[groups.length - 1].innerText.trim() === 'Routing';
+        }""",
+        arg=[routing, before],
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+
+
+def expand(page, title: str) -> str:
+    """Open the last collapsible block whose title starts with `title` and return its text."""
+    header = page.locator("#chatbot .thought-group .title", has_text=title).last
+    header.click()
+    group = page.locator("#chatbot .thought-group", has=page.locator(".title", has_text=title)).last
+    handle = group.element_handle()
+    page.wait_for_function("el => el.innerText.split('\\n').length > 1", arg=handle)
+    # the block slides open: wait until its height stops changing (for the screenshots)
+    page.wait_for_function(
+        "el => { const h = el.getBoundingClientRect().height; const same = el.__h === h; el.__h = h; return same; }",
+        arg=handle,
+        polling=150,
+    )
+    return group.inner_text()
+
+
+def save_shot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SHOTS / name)
+    return path
+
+
+def test_chat_answer_sources_and_map(page, tmp_path, tmp_path_factory):
+    from indexer.store import load_index
+
+    index = load_index(shared_index(tmp_path_factory))
+    titles = set(index.documents["title"])
+    ask(page, "which papers discuss speech recognition?")
+    routing = expand(page, "Routing")
+    assert "Chosen topics" in routing and "score" in routing and "documents" in routing and "Coverage:" in routing
+    bots = page.locator('#chatbot [data-testid="bot"]').all_inner_texts()
+    assert any("Most relevant documents" in b for b in bots)
+    sources = expand(page, "Sources")
+    assert "[1]" in sources
+    assert any(title in sources for title in titles)
+    save_shot(page, tmp_path, "chat.png")
+
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_selector("#doc-map .js-plotly-plot", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_selector("#doc-map .scatterlayer .point")
+    assert page.locator("#doc-map .scatterlayer .point").count() >= len(index.documents)
+    assert page.locator("#doc-map .legendtext", has_text="cited in the last answer").count() == 1
+    page.wait_for_selector("#topic-heatmap .js-plotly-plot")
+    save_shot(page, tmp_path, "map.png")
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "show the map")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[role=tab]')].some(t => t.innerText.trim() === 'Map'"
+        " && t.getAttribute('aria-selected') === 'true')"
+    )
+    assert page.dialogs == []
+
+
+def test_document_html_is_shown_as_text_not_run(page, tmp_path):
+    ask(page, XSS_QUESTION)
+    sources = expand(page, "Sources")
+    assert "Zebrafinch birdsong" in sources
+    page.locator("#chatbot details summary", has_text="Full abstract [1]").last.click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.evaluate("typeof window.__xss2") == "undefined"
+    assert page.dialogs == []
+    assert page.locator("#chatbot script").count() == 0
+    assert page.locator('#chatbot img[src="x"]').count() == 0
+    assert page.locator("#chatbot [onerror]").count() == 0
+    text = page.evaluate("document.body.innerText")
+    assert "<script>window.__xss=1</script>" in text
+    assert '<img src=x onerror="window.__xss2=1">' in text
+    save_shot(page, tmp_path, "chat-xss.png")
+
+
+def test_topic_browser_sets_chat_focus(page, tmp_path_factory):
+    from indexer.store import load_index
+
+    index = load_index(shared_index(tmp_path_factory))
+    target = int(index.documents["topic"].iat[index.row_of("retrieval-0")])
+    page.get_by_role("tab", name="Topics").click()
+    page.wait_for_selector('#topics-df [data-testid="cell-0-1"]')
+    page.locator("#topics-df input[placeholder='Search...']").fill("retrieval")
+    page.wait_for_function("() => document.querySelectorAll('#topics-df [data-col=\"1\"][role=gridcell]').length === 1")
+    page.locator('#topics-df [role=gridcell][data-col="1"]').first.click()
+    page.wait_for_function(
+        "t => document.querySelector('#topic-detail').innerText.includes(t)", arg=f"Topic {target}: "
+    )
+    assert "Representative abstracts" in page.locator("#topic-detail").inner_text()
+    page.locator("#use-topic-btn").click()
+    page.wait_for_function(
+        "t => document.querySelector('#chatbot').innerText.includes(t)", arg=f"search only topic {target}"
+    )
+    selected = page.evaluate("[...document.querySelectorAll('[role=tab][aria-selected=true]')].map(t => t.innerText.trim())")
+    assert selected == ["Chat"]
+    ask(page, "which papers discuss ranking?")
+    assert f"Restricted to topic(s) {target} (the topic focus)" in expand(page, "Routing")
