@@ -12,7 +12,7 @@ from pathlib import Path
 
 from indexer.prompting import read_prompt, render_messages
 from indexer.topics import TopicRecord
-from models.base import Generator
+from models.base import Generator, generate_many
 
 MAX_LABEL_WORDS = 8
 MAX_SUMMARY_WORDS = 45
@@ -49,6 +49,23 @@ def trim_label(label: str, max_words: int = 6) -> str:
     return " ".join(words).rstrip(",;:-")
 
 
+def _copies(lowered: str, documents: Sequence[str]) -> bool:
+    """True when the text is a whole title/sentence of a document, or the start of one.
+
+    A good label can appear inside a title ("... for Hate Speech Detection"); a copied one starts
+    where the title or sentence starts, because small models parrot their input from the top.
+    """
+    text = lowered.rstrip(".")
+    for doc in documents:
+        if doc.lower().strip().startswith(text):
+            return True
+        for piece in re.split(r"(?<=[.!?:])\s+|\n", doc.lower()):
+            piece = piece.strip()
+            if piece and (piece.rstrip(".") == text or piece.startswith(text)):
+                return True
+    return False
+
+
 def validate_label(label: str, documents: Sequence[str], example: str = "") -> str | None:
     """None when the label is usable, else the reason it is not."""
     words = label.split()
@@ -65,7 +82,7 @@ def validate_label(label: str, documents: Sequence[str], example: str = "") -> s
         return "echoes the prompt"
     if label.count(",") >= 2:
         return "a keyword list, not a label"
-    if len(words) >= 4 and any(lowered in d.lower() for d in documents):
+    if len(words) >= 4 and _copies(lowered, documents):
         return "copies a document"
     return None
 
@@ -90,7 +107,7 @@ def validate_summary(summary: str, documents: Sequence[str], example: str = "") 
         return "echoes the prompt's example"
     if any(w in lowered for w in _ECHO_WORDS):
         return "echoes the prompt"
-    if any(lowered.rstrip(".") in d.lower() for d in documents):
+    if _copies(lowered, documents):
         return "copies a document"
     return None
 
@@ -112,40 +129,59 @@ def label_topics(
     prompts_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Fill label, label_source and summary of each topic; returns counts for the manifest."""
-    counts = {"llm_labels": 0, "fallback_labels": 0, "llm_summaries": 0, "fallback_summaries": 0}
+    """Fill label, label_source and summary of each topic; returns counts for the manifest.
+
+    All labels are generated in one batched call, then all summaries (they see the labels), so
+    backends that batch (transformers) keep the model busy instead of decoding one topic at a time.
+    """
     label_example = example_reply("label", prompts_dir)
     summary_example = example_reply("summary", prompts_dir)
+    keywords, blocks, docs = [], [], []
     for topic in topics:
-        fallback = topic.keyword_label()
-        keywords = ", ".join(w for w, _ in (topic.keywords.get("keybert") or topic.keywords.get("ctfidf") or [])[:6])
+        keywords.append(", ".join(w for w, _ in (topic.keywords.get("keybert") or topic.keywords.get("ctfidf") or [])[:8]))
         titles = [titles_by_id.get(d, "") for d in topic.representative_doc_ids]
-        docs = [texts_by_id.get(d, "") for d in topic.representative_doc_ids] + titles
-        block = _titles_block(titles)
-        topic.label, topic.label_source = fallback, "keywords"
-        if generator is not None:
-            messages = render_messages("label", prompts_dir, keywords=keywords or fallback, documents=block)
-            label = trim_label(clean_label(generator.generate(messages, max_tokens=16, stop=["\n"])))
-            reason = validate_label(label, docs, label_example)
+        blocks.append(_titles_block(titles))
+        docs.append([texts_by_id.get(d, "") for d in topic.representative_doc_ids] + titles)
+        topic.label, topic.label_source = topic.keyword_label(), "keywords"
+        topic.summary = f"Documents about {keywords[-1] or topic.label}."
+
+    if generator is not None and topics:
+        prompts = [
+            # Keywords only: a small model given titles tends to copy one of them as the label.
+            render_messages("label", prompts_dir, keywords=kw or t.label)
+            for t, kw in zip(topics, keywords, strict=True)
+        ]
+        replies = generate_many(generator, prompts, max_tokens=16, stop=["\n"])
+        for topic, reply, topic_docs in zip(topics, replies, docs, strict=True):
+            label = trim_label(clean_label(reply))
+            reason = validate_label(label, topic_docs, label_example)
             if reason is None:
                 topic.label, topic.label_source = label, "llm"
             else:
-                topic.quality["label_rejected"] = 1.0
                 topic.label_source = f"keywords (LLM reply rejected: {reason})"
-        counts["llm_labels" if topic.label_source == "llm" else "fallback_labels"] += 1
-
-        topic.summary = f"Documents about {keywords or fallback}."
-        if generator is not None and summaries:
-            messages = render_messages("summary", prompts_dir, label=topic.label, keywords=keywords or fallback, documents=block)
-            summary = clean_summary(generator.generate(messages, max_tokens=48, stop=["\n", ". "]))
-            summary = summary if summary.endswith((".", "!", "?")) else summary + "."
-            if validate_summary(summary, docs, summary_example) is None:
-                topic.summary = summary
-                counts["llm_summaries"] += 1
-            else:
-                counts["fallback_summaries"] += 1
-        elif summaries:
-            counts["fallback_summaries"] += 1
         if progress:
-            progress(1)
-    return counts
+            progress(len(topics) // 2)
+        if summaries:
+            prompts = [
+                render_messages("summary", prompts_dir, label=t.label, keywords=kw or t.label, documents=block)
+                for t, kw, block in zip(topics, keywords, blocks, strict=True)
+            ]
+            replies = generate_many(generator, prompts, max_tokens=48, stop=["\n", ". "])
+            for topic, reply, topic_docs in zip(topics, replies, docs, strict=True):
+                summary = clean_summary(reply)
+                summary = summary if summary.endswith((".", "!", "?")) else summary + "."
+                if validate_summary(summary, topic_docs, summary_example) is None:
+                    topic.summary = summary
+                    topic.quality.pop("summary_rejected", None)
+                else:
+                    topic.quality["summary_rejected"] = 1.0
+    if progress:
+        progress(len(topics) - len(topics) // 2 if generator is not None else len(topics))
+    llm_labels = sum(t.label_source == "llm" for t in topics)
+    llm_summaries = sum(1 for t in topics if generator is not None and summaries and "summary_rejected" not in t.quality)
+    return {
+        "llm_labels": llm_labels,
+        "fallback_labels": len(topics) - llm_labels,
+        "llm_summaries": llm_summaries,
+        "fallback_summaries": len(topics) - llm_summaries if summaries else 0,
+    }

@@ -70,3 +70,13 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> str:
         if i != -1:
             cut = min(cut, i)
     return text[:cut]
+
+
+def generate_many(
+    generator: Generator, prompts: Sequence[Sequence[Message]], max_tokens: int = 64, stop: Sequence[str] = ()
+) -> list[str]:
+    """Generate for many prompts, batched when the backend can (`generate_batch`), else one by one."""
+    batch = getattr(generator, "generate_batch", None)
+    if batch is not None:
+        return list(batch(prompts, max_tokens=max_tokens, stop=stop))
+    return [generator.generate(p, max_tokens=max_tokens, stop=stop) for p in prompts]

@@ -74,5 +74,4 @@ class ScriptedGenerator:
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> Iterator[str]:
         text = self.generate(messages, max_tokens, stop)
-        for piece in re.findall(r"\S+\s*", text):
-            yield piece
+        yield from re.findall(r"\S+\s*", text)

@@ -23,8 +23,20 @@ class _TransformersBase:
 
     model_id: str
 
-    def _inputs(self, messages: Sequence[Message]):  # pragma: no cover - overridden
+    def _text(self, messages: Sequence[Message]) -> str:
+        return flatten_messages(messages)
+
+    def _batch_inputs(self, texts: list[str]):  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def _inputs(self, messages: Sequence[Message]):
+        return self._batch_inputs([self._text(messages)])
+
+    def generate_batch(
+        self, prompts: Sequence[Sequence[Message]], max_tokens: int = 64, stop: Sequence[str] = (), batch_size: int = 16
+    ) -> list[str]:
+        """Greedy replies for many prompts, batched."""
+        return _generate_batch(self, [self._text(p) for p in prompts], max_tokens, stop, batch_size)
 
     def generate(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> str:
         return "".join(self.stream(messages, max_tokens, stop))
@@ -60,6 +72,25 @@ class _TransformersBase:
         thread.join()
 
 
+def _generate_batch(gen, encoded_prompts, max_tokens: int, stop: Sequence[str], batch_size: int) -> list[str]:
+    """Greedy generation for many prompts at once (left padding): small models are latency bound on CPUs."""
+    import torch
+
+    tok = gen.tokenizer
+    outputs: list[str] = []
+    for start in range(0, len(encoded_prompts), batch_size):
+        chunk = encoded_prompts[start : start + batch_size]
+        inputs = gen._batch_inputs(chunk)
+        kwargs = dict(**inputs, max_new_tokens=max_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=tok)
+        with torch.inference_mode():
+            out = gen.model.generate(**kwargs)
+        new = out[:, inputs["input_ids"].shape[1] :] if gen.decoder_only else out
+        outputs += [cut_at_stop(t, stop) for t in tok.batch_decode(new, skip_special_tokens=True)]
+    return outputs
+
+
 class CausalLMGenerator(_TransformersBase):
     """A chat model via AutoModelForCausalLM: a hub id, a folder, or a `.gguf` file (dequantised)."""
 
@@ -82,13 +113,19 @@ class CausalLMGenerator(_TransformersBase):
             raise _load_error(name, exc) from exc
         self.model.eval()
         self.model_id = f"transformers:{path.name if path.suffix == '.gguf' else name}"
+        self.decoder_only = True
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
 
-    def _inputs(self, messages: Sequence[Message]):
+    def _text(self, messages: Sequence[Message]) -> str:
         if getattr(self.tokenizer, "chat_template", None):
-            text = self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
-        else:
-            text = flatten_messages(messages)
-        return self.tokenizer(text, return_tensors="pt", add_special_tokens=False)
+            return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+        return flatten_messages(messages)
+
+    def _batch_inputs(self, texts: list[str]):
+        return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+
 
 
 class Seq2SeqGenerator(_TransformersBase):
@@ -105,8 +142,8 @@ class Seq2SeqGenerator(_TransformersBase):
         self.model.eval()
         self.max_input_tokens = max_input_tokens
         self.model_id = f"flan-t5:{name}"
+        self.decoder_only = False
 
-    def _inputs(self, messages: Sequence[Message]):
-        return self.tokenizer(
-            flatten_messages(messages), return_tensors="pt", truncation=True, max_length=self.max_input_tokens
-        )
+    def _batch_inputs(self, texts: list[str]):
+        return self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_input_tokens)
+

@@ -15,9 +15,11 @@ def test_render_is_strict_and_single_pass():
 
 
 def test_label_prompt_is_chat_turns_with_an_example():
-    messages = render_messages("label", keywords="gene, dna", documents="- A genome study")
+    messages = render_messages("label", keywords="gene, dna")
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    assert "gene, dna" in messages[-1]["content"] and "A genome study" in messages[-1]["content"]
+    assert "gene, dna" in messages[-1]["content"]
+    summary = render_messages("summary", label="Genetics", keywords="gene, dna", documents="- A genome study")
+    assert "A genome study" in summary[-1]["content"] and "Genetics" in summary[-1]["content"]
 
 
 @pytest.mark.parametrize(
@@ -33,7 +35,9 @@ def test_validate_label_rejects_echoes_copies_and_lists():
     assert validate_label("Interest Rates and Prices", docs) is None
     assert validate_label("", docs) == "empty"
     assert validate_label("Monetary Policy and Inflation", docs, "monetary policy and inflation") == "echoes the prompt's example"
-    assert validate_label("effect of rising interest rates", docs) == "copies a document"
+    assert validate_label("we study the effect of", docs) == "copies a document"
+    assert validate_label("Effect of Rising Interest Rates", docs) is None, "a phrase inside a document is fine"
+    assert validate_label("The Sparse Frontier: A New", ["The Sparse Frontier: A New Approach to Attention"]) == "copies a document"
     assert validate_label("gene, dna, rna", docs) == "a keyword list, not a label"
     assert validate_label("Keywords: gene", docs) == "echoes the prompt"
     assert validate_label("one two three four five six seven eight nine", docs) == "too long"
