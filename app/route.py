@@ -54,6 +54,22 @@ class Routing:
         return sum(t.size for t in self.topics)
 
 
+def fuse_scores(dense: np.ndarray, lexical: np.ndarray, weight: float, mode: str = "max") -> np.ndarray:
+    """Convex mix of dense cosine and BM25 over a candidate set.
+
+    mode "max": BM25 divided by its maximum (cosine kept as is); "zscore": both standardised.
+    """
+    if mode == "zscore":
+        def z(x: np.ndarray) -> np.ndarray:
+            sd = float(x.std())
+            return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+        return (1.0 - weight) * z(dense) + weight * z(lexical)
+    top = float(lexical.max()) if len(lexical) else 0.0
+    lex_norm = lexical / top if top > 0 else np.zeros_like(lexical)
+    return (1.0 - weight) * dense + weight * lex_norm
+
+
 class Retriever:
     """Hybrid search and topic routing over a loaded index."""
 
@@ -64,12 +80,14 @@ class Retriever:
         candidates: int = 100,
         lexical_weight: float = 0.3,
         min_similarity: float = 0.3,
+        fusion: str = "zscore",
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.candidates = candidates
         self.lexical_weight = lexical_weight
         self.min_similarity = min_similarity
+        self.fusion = fusion
         docs = index.documents
         self.topic_of = docs["topic"].to_numpy()
         self.doc_ids = docs["doc_id"].tolist()
@@ -103,9 +121,7 @@ class Retriever:
             return []
         dense = self.index.embeddings[rows] @ qvec
         lex = lexical[rows]
-        top_lex = float(lex.max()) if len(lex) else 0.0
-        lex_norm = lex / top_lex if top_lex > 0 else np.zeros_like(lex)
-        fused = (1.0 - self.lexical_weight) * dense + self.lexical_weight * lex_norm
+        fused = fuse_scores(dense, lex, self.lexical_weight, self.fusion)
         order = np.argsort(-fused)[:k]
         return [
             Hit(int(r), self.doc_ids[r], self.titles[r], int(self.topic_of[r]), float(fused[i]), float(dense[i]), float(lex[i]))
