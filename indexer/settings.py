@@ -30,7 +30,7 @@ class BuildSettings(BaseModel):
     min_cluster_size: int | None = Field(None, description="HDBSCAN min_cluster_size; sized to the corpus when unset.", ge=2)
     min_samples: int | None = Field(None, description="HDBSCAN min_samples (defaults to min_cluster_size // 2).", ge=1)
     reduce_outliers: bool = Field(True, description="Assign outliers to a topic when they are close enough to one.")
-    outlier_threshold: float = Field(0.5, description="Minimum cosine to a topic centroid for an outlier to join it.")
+    outlier_threshold: float = Field(0.4, description="Minimum cosine to a topic centroid for an outlier to join it.")
     top_n_words: int = Field(10, description="Keywords kept per topic and representation.")
     label_topics: bool = Field(True, description="Ask the generator for topic labels and summaries.")
     summaries: bool = Field(True, description="Write a one-sentence summary per topic (needs label_topics).")
@@ -39,7 +39,7 @@ class BuildSettings(BaseModel):
     show_progress: bool = Field(True, description="Show progress bars.")
 
     def cluster_size_for(self, n_docs: int) -> int:
-        """min_cluster_size: given, or ~0.5% of the corpus, between 5 and 100."""
+        """min_cluster_size: given, or 1% of the corpus, between 10 (BERTopic's default) and 100 (the seed's)."""
         if self.min_cluster_size:
             return self.min_cluster_size
-        return int(min(100, max(5, round(n_docs * 0.005))))
+        return int(min(100, max(10, round(n_docs * 0.01))))
