@@ -78,6 +78,7 @@ def build(
     no_labels: Annotated[bool, typer.Option("--no-labels", help="Skip LLM labels; keyword labels only.")] = False,
     no_summaries: Annotated[bool, typer.Option("--no-summaries", help="Skip the per-topic LLM summaries.")] = False,
     keep_outliers: Annotated[bool, typer.Option("--keep-outliers", help="Do not assign outliers to near topics.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Recluster from scratch instead of updating an existing index in place.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache folder.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
@@ -97,6 +98,7 @@ def build(
         label_topics=not no_labels,
         summaries=not no_summaries,
         reduce_outliers=not keep_outliers,
+        full_rebuild=full,
         seed=seed,
         show_progress=not quiet,
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import ann, cluster, embed, label, load, reduce, store, topics
+from indexer import ann, cluster, embed, label, load, reduce, store, topics, update
 from indexer.errors import TopicchatError
 from indexer.prompting import prompt_hash, prompt_path
 from indexer.settings import BuildSettings
@@ -58,14 +58,34 @@ def build_index(
         docs = corpus.frame
         report(f"  {len(docs)} documents ({corpus.rows_read} rows read; skipped: {corpus.skipped})")
 
+    parameters = settings.model_dump(mode="json", exclude={"cache_dir", "show_progress", "full_rebuild"})
+    old, plan = _previous(Path(out), docs, parameters, settings.full_rebuild)
+    if plan is not None and plan.changes == 0:
+        report(f"The index at {out} is up to date: the corpus and every parameter are unchanged (use --full to rebuild).")
+        return Path(out).resolve()
+
     with _timed(timings, "embed", report):
         embedder = embedder or load_embedder(settings.embedding_model)
-        vectors, hits = embed.embed_documents(
-            embedder, docs["text"].tolist(), settings.cache_dir, settings.show_progress
-        )
-        report(f"  {hits} of {len(docs)} embeddings came from the cache")
+        todo = docs["text"].tolist() if plan is None else docs["text"].iloc[plan.new_rows].tolist()
+        vectors, hits = embed.embed_documents(embedder, todo, settings.cache_dir, settings.show_progress)
+        report(f"  {hits} of {len(todo)} embeddings came from the cache")
 
     n = len(docs)
+    if plan is not None:
+        report(f"  updating in place: {len(plan.new_rows)} new or changed, {plan.removed} removed (use --full to recluster)")
+        with _timed(timings, "place", report):
+            vectors, labels, probabilities, is_outlier, coords, records, topic_vectors = update.apply_update(
+                old, docs, plan, vectors
+            )
+        manifest_topics = dict(old.manifest.get("topics", {}), count=len(records), outliers_left=int((labels == -1).sum()))
+        extra = {"update": {"from_content_hash": old.manifest["corpus"]["content_hash"], "added": len(plan.new_rows),
+                            "removed": plan.removed}}
+        min_size = old.manifest["parameters"].get("min_cluster_size_used")
+        gen_id = old.manifest["models"].get("generator")
+        return _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlier, coords, records,
+                       topic_vectors, embedder, gen_id, parameters | {"min_cluster_size_used": min_size},
+                       manifest_topics, hits, timings, started, report, extra)
+
     clusterable = n >= MIN_DOCS_TO_CLUSTER
     min_size = settings.cluster_size_for(n)
     if clusterable:
@@ -109,6 +129,31 @@ def build_index(
         with tqdm(total=len(records), desc="Labelling topics", disable=not settings.show_progress, file=sys.stderr) as bar:
             label_counts = label.label_topics(records, gen, titles, texts, settings.summaries, progress=bar.update)
 
+    manifest_topics = {
+        "count": len(records),
+        "outliers_found": int(is_outlier.sum()),
+        "outliers_left": int((labels == -1).sum()),
+        "retrieval_only": not records,
+    } | label_counts
+    return _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlier, coords, records,
+                   topic_vectors, embedder, getattr(gen, "model_id", None), parameters | {"min_cluster_size_used": min_size},
+                   manifest_topics, hits, timings, started, report, {})
+
+
+def _previous(out: Path, docs, parameters: dict, full: bool):
+    """The old index at `out` and an update plan for it, when an in-place update is possible."""
+    if full or not (out / "manifest.json").exists():
+        return None, None
+    try:
+        old = store.load_index(out)
+    except TopicchatError:
+        return None, None
+    return old, update.plan_update(old, docs, parameters)
+
+
+def _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlier, coords, records, topic_vectors,
+            embedder, generator_id, parameters, manifest_topics, hits, timings, started, report, extra) -> Path:
+    """Search structures, then the index folder with its manifest (shared by full builds and updates)."""
     with _timed(timings, "ann", report):
         faiss_index = ann.build_faiss(vectors)
         lexical = ann.LexicalIndex.build((docs["title"] + "\n" + docs["text"]).tolist())
@@ -126,30 +171,19 @@ def build_index(
             "corpus": {
                 "source": str(source),
                 "rows_read": corpus.rows_read,
-                "documents": n,
+                "documents": len(docs),
                 "columns": corpus.columns,
                 "skipped": corpus.skipped,
                 "content_hash": _content_hash(docs),
             },
-            "models": {
-                "embedder": embedder.model_id,
-                "embedding_dim": int(embedder.dim),
-                "generator": getattr(gen, "model_id", None),
-            },
-            "parameters": settings.model_dump(mode="json", exclude={"cache_dir", "show_progress"})
-            | {"min_cluster_size_used": min_size},
-            "topics": {
-                "count": len(records),
-                "outliers_found": int(is_outlier.sum()),
-                "outliers_left": int((labels == -1).sum()),
-                "retrieval_only": not records,
-            }
-            | label_counts,
+            "models": {"embedder": embedder.model_id, "embedding_dim": int(embedder.dim), "generator": generator_id},
+            "parameters": parameters,
+            "topics": manifest_topics,
             "embedding_cache_hits": hits,
             "prompts": {name: prompt_hash(name) for name in PROMPTS},
             "timings_s": timings,
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        }
+        } | extra
         path = store.write_index(
             Path(out), manifest, frame, vectors, faiss_index, records, topic_vectors, lexical,
             [prompt_path(name) for name in PROMPTS],

@@ -35,6 +35,7 @@ class BuildSettings(BaseModel):
     label_topics: bool = Field(True, description="Ask the generator for topic labels and summaries.")
     summaries: bool = Field(True, description="Write a one-sentence summary per topic (needs label_topics).")
     max_doc_chars: int = Field(20000, description="Longer documents are cut to this many characters.", ge=100)
+    full_rebuild: bool = Field(False, description="Recluster from scratch even when the old index could be updated in place.")
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Embedding cache folder.")
     show_progress: bool = Field(True, description="Show progress bars.")
 

@@ -91,7 +91,7 @@ def test_failed_rebuild_keeps_the_old_index(fake_index, tmp_path, corpus_csv, mo
 
     monkeypatch.setattr(label, "label_topics", boom)
     with pytest.raises(RuntimeError):
-        build_index(str(corpus_csv), out, fake_settings(tmp_path / "cache"), report=lambda _m: None)
+        build_index(str(corpus_csv), out, fake_settings(tmp_path / "cache", full_rebuild=True), report=lambda _m: None)
     assert (out / "manifest.json").read_text() == before
     assert load_index(out) is not None
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".idx.")], "temporary folders are cleaned up"
@@ -122,3 +122,45 @@ def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path, corpus_csv
     with pytest.raises(TopicchatError, match="not a topicchat index"):
         build_index(str(corpus_csv), out, fake_settings(tmp_path / "c"), report=lambda _m: None)
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_small_additions_update_the_index_in_place(tmp_path, corpus_csv):
+    import shutil
+
+    out = tmp_path / "idx"
+    shutil.copytree(build_index(str(corpus_csv), tmp_path / "base", fake_settings(tmp_path / "c"), report=lambda _m: None), out)
+    old = load_index(out)
+    corpus = themed_corpus()
+    extra = pd.DataFrame(
+        [
+            {"id": "new-astro", "title": "New sky survey", "text": "telescope galaxy nebula orbit comet star redshift", "theme": "astronomy"},
+            {"id": "new-food", "title": "New recipe", "text": "flour butter oven dough garlic sauce roast", "theme": "cooking"},
+        ]
+    )
+    pd.concat([corpus, extra]).to_csv(tmp_path / "more.csv", index=False)
+    messages: list[str] = []
+    build_index(str(tmp_path / "more.csv"), out, fake_settings(tmp_path / "c"), report=messages.append)
+    assert any("updating in place: 2 new" in m for m in messages)
+    new = load_index(out)
+    manifest = new.manifest
+    assert manifest["update"]["added"] == 2 and "place" in manifest["timings_s"] and "reduce" not in manifest["timings_s"]
+    docs = new.documents.set_index("doc_id")
+    for doc_id, theme in (("new-astro", "astronomy"), ("new-food", "cooking")):
+        topic = docs.loc[doc_id, "topic"]
+        members = docs[docs.topic == topic]
+        assert members["theme"].value_counts().index[0] == theme, "a new document joins the topic of its theme"
+    assert sum(t.size for t in new.topics) + int((new.documents.topic == -1).sum()) == len(new.documents) == 122
+    assert [t.label for t in new.topics] == [t.label for t in old.topics], "labels are kept"
+    again: list[str] = []
+    build_index(str(tmp_path / "more.csv"), out, fake_settings(tmp_path / "c"), report=again.append)
+    assert any("up to date" in m for m in again)
+
+
+def test_large_changes_trigger_a_full_rebuild(tmp_path, corpus_csv):
+    out = build_index(str(corpus_csv), tmp_path / "idx", fake_settings(tmp_path / "c"), report=lambda _m: None)
+    half = themed_corpus().iloc[::2]
+    half.to_csv(tmp_path / "half.csv", index=False)
+    messages: list[str] = []
+    build_index(str(tmp_path / "half.csv"), out, fake_settings(tmp_path / "c"), report=messages.append)
+    assert not any("updating in place" in m for m in messages)
+    assert "reduce" in load_index(out).manifest["timings_s"] and len(load_index(out).documents) == 60

@@ -1,0 +1,117 @@
+"""Incremental rebuilds: place new documents into an existing index's topics instead of reclustering.
+
+When the corpus changed a little (by default at most 10% of the documents added, changed or
+removed) and every build parameter is unchanged, new documents take the topic their nearest
+indexed neighbours vote for and a map position among them; topic labels and keywords are kept,
+sizes and topic embeddings are recomputed. Past the threshold a full build runs instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from indexer.cluster import centroids
+from indexer.store import TopicIndex
+from indexer.topics import TopicRecord
+
+IGNORED_PARAMETERS = {"limit", "min_cluster_size_used", "full_rebuild"}
+
+
+@dataclass
+class UpdatePlan:
+    """Which rows of the new corpus are kept from the old index, which are new, what was removed."""
+
+    keep_rows: np.ndarray  # rows of the new corpus that the old index already holds unchanged
+    old_rows: np.ndarray  # the same documents' rows in the old index
+    new_rows: np.ndarray  # rows of the new corpus to embed and place
+    removed: int
+
+    @property
+    def changes(self) -> int:
+        return len(self.new_rows) + self.removed
+
+
+def plan_update(old: TopicIndex, docs: pd.DataFrame, parameters: dict, max_share: float = 0.1) -> UpdatePlan | None:
+    """An update plan when the old index can absorb the change, else None (a full build is needed)."""
+    old_params = {k: v for k, v in old.manifest.get("parameters", {}).items() if k not in IGNORED_PARAMETERS}
+    new_params = {k: v for k, v in parameters.items() if k not in IGNORED_PARAMETERS}
+    if old_params != new_params or not old.topics:
+        return None
+    old_docs = old.documents
+    old_key = {(d, t): i for i, (d, t) in enumerate(zip(old_docs["doc_id"], old_docs["text"], strict=True))}
+    keep, old_rows, new = [], [], []
+    for row, key in enumerate(zip(docs["doc_id"], docs["text"], strict=True)):
+        if key in old_key:
+            keep.append(row)
+            old_rows.append(old_key[key])
+        else:
+            new.append(row)
+    plan = UpdatePlan(np.array(keep, dtype=np.int64), np.array(old_rows, dtype=np.int64), np.array(new, dtype=np.int64),
+                      removed=len(old_docs) - len(keep))
+    return plan if plan.changes <= max_share * len(old_docs) else None
+
+
+def place_documents(
+    known: np.ndarray, known_topics: np.ndarray, known_xy: np.ndarray, new: np.ndarray, k: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Topic (similarity-weighted vote of the k nearest known documents), vote share and map position."""
+    import faiss
+
+    if len(new) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros((0, 2), np.float32)
+    index = faiss.IndexFlatIP(known.shape[1])
+    index.add(np.ascontiguousarray(known, dtype=np.float32))
+    sims, rows = index.search(np.ascontiguousarray(new, dtype=np.float32), min(k, len(known)))
+    weights = np.clip(sims, 1e-6, None)
+    topics, shares, xy = [], [], []
+    for w, r in zip(weights, rows, strict=True):
+        votes: dict[int, float] = {}
+        for weight, row in zip(w, r, strict=True):
+            votes[int(known_topics[row])] = votes.get(int(known_topics[row]), 0.0) + float(weight)
+        best = max(votes, key=lambda t: votes[t])
+        topics.append(best)
+        shares.append(votes[best] / sum(votes.values()))
+        xy.append((w[:, None] * known_xy[r]).sum(axis=0) / w.sum())
+    return np.array(topics, dtype=np.int64), np.array(shares, dtype=np.float32), np.array(xy, dtype=np.float32)
+
+
+def apply_update(
+    old: TopicIndex, docs: pd.DataFrame, plan: UpdatePlan, new_vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[TopicRecord], np.ndarray]:
+    """Vectors, topics, probabilities, outlier flags, coordinates, topic records and topic vectors after an update."""
+    n = len(docs)
+    dim = old.embeddings.shape[1]
+    vectors = np.zeros((n, dim), dtype=np.float32)
+    labels = np.full(n, -1, dtype=np.int64)
+    probs = np.zeros(n, dtype=np.float32)
+    outlier = np.zeros(n, dtype=bool)
+    coords = np.zeros((n, 2), dtype=np.float32)
+    od = old.documents
+    old_xy = od[["x", "y"]].to_numpy(np.float32)
+    vectors[plan.keep_rows] = old.embeddings[plan.old_rows]
+    labels[plan.keep_rows] = od["topic"].to_numpy()[plan.old_rows]
+    probs[plan.keep_rows] = od["probability"].to_numpy()[plan.old_rows]
+    outlier[plan.keep_rows] = od["is_outlier"].to_numpy()[plan.old_rows]
+    coords[plan.keep_rows] = old_xy[plan.old_rows]
+    if len(plan.new_rows):
+        vectors[plan.new_rows] = new_vectors
+        topic, share, xy = place_documents(
+            old.embeddings[plan.old_rows], labels[plan.keep_rows], old_xy[plan.old_rows], new_vectors
+        )
+        labels[plan.new_rows], probs[plan.new_rows], coords[plan.new_rows] = topic, share, xy
+        outlier[plan.new_rows] = topic == -1
+    ids, topic_vectors = centroids(vectors, labels)
+    by_id = {t.id: t for t in old.topics}
+    doc_ids = set(docs["doc_id"])
+    records = []
+    for tid in ids.tolist():
+        record = by_id[tid]
+        record.size = int((labels == tid).sum())
+        record.representative_doc_ids = [d for d in record.representative_doc_ids if d in doc_ids] or [
+            str(docs["doc_id"].iat[int(np.flatnonzero(labels == tid)[0])])
+        ]
+        records.append(record)
+    return vectors, labels, probs, outlier, coords, records, topic_vectors
