@@ -416,7 +416,7 @@ def evaluate_self_retrieval(
     built_with = index.manifest.get("models", {}).get("embedder")
     spec = index.manifest.get("parameters", {}).get("embedding_model") or built_with
     embedder = _resolve_embedder(embedder if embedder is not None else spec)
-    if built_with and embedder.model_id != built_with:
+    if built_with and embedder.model_id.split("#")[0] != built_with.split("#")[0]:
         raise TopicchatError(
             f"The index was embedded with '{built_with}' but the queries would use '{embedder.model_id}'."
         )

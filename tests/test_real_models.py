@@ -31,7 +31,7 @@ def test_real_topics_form_and_labels_validate(arxiv_index):
 
     index = load_index(arxiv_index)
     manifest = index.manifest
-    assert manifest["models"]["embedder"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["models"]["embedder"].startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert manifest["models"]["generator"].startswith("transformers:SmolLM2")
     assert len(index.topics) >= 4
     texts = dict(zip(index.documents.doc_id, index.documents.text, strict=True))
