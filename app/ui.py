@@ -25,7 +25,6 @@ from app.answer import Answer, Assistant, Citation, Conversation
 from app.intent import MAP, parse_intent
 from app.plots import document_map, topic_heatmap
 from app.route import RoutedTopic, Routing
-from indexer.errors import TopicchatError
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -307,10 +306,7 @@ def create_app(services: Assistant) -> gr.Blocks:
 
 def launch(index_dir: Path | str, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> gr.Blocks:
     """Open the index, build the app and serve it (blocking unless block=False); a bad index raises TopicchatError."""
-    try:
-        assistant = Assistant.open(index_dir)
-    except TopicchatError:
-        raise  # unchanged: the CLI prints its one-paragraph message
+    assistant = Assistant.open(index_dir)  # a TopicchatError passes through unchanged: the CLI prints it
     demo = create_app(assistant)
     password = os.environ.get("TOPICCHAT_PASSWORD")
     auth = (os.environ.get("TOPICCHAT_USER") or "topicchat", password) if password else None

