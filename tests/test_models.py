@@ -7,7 +7,7 @@ import pytest
 
 from models.base import ModelError, normalise
 from models.fake import HashingEmbedder, ScriptedGenerator
-from models.registry import llama_cpp_available, load_embedder, load_generator
+from models.registry import load_embedder, load_generator
 
 
 def test_hashing_embedder_is_deterministic_and_content_dependent():
@@ -33,8 +33,9 @@ def test_registry_builds_fakes_by_config_string():
 
 
 def test_missing_llama_backend_names_the_extra(monkeypatch):
-    if llama_cpp_available():
-        pytest.skip("llama-cpp-python is installed here; the missing-backend message cannot be shown")
+    import sys
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import fails as if the extra were absent
     from models.llamacpp_backend import LlamaCppGenerator
 
     with pytest.raises(ModelError, match=r"topicchat\[llama\]"):
