@@ -90,8 +90,8 @@ def run_seed(limit: int, tuned: bool) -> dict:
     return {"stages": t, "topics": len(labels), "valid_labels": valid, "examples": labels[:5]}
 
 
-def run_topicchat(limit: int) -> dict:
-    """topicchat build with the default offline models, a fresh embedding cache."""
+def run_topicchat(limit: int, keep: Path | None = None) -> dict:
+    """topicchat build with the default offline models, a fresh embedding cache (the index kept in `keep`)."""
     from indexer.pipeline import build_index
     from indexer.settings import BuildSettings
 
@@ -101,14 +101,19 @@ def run_topicchat(limit: int) -> dict:
         path = build_index(str(DATA), Path(tmp) / "idx", settings, report=lambda _m: None)
         manifest = json.loads((path / "manifest.json").read_text())
         topics = json.loads((path / "topics.json").read_text())
+        if keep is not None:
+            import shutil
+
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(path, keep)
     stages = {k: v for k, v in manifest["timings_s"].items() if k != "total"}
     valid = sum(t["label_source"] == "llm" for t in topics)
     return {"stages": stages, "topics": len(topics), "valid_labels": valid, "examples": [t["label"] for t in topics[:5]]}
 
 
-def one(system: str, limit: int) -> None:
+def one(system: str, limit: int, keep: Path | None) -> None:
     start = time.perf_counter()
-    result = run_topicchat(limit) if system == "topicchat" else run_seed(limit, tuned=system == "tuned")
+    result = run_topicchat(limit, keep) if system == "topicchat" else run_seed(limit, tuned=system == "tuned")
     result["total_s"] = time.perf_counter() - start
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
@@ -120,16 +125,25 @@ def main() -> None:
     parser.add_argument("--systems", default="seed,tuned,topicchat")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds before a system's run is stopped")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--keep", type=Path, help="copy topicchat's index here (for the latency benchmark)")
     args = parser.parse_args()
     if args.one:
-        one(args.one, args.limit)
+        one(args.one, args.limit, args.keep)
         return
     results: dict[str, list[dict]] = {}
     for _ in range(args.rounds):
         for system in args.systems.split(","):
-            proc = subprocess.run([sys.executable, __file__, "--one", system, "--limit", str(args.limit)],
-                                  capture_output=True, text=True, cwd=REPO)
+            try:
+                proc = subprocess.run([sys.executable, __file__, "--one", system, "--limit", str(args.limit)]
+                                     + (["--keep", str(args.keep)] if args.keep else []),
+                                      capture_output=True, text=True, cwd=REPO, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                results.setdefault(system, []).append(
+                    {"stages": {}, "topics": 0, "valid_labels": 0, "total_s": float(args.timeout), "peak_rss_mb": float("nan"),
+                     "timed_out": True, "examples": []})
+                continue
             if proc.returncode != 0:
                 raise SystemExit(f"{system} failed:\n{proc.stderr[-3000:]}")
             results.setdefault(system, []).append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -140,6 +154,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for system, r in best.items():
         ratio = f"{r['total_s'] / base:.1f}x slower" if base and system != "topicchat" else "1.0x"
+        if r.get("timed_out"):
+            ratio = f"> {r['total_s'] / base:.1f}x slower (stopped at {r['total_s']:.0f} s)" if base else "stopped"
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
         share = f"{r['valid_labels']}/{r['topics']}"
         print(f"| {system} | {r['total_s']:.1f} | {ratio} | {r['peak_rss_mb']:.0f} | {r['topics']} | {share} | {stages} |")
