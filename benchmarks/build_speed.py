@@ -1,7 +1,14 @@
 """Build speed: topicchat vs the seed notebook pipeline (as written, and tuned), same models, same data.
 
+seed: the blog's steps (SentenceTransformer.encode, UMAP 5-D, HDBSCAN, UMAP 2-D, BERTopic.fit with
+those models, which refits them, KeyBERTInspired, MMR, LLM labels through BERTopic's LlamaCPP
+representation, visualize_documents). tuned: the same with LlamaCPP(pipeline_kwargs={"max_tokens":
+16, "stop": ["\n"]}, doc_length=100, tokenizer="whitespace"). topicchat: `build_index` with its
+defaults (transformers GGUF generator); topicchat-llama: the same with llama-cpp:smollm2, the
+peers' generator backend. Every system uses the same min_cluster_size (1% of the corpus).
 Each system runs in its own subprocess (so peak RSS is its own), runs alternate, and the table gives
-per-stage seconds, totals, peak RSS, label validity and the ratios against topicchat.
+per-stage seconds, totals, peak RSS, label validity (topicchat's validator applied to every
+system's labels) and each system's time over topicchat's.
 
     python benchmarks/build_speed.py --limit 2000 --systems seed,tuned,topicchat --out benchmarks/build_speed.json
 """
@@ -22,10 +29,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 DATA = Path(os.environ.get("TOPICCHAT_SHARED_DATA", REPO.parent / "shared" / "data")) / "corpora" / "arxiv_cscl.parquet"
-SEED_PROMPT = """I have a topic that contains the following documents:
-[DOCUMENTS]
-The topic is described by the following keywords: '[KEYWORDS]'.
-Based on the documents and keywords, what is this topic about?"""
 
 
 def _load(limit: int):
@@ -39,13 +42,14 @@ def run_seed(limit: int, tuned: bool) -> dict:
     """The blog's pipeline step by step; BERTopic refits UMAP and HDBSCAN inside .fit()."""
     import numpy as np
     from bertopic import BERTopic
-    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance, TextGeneration
+    from bertopic.representation import KeyBERTInspired, LlamaCPP, MaximalMarginalRelevance
     from hdbscan import HDBSCAN
+    from llama_cpp import Llama
     from sentence_transformers import SentenceTransformer
-    from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
     from umap import UMAP
 
     from indexer.label import clean_label, validate_label
+    from indexer.settings import BuildSettings
     from models.catalog import MINILM, SMOLLM2
 
     abstracts, titles = _load(limit)
@@ -59,7 +63,7 @@ def run_seed(limit: int, tuned: bool) -> dict:
     reduced = umap_model.fit_transform(embeddings)
     t["reduce"] = time.perf_counter() - s
     s = time.perf_counter()
-    min_size = max(5, round(limit * 0.005))
+    min_size = BuildSettings().cluster_size_for(limit)  # the same cluster size as topicchat uses
     hdbscan_model = HDBSCAN(min_cluster_size=min_size, metric="euclidean", cluster_selection_method="eom").fit(reduced)
     t["cluster"] = time.perf_counter() - s
     s = time.perf_counter()
@@ -71,15 +75,12 @@ def run_seed(limit: int, tuned: bool) -> dict:
     topic_model.update_topics(abstracts, representation_model=MaximalMarginalRelevance(diversity=0.2))
     t["topics (fit + KeyBERT + MMR)"] = time.perf_counter() - s
     s = time.perf_counter()
-    gguf = SMOLLM2.path()
-    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    lm = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    generator = pipeline("text-generation", model=lm, tokenizer=tok)
+    # LLM labels through BERTopic's own LlamaCPP representation, as the issue describes the seed.
+    llm = Llama(model_path=str(SMOLLM2.path()), n_ctx=2048, verbose=False)
     if tuned:
-        rep = TextGeneration(generator, prompt=SEED_PROMPT, doc_length=100, tokenizer="whitespace",
-                             pipeline_kwargs={"max_new_tokens": 16, "return_full_text": False})
+        rep = LlamaCPP(llm, pipeline_kwargs={"max_tokens": 16, "stop": ["\n"]}, doc_length=100, tokenizer="whitespace")
     else:
-        rep = TextGeneration(generator, prompt=SEED_PROMPT, doc_length=50, tokenizer="whitespace")
+        rep = LlamaCPP(llm)
     topic_model.update_topics(abstracts, representation_model=rep)
     t["label"] = time.perf_counter() - s
     s = time.perf_counter()
@@ -90,7 +91,7 @@ def run_seed(limit: int, tuned: bool) -> dict:
     return {"stages": t, "topics": len(labels), "valid_labels": valid, "examples": labels[:5]}
 
 
-def run_topicchat(limit: int, keep: Path | None = None) -> dict:
+def run_topicchat(limit: int, keep: Path | None = None, generator: str | None = None) -> dict:
     """topicchat build with the default offline models, a fresh embedding cache (the index kept in `keep`)."""
     from indexer.pipeline import build_index
     from indexer.settings import BuildSettings
@@ -98,6 +99,8 @@ def run_topicchat(limit: int, keep: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         settings = BuildSettings(text_col="abstract", title_col="title", id_col="id", limit=limit,
                                  cache_dir=Path(tmp) / "cache", show_progress=False)
+        if generator:
+            settings.generator = generator
         path = build_index(str(DATA), Path(tmp) / "idx", settings, report=lambda _m: None)
         manifest = json.loads((path / "manifest.json").read_text())
         topics = json.loads((path / "topics.json").read_text())
@@ -113,7 +116,12 @@ def run_topicchat(limit: int, keep: Path | None = None) -> dict:
 
 def one(system: str, limit: int, keep: Path | None) -> None:
     start = time.perf_counter()
-    result = run_topicchat(limit, keep) if system == "topicchat" else run_seed(limit, tuned=system == "tuned")
+    if system == "topicchat":
+        result = run_topicchat(limit, keep)
+    elif system == "topicchat-llama":
+        result = run_topicchat(limit, None, "llama-cpp:smollm2")
+    else:
+        result = run_seed(limit, tuned=system == "tuned")
     result["total_s"] = time.perf_counter() - start
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
@@ -149,13 +157,14 @@ def main() -> None:
             results.setdefault(system, []).append(json.loads(proc.stdout.strip().splitlines()[-1]))
     best = {s: min(r, key=lambda x: x["total_s"]) for s, r in results.items()}
     base = best.get("topicchat", {}).get("total_s")
+    base = base or best.get("topicchat-llama", {}).get("total_s")
     print(f"\nBuild of the first {args.limit} abstracts of arxiv_cscl ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)\n")
-    print("| system | total s | vs topicchat | peak RSS MB | topics | valid labels | stages (s) |")
+    print("| system | total s | time / topicchat's | peak RSS MB | topics | valid labels | stages (s) |")
     print("|---|---|---|---|---|---|---|")
     for system, r in best.items():
-        ratio = f"{r['total_s'] / base:.1f}x slower" if base and system != "topicchat" else "1.0x"
+        ratio = f"{r['total_s'] / base:.2f}x" if base else "-"
         if r.get("timed_out"):
-            ratio = f"> {r['total_s'] / base:.1f}x slower (stopped at {r['total_s']:.0f} s)" if base else "stopped"
+            ratio = f"> {r['total_s'] / base:.2f}x (stopped at {r['total_s']:.0f} s)" if base else "stopped"
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
         share = f"{r['valid_labels']}/{r['topics']}"
         print(f"| {system} | {r['total_s']:.1f} | {ratio} | {r['peak_rss_mb']:.0f} | {r['topics']} | {share} | {stages} |")

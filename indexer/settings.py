@@ -40,7 +40,7 @@ class BuildSettings(BaseModel):
     show_progress: bool = Field(True, description="Show progress bars.")
 
     def cluster_size_for(self, n_docs: int) -> int:
-        """min_cluster_size: given, or 1% of the corpus, between 10 (BERTopic's default) and 100 (the seed's)."""
+        """min_cluster_size: given, or 1% of the corpus, between 5 (small corpora still split) and 100 (the seed's)."""
         if self.min_cluster_size:
             return self.min_cluster_size
-        return int(min(100, max(10, round(n_docs * 0.01))))
+        return int(min(100, max(5, round(n_docs * 0.01))))
