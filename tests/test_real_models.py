@@ -114,3 +114,19 @@ def test_llama_cpp_backend_labels_topics(fake_index):
     reply = generator.generate([{"role": "user", "content": "Name a colour."}], max_tokens=8)
     assert isinstance(reply, str) and reply.strip()
     assert "".join(generator.stream([{"role": "user", "content": "Name a colour."}], max_tokens=8)).strip()
+
+
+def test_gguf_through_transformers_is_cached_dequantised(tmp_path, monkeypatch):
+    """The no-compiler path: the first load dequantises the GGUF and keeps it; later loads reuse it."""
+    from models.catalog import SMOLLM2
+    from models.hf_backend import CausalLMGenerator, _converted_dir
+
+    monkeypatch.setenv("TOPICCHAT_CACHE_DIR", str(tmp_path))
+    gguf = SMOLLM2.path()
+    first = CausalLMGenerator(str(gguf))
+    cached = _converted_dir(gguf)
+    assert (cached / "model.safetensors").exists() and str(cached).startswith(str(tmp_path))
+    second = CausalLMGenerator(str(gguf))
+    prompt = [{"role": "user", "content": "Name a colour."}]
+    assert second.generate(prompt, max_tokens=8) == first.generate(prompt, max_tokens=8)
+    assert not list(cached.parent.glob("*.pickle")) and not list(cached.glob("*.bin"))
