@@ -404,15 +404,30 @@ def evaluate_retrieval(
     return RetrievalReport(Path(beir_dir).name, embedder.model_id, len(ids), len(qids), systems, notes, timings)
 
 
+SELF_RETRIEVAL_FIELDS = ("text", "as-built")
+
+
 def evaluate_self_retrieval(
-    index: TopicIndex | Path | str, embedder: Embedder | str | None = None, sample: int | None = None, seed: int = 42
+    index: TopicIndex | Path | str, embedder: Embedder | str | None = None, sample: int | None = None, seed: int = 42,
+    fields: str = "text",
 ) -> RetrievalReport:
     """Title -> own document: recall@1, recall@10 and MRR@100 of BM25, dense and hybrid over an index.
 
-    Documents whose title was filled in from the text's start (no real title) are skipped. The
-    product's BM25 covers title + text, so the lexical side sees the query words verbatim.
+    Documents whose title was filled in from the text's start (no real title) are skipped.
+    `fields="text"` (the default) searches a BM25 index over the texts alone, so a title query has
+    to find its abstract by content rather than by matching itself; `fields="as-built"` uses the
+    index's own BM25, which covers title + text (what the chat searches). Dense search always runs
+    on the stored text embeddings.
     """
+    if fields not in SELF_RETRIEVAL_FIELDS:
+        raise TopicchatError(f"fields must be one of {', '.join(SELF_RETRIEVAL_FIELDS)}, not {fields!r}.")
     index = _as_index(index)
+    if fields == "text":
+        from dataclasses import replace
+
+        from indexer.ann import LexicalIndex
+
+        index = replace(index, lexical=LexicalIndex.build(index.documents["text"].astype(str).tolist()))
     built_with = index.manifest.get("models", {}).get("embedder")
     spec = index.manifest.get("parameters", {}).get("embedding_model") or built_with
     embedder = _resolve_embedder(embedder if embedder is not None else spec)
@@ -430,7 +445,7 @@ def evaluate_self_retrieval(
     started = time.perf_counter()
     runs = _rank_all(index, embedder, [titles.iloc[r] for r in eligible], 100)
     systems = _score(runs, [{int(r): 1.0} for r in eligible], (1, 10), 100, ndcg=False)
-    notes = {"untitled_skipped": int((~titled).sum()), "sample": sample, "seed": seed}
+    notes = {"untitled_skipped": int((~titled).sum()), "sample": sample, "seed": seed, "lexical_fields": fields}
     name = f"self-retrieval:{Path(index.path).name}"
     timings = {"search": time.perf_counter() - started}
     return RetrievalReport(name, embedder.model_id, len(docs), len(eligible), systems, notes, timings)

@@ -277,13 +277,16 @@ def eval_retrieval(
 def eval_self_retrieval(
     index_dir: Annotated[Path, typer.Argument(help="Index folder (its documents need titles).")],
     sample: Annotated[int | None, typer.Option(help="Use a random sample of N titles.")] = None,
+    fields: Annotated[
+        str, typer.Option(help="BM25 over 'text' alone (titles not indexed: the default) or 'as-built' (title + text).")
+    ] = "text",
     as_json: AsJson = False,
 ) -> None:
     """Title -> own document: recall@1, recall@10 and MRR for topicchat, BM25 and dense."""
     _quiet_libraries()
     from app.evaluate import evaluate_self_retrieval
 
-    _report(evaluate_self_retrieval(index_dir, sample=sample), as_json)
+    _report(evaluate_self_retrieval(index_dir, sample=sample, fields=fields), as_json)
 
 
 def main() -> None:
