@@ -1,6 +1,7 @@
 """Stage 6, label: an LLM label (<= 8 words) and a one-sentence summary per topic, validated.
 
-A reply that fails validation is replaced by the keyword label (or a keyword summary), and the
+A rejected label gets one corrective retry (the model sees its reply and what was wrong with it).
+A reply that still fails validation is replaced by the keyword label (or a keyword summary), and the
 replacement is recorded in the topic (`label_source`) so nobody mistakes it for the model's work.
 """
 
@@ -87,6 +88,46 @@ def validate_label(label: str, documents: Sequence[str], example: str = "") -> s
     return None
 
 
+# What the model is told when its first label is rejected (it gets one more try, then keywords).
+_RETRY_PROBLEMS = {
+    "empty": "That reply was empty.",
+    "no letters": "That reply had no words.",
+    "too long": "That label is too long.",
+    "echoes the prompt's example": "That repeats the example's label.",
+    "echoes the prompt": "That repeats the instructions.",
+    "a keyword list, not a label": "That is a list of keywords, not a label.",
+    "copies a document": "That copies a document's title.",
+}
+
+
+def _first_labels(
+    generator: Generator, prompts: list[list[dict[str, str]]], docs: Sequence[Sequence[str]], example: str,
+    prompts_dir: Path | None,
+) -> list[tuple[str, str | None]]:
+    """(label, rejection reason) per prompt, after one corrective retry of each rejected reply."""
+    replies = generate_many(generator, prompts, max_tokens=16, stop=["\n"])
+    results: list[tuple[str, str | None]] = []
+    for reply, topic_docs in zip(replies, docs, strict=True):
+        label = trim_label(clean_label(reply))
+        results.append((label, validate_label(label, topic_docs, example)))
+    retry = [i for i, (_, reason) in enumerate(results) if reason is not None]
+    if retry:
+        followups = [
+            prompts[i] + [
+                {"role": "assistant", "content": replies[i].strip() or "(no reply)"},
+                {"role": "user", "content": render_messages(
+                    "label_retry", prompts_dir, problem=_RETRY_PROBLEMS.get(results[i][1], "That label was not usable.")
+                )[-1]["content"]},
+            ]
+            for i in retry
+        ]
+        for i, reply in zip(retry, generate_many(generator, followups, max_tokens=16, stop=["\n"]), strict=True):
+            label = trim_label(clean_label(reply))
+            reason = validate_label(label, docs[i], example)
+            results[i] = (label, None) if reason is None else (results[i][0], f"{results[i][1]}; retry: {reason}")
+    return results
+
+
 def clean_summary(raw: str) -> str:
     """First paragraph, first sentence (small models ramble after it)."""
     para = next((p.strip() for p in re.split(r"\n\s*\n", raw) if p.strip()), "")
@@ -151,10 +192,7 @@ def label_topics(
             render_messages("label", prompts_dir, keywords=kw or t.label)
             for t, kw in zip(topics, keywords, strict=True)
         ]
-        replies = generate_many(generator, prompts, max_tokens=16, stop=["\n"])
-        for topic, reply, topic_docs in zip(topics, replies, docs, strict=True):
-            label = trim_label(clean_label(reply))
-            reason = validate_label(label, topic_docs, label_example)
+        for topic, (label, reason) in zip(topics, _first_labels(generator, prompts, docs, label_example, prompts_dir), strict=True):
             if reason is None:
                 topic.label, topic.label_source = label, "llm"
             else:

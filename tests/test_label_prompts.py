@@ -51,3 +51,39 @@ def test_trim_label_never_ends_on_a_connector():
 def test_validate_summary():
     assert validate_summary("These documents study how genes mutate over generations.", []) is None
     assert validate_summary("Too short.", []) == "too short"
+
+
+def _topics():
+    from indexer.topics import TopicRecord
+
+    genes = TopicRecord(0, 40, {"keybert": [("gene", 0.9), ("dna", 0.8), ("mutation", 0.7)]}, ["d1"])
+    goals = TopicRecord(1, 30, {"keybert": [("football", 0.9), ("goal", 0.8), ("league", 0.7)]}, ["d2"])
+    return [genes, goals], {"d1": "Genome study", "d2": "Cup final"}, {"d1": "We sequence genes.", "d2": "The match ended 2-1."}
+
+
+def test_rejected_label_gets_one_corrective_retry():
+    from indexer.label import label_topics
+    from models.fake import ScriptedGenerator
+
+    topics, titles, texts = _topics()
+    gen = ScriptedGenerator(["gene, dna, mutation, rna", "Football Leagues", "Genetics and Mutations"])
+    counts = label_topics(topics, gen, titles, texts, summaries=False)
+    assert [t.label for t in topics] == ["Genetics and Mutations", "Football Leagues"]
+    assert [t.label_source for t in topics] == ["llm", "llm"]
+    assert counts["llm_labels"] == 2 and len(gen.prompts) == 3, "only the rejected label is asked again"
+    retry = gen.prompts[-1]
+    assert retry[-2] == {"role": "assistant", "content": "gene, dna, mutation, rna"}
+    assert retry[-1]["role"] == "user" and "list of keywords" in retry[-1]["content"]
+    assert retry[:-2] == gen.prompts[0], "the retry continues the first conversation"
+
+
+def test_label_that_fails_its_retry_falls_back_to_keywords_with_both_reasons():
+    from indexer.label import label_topics
+    from models.fake import ScriptedGenerator
+
+    topics, titles, texts = _topics()
+    gen = ScriptedGenerator(["Football Leagues", "Keywords: gene", "gene, dna, rna"])
+    counts = label_topics(topics[::-1], gen, {**titles}, texts, summaries=False)
+    genes = topics[0]
+    assert genes.label == "gene, dna, mutation" and counts["fallback_labels"] == 1
+    assert genes.label_source == "keywords (LLM reply rejected: echoes the prompt; retry: a keyword list, not a label)"
