@@ -1,6 +1,6 @@
 """Stage 6, label: an LLM label (<= 8 words) and a one-sentence summary per topic, validated.
 
-A rejected label gets one corrective retry (the model sees its reply and what was wrong with it).
+A rejected label gets one retry, the same prompt over the topic's MMR keywords.
 A reply that still fails validation is replaced by the keyword label (or a keyword summary), and the
 replacement is recorded in the topic (`label_source`) so nobody mistakes it for the model's work.
 """
@@ -67,6 +67,16 @@ def _copies(lowered: str, documents: Sequence[str]) -> bool:
     return False
 
 
+_SENTENCE = re.compile(r"^(the |this |my )?(topic|label|collection|documents?)\b.{0,20}\b(is|are|about|discuss\w*)\b", re.I)
+
+
+def _repeats(lowered: str) -> bool:
+    """True when a two-word phrase occurs twice ("Draft Models and Draft Models")."""
+    words = re.findall(r"[\w\-]+", lowered)
+    pairs = list(zip(words, words[1:], strict=False))
+    return len(set(pairs)) < len(pairs)
+
+
 def validate_label(label: str, documents: Sequence[str], example: str = "") -> str | None:
     """None when the label is usable, else the reason it is not."""
     words = label.split()
@@ -77,51 +87,37 @@ def validate_label(label: str, documents: Sequence[str], example: str = "") -> s
     if not re.search(r"[A-Za-z]", label):
         return "no letters"
     lowered = label.lower()
-    if example and lowered == example:
+    if example and example in lowered:
         return "echoes the prompt's example"
     if any(w in lowered for w in _ECHO_WORDS):
         return "echoes the prompt"
     if label.count(",") >= 2:
         return "a keyword list, not a label"
+    if _SENTENCE.match(label):
+        return "a sentence, not a label"
+    if label.count('"') % 2 or label.count("(") != label.count(")"):
+        return "cut off"
+    if _repeats(lowered):
+        return "repeats itself"
     if len(words) >= 4 and _copies(lowered, documents):
         return "copies a document"
     return None
 
 
-# What the model is told when its first label is rejected (it gets one more try, then keywords).
-_RETRY_PROBLEMS = {
-    "empty": "That reply was empty.",
-    "no letters": "That reply had no words.",
-    "too long": "That label is too long.",
-    "echoes the prompt's example": "That repeats the example's label.",
-    "echoes the prompt": "That repeats the instructions.",
-    "a keyword list, not a label": "That is a list of keywords, not a label.",
-    "copies a document": "That copies a document's title.",
-}
-
-
-def _first_labels(
-    generator: Generator, prompts: list[list[dict[str, str]]], docs: Sequence[Sequence[str]], example: str,
-    prompts_dir: Path | None,
+def _labels_with_retry(
+    generator: Generator, prompts: Sequence[list[dict[str, str]]], retry_prompts: Sequence[list[dict[str, str]]],
+    docs: Sequence[Sequence[str]], example: str,
 ) -> list[tuple[str, str | None]]:
-    """(label, rejection reason) per prompt, after one corrective retry of each rejected reply."""
-    replies = generate_many(generator, prompts, max_tokens=16, stop=["\n"])
+    """(label, rejection reason) per topic. A rejected topic is asked once more with `retry_prompts`
+    (the same prompt over its MMR keywords: a different, more diverse view of the topic)."""
     results: list[tuple[str, str | None]] = []
-    for reply, topic_docs in zip(replies, docs, strict=True):
+    for reply, topic_docs in zip(generate_many(generator, prompts, max_tokens=16, stop=["\n"]), docs, strict=True):
         label = trim_label(clean_label(reply))
         results.append((label, validate_label(label, topic_docs, example)))
     retry = [i for i, (_, reason) in enumerate(results) if reason is not None]
     if retry:
-        followups = [
-            prompts[i] + [
-                {"role": "assistant", "content": replies[i].strip() or "(no reply)"},
-                {"role": "user", "content": render_messages(
-                    "label_retry", prompts_dir, problem=_RETRY_PROBLEMS.get(results[i][1], "That label was not usable.")
-                )[-1]["content"]},
-            ]
-            for i in retry
-        ]
-        for i, reply in zip(retry, generate_many(generator, followups, max_tokens=16, stop=["\n"]), strict=True):
+        replies = generate_many(generator, [retry_prompts[i] for i in retry], max_tokens=16, stop=["\n"])
+        for i, reply in zip(retry, replies, strict=True):
             label = trim_label(clean_label(reply))
             reason = validate_label(label, docs[i], example)
             results[i] = (label, None) if reason is None else (results[i][0], f"{results[i][1]}; retry: {reason}")
@@ -161,6 +157,24 @@ def _titles_block(titles: Sequence[str], limit: int = 4, words: int = 20) -> str
     return "\n".join(lines)
 
 
+def distinct_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
+    """Keywords minus those whose stems an earlier one already covers ("gender bias, biases, bias" ->
+    "gender bias"): near-duplicates in the prompt make small models repeat themselves."""
+    from indexer.ann import tokenize
+
+    kept: list[str] = []
+    seen: set[str] = set()
+    for word in words:
+        stems = set(tokenize(word)) or {word.lower()}
+        if stems <= seen:
+            continue
+        kept.append(word)
+        seen |= stems
+        if len(kept) == limit:
+            break
+    return kept
+
+
 def label_topics(
     topics: list[TopicRecord],
     generator: Generator | None,
@@ -179,7 +193,8 @@ def label_topics(
     summary_example = example_reply("summary", prompts_dir)
     keywords, blocks, docs = [], [], []
     for topic in topics:
-        keywords.append(", ".join(w for w, _ in (topic.keywords.get("keybert") or topic.keywords.get("ctfidf") or [])[:8]))
+        ranked = [w for w, _ in (topic.keywords.get("keybert") or topic.keywords.get("ctfidf") or [])]
+        keywords.append(", ".join(distinct_keywords(ranked)))
         titles = [titles_by_id.get(d, "") for d in topic.representative_doc_ids]
         blocks.append(_titles_block(titles))
         docs.append([texts_by_id.get(d, "") for d in topic.representative_doc_ids] + titles)
@@ -192,7 +207,12 @@ def label_topics(
             render_messages("label", prompts_dir, keywords=kw or t.label)
             for t, kw in zip(topics, keywords, strict=True)
         ]
-        for topic, (label, reason) in zip(topics, _first_labels(generator, prompts, docs, label_example, prompts_dir), strict=True):
+        retry_prompts = [
+            render_messages("label", prompts_dir, keywords=", ".join(distinct_keywords([w for w, _ in t.keywords.get("mmr", [])])) or kw or t.label)
+            for t, kw in zip(topics, keywords, strict=True)
+        ]
+        labelled = _labels_with_retry(generator, prompts, retry_prompts, docs, label_example)
+        for topic, (label, reason) in zip(topics, labelled, strict=True):
             if reason is None:
                 topic.label, topic.label_source = label, "llm"
             else:

@@ -20,7 +20,7 @@ from models.base import Embedder, Generator
 
 log = logging.getLogger(__name__)
 MIN_DOCS_TO_CLUSTER = 20
-PROMPTS = ("label", "label_retry", "summary", "answer")
+PROMPTS = ("label", "summary", "answer")
 
 
 def _stderr(message: str) -> None:

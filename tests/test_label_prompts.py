@@ -41,6 +41,12 @@ def test_validate_label_rejects_echoes_copies_and_lists():
     assert validate_label("gene, dna, rna", docs) == "a keyword list, not a label"
     assert validate_label("Keywords: gene", docs) == "echoes the prompt"
     assert validate_label("one two three four five six seven eight nine", docs) == "too long"
+    assert validate_label('The topic is "The Impact', docs) == "a sentence, not a label"
+    assert validate_label('Impact of "Large Models', docs) == "cut off"
+    assert validate_label("Draft Models and Draft Models", docs) == "repeats itself"
+    assert validate_label("Gender Bias and Biases and Biases", docs) == "repeats itself"
+    assert validate_label("Topic Models and Topic Coherence", docs) is None, "a repeated word is fine"
+    assert validate_label("Documents and Retrieval", docs) is None
 
 
 def test_trim_label_never_ends_on_a_connector():
@@ -56,25 +62,33 @@ def test_validate_summary():
 def _topics():
     from indexer.topics import TopicRecord
 
-    genes = TopicRecord(0, 40, {"keybert": [("gene", 0.9), ("dna", 0.8), ("mutation", 0.7)]}, ["d1"])
+    genes = TopicRecord(0, 40, {"keybert": [("gene", 0.9), ("genes", 0.85), ("dna", 0.8), ("mutation", 0.7)],
+                                "mmr": [("genome", 0.9), ("heredity", 0.6)]}, ["d1"])
     goals = TopicRecord(1, 30, {"keybert": [("football", 0.9), ("goal", 0.8), ("league", 0.7)]}, ["d2"])
     return [genes, goals], {"d1": "Genome study", "d2": "Cup final"}, {"d1": "We sequence genes.", "d2": "The match ended 2-1."}
 
 
-def test_rejected_label_gets_one_corrective_retry():
+def test_distinct_keywords_drops_near_duplicates():
+    from indexer.label import distinct_keywords
+
+    assert distinct_keywords(["gender bias", "biases", "bias", "stereotypes"]) == ["gender bias", "stereotypes"]
+    assert distinct_keywords(["text-to-sql systems", "text-to-sql", "sql generation"]) == ["text-to-sql systems", "sql generation"]
+    assert distinct_keywords(["a", "b", "c"], limit=2) == ["a", "b"]
+
+
+def test_rejected_label_is_asked_again_over_the_mmr_keywords():
     from indexer.label import label_topics
     from models.fake import ScriptedGenerator
 
     topics, titles, texts = _topics()
-    gen = ScriptedGenerator(["gene, dna, mutation, rna", "Football Leagues", "Genetics and Mutations"])
+    gen = ScriptedGenerator(["gene, dna, mutation, rna", "Football Leagues", "Genetics and Heredity"])
     counts = label_topics(topics, gen, titles, texts, summaries=False)
-    assert [t.label for t in topics] == ["Genetics and Mutations", "Football Leagues"]
+    assert [t.label for t in topics] == ["Genetics and Heredity", "Football Leagues"]
     assert [t.label_source for t in topics] == ["llm", "llm"]
     assert counts["llm_labels"] == 2 and len(gen.prompts) == 3, "only the rejected label is asked again"
-    retry = gen.prompts[-1]
-    assert retry[-2] == {"role": "assistant", "content": "gene, dna, mutation, rna"}
-    assert retry[-1]["role"] == "user" and "list of keywords" in retry[-1]["content"]
-    assert retry[:-2] == gen.prompts[0], "the retry continues the first conversation"
+    assert gen.prompts[0][-1]["content"].endswith("gene, dna, mutation"), "near-duplicate keywords are dropped"
+    assert gen.prompts[-1][-1]["content"].endswith("genome, heredity"), "the retry shows the MMR keywords"
+    assert gen.prompts[-1][:-1] == gen.prompts[0][:-1], "same instructions and example"
 
 
 def test_label_that_fails_its_retry_falls_back_to_keywords_with_both_reasons():
@@ -83,7 +97,7 @@ def test_label_that_fails_its_retry_falls_back_to_keywords_with_both_reasons():
 
     topics, titles, texts = _topics()
     gen = ScriptedGenerator(["Football Leagues", "Keywords: gene", "gene, dna, rna"])
-    counts = label_topics(topics[::-1], gen, {**titles}, texts, summaries=False)
+    counts = label_topics(topics[::-1], gen, titles, texts, summaries=False)
     genes = topics[0]
-    assert genes.label == "gene, dna, mutation" and counts["fallback_labels"] == 1
+    assert genes.label == genes.keyword_label() and counts["fallback_labels"] == 1
     assert genes.label_source == "keywords (LLM reply rejected: echoes the prompt; retry: a keyword list, not a label)"
