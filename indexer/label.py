@@ -40,12 +40,11 @@ _CONNECTORS = {"and", "with", "for", "using", "in", "of", "on", "to", "the", "a"
 
 
 def trim_label(label: str, max_words: int = 6) -> str:
-    """Shorten an over-long label to at most `max_words`, never ending on a connecting word."""
+    """Shorten an over-long label to at most `max_words`; never end on a connecting word."""
     words = label.split()
-    if len(words) <= MAX_LABEL_WORDS:
-        return label
-    words = words[:max_words]
-    while words and words[-1].lower().strip(",;:-") in _CONNECTORS:
+    if len(words) > MAX_LABEL_WORDS:
+        words = words[:max_words]
+    while len(words) > 1 and words[-1].lower().strip(",;:-") in _CONNECTORS:
         words.pop()
     return " ".join(words).rstrip(",;:-")
 

@@ -52,6 +52,8 @@ def test_validate_label_rejects_echoes_copies_and_lists():
 def test_trim_label_never_ends_on_a_connector():
     assert trim_label("Question Answering and Factoid Question Answering with a Free-Text") == "Question Answering and Factoid Question Answering"
     assert trim_label("Short Label") == "Short Label"
+    assert trim_label("Sentiment and Speech Synthesis and") == "Sentiment and Speech Synthesis", "a reply cut short"
+    assert trim_label("Memory for the") == "Memory"
 
 
 def test_validate_summary():
