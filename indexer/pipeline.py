@@ -145,6 +145,8 @@ def _previous(out: Path, docs, parameters: dict, full: bool):
     if full or not (out / "manifest.json").exists():
         return None, None
     try:
+        if not update.same_parameters(store.read_manifest(out), parameters):
+            return None, None  # a full build: no need to load (and checksum) the old index
         old = store.load_index(out)
     except TopicchatError:
         return None, None

@@ -34,11 +34,15 @@ class UpdatePlan:
         return len(self.new_rows) + self.removed
 
 
+def same_parameters(manifest: dict, parameters: dict) -> bool:
+    """True when an index's manifest records these build parameters (ignoring the run-only ones)."""
+    old_params = {k: v for k, v in manifest.get("parameters", {}).items() if k not in IGNORED_PARAMETERS}
+    return old_params == {k: v for k, v in parameters.items() if k not in IGNORED_PARAMETERS}
+
+
 def plan_update(old: TopicIndex, docs: pd.DataFrame, parameters: dict, max_share: float = 0.1) -> UpdatePlan | None:
     """An update plan when the old index can absorb the change, else None (a full build is needed)."""
-    old_params = {k: v for k, v in old.manifest.get("parameters", {}).items() if k not in IGNORED_PARAMETERS}
-    new_params = {k: v for k, v in parameters.items() if k not in IGNORED_PARAMETERS}
-    if old_params != new_params or not old.topics:
+    if not same_parameters(old.manifest, parameters) or not old.topics:
         return None
     old_docs = old.documents
     old_key = {(d, t): i for i, (d, t) in enumerate(zip(old_docs["doc_id"], old_docs["text"], strict=True))}

@@ -164,3 +164,18 @@ def test_large_changes_trigger_a_full_rebuild(tmp_path, corpus_csv):
     build_index(str(tmp_path / "half.csv"), out, fake_settings(tmp_path / "c"), report=messages.append)
     assert not any("updating in place" in m for m in messages)
     assert "reduce" in load_index(out).manifest["timings_s"] and len(load_index(out).documents) == 60
+
+
+def test_changed_parameters_rebuild_without_loading_the_old_index(tmp_path, corpus_csv, monkeypatch):
+    from indexer import store
+
+    out = build_index(str(corpus_csv), tmp_path / "idx", fake_settings(tmp_path / "c"), report=lambda _m: None)
+    loads: list[str] = []
+    real_load = store.load_index
+    monkeypatch.setattr(store, "load_index", lambda path, *a, **k: loads.append(str(path)) or real_load(path, *a, **k))
+    messages: list[str] = []
+    build_index(str(corpus_csv), out, fake_settings(tmp_path / "c", min_cluster_size=10), report=messages.append)
+    assert not any("up to date" in m or "updating in place" in m for m in messages)
+    assert loads == [], "the old index is not read when its parameters differ"
+    rebuilt = real_load(out)
+    assert rebuilt.manifest["parameters"]["min_cluster_size"] == 10 and "reduce" in rebuilt.manifest["timings_s"]
