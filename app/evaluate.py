@@ -422,12 +422,6 @@ def evaluate_self_retrieval(
     if fields not in SELF_RETRIEVAL_FIELDS:
         raise TopicchatError(f"fields must be one of {', '.join(SELF_RETRIEVAL_FIELDS)}, not {fields!r}.")
     index = _as_index(index)
-    if fields == "text":
-        from dataclasses import replace
-
-        from indexer.ann import LexicalIndex
-
-        index = replace(index, lexical=LexicalIndex.build(index.documents["text"].astype(str).tolist()))
     built_with = index.manifest.get("models", {}).get("embedder")
     spec = index.manifest.get("parameters", {}).get("embedding_model") or built_with
     embedder = _resolve_embedder(embedder if embedder is not None else spec)
@@ -435,6 +429,12 @@ def evaluate_self_retrieval(
         raise TopicchatError(
             f"The index was embedded with '{built_with}' but the queries would use '{embedder.model_id}'."
         )
+    if fields == "text":  # built after the embedder check, so a refused run does no work
+        from dataclasses import replace
+
+        from indexer.ann import LexicalIndex
+
+        index = replace(index, lexical=LexicalIndex.build(index.documents["text"].astype(str).tolist()))
     docs = index.documents
     titles = docs["title"].fillna("").astype(str).str.strip()
     auto = titles == docs["text"].astype(str).str.slice(0, 80).str.strip()

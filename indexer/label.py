@@ -104,10 +104,10 @@ def validate_label(label: str, documents: Sequence[str], example: str = "") -> s
 
 
 def _labels_with_retry(
-    generator: Generator, prompts: Sequence[list[dict[str, str]]], retry_prompts: Sequence[list[dict[str, str]]],
+    generator: Generator, prompts: Sequence[list[dict[str, str]]], retry_prompt: Callable[[int], list[dict[str, str]]],
     docs: Sequence[Sequence[str]], example: str,
 ) -> list[tuple[str, str | None]]:
-    """(label, rejection reason) per topic. A rejected topic is asked once more with `retry_prompts`
+    """(label, rejection reason) per topic. A rejected topic i is asked once more with `retry_prompt(i)`
     (the same prompt over its MMR keywords: a different, more diverse view of the topic)."""
     results: list[tuple[str, str | None]] = []
     for reply, topic_docs in zip(generate_many(generator, prompts, max_tokens=16, stop=["\n"]), docs, strict=True):
@@ -115,7 +115,7 @@ def _labels_with_retry(
         results.append((label, validate_label(label, topic_docs, example)))
     retry = [i for i, (_, reason) in enumerate(results) if reason is not None]
     if retry:
-        replies = generate_many(generator, [retry_prompts[i] for i in retry], max_tokens=16, stop=["\n"])
+        replies = generate_many(generator, [retry_prompt(i) for i in retry], max_tokens=16, stop=["\n"])
         for i, reply in zip(retry, replies, strict=True):
             label = trim_label(clean_label(reply))
             reason = validate_label(label, docs[i], example)
@@ -206,11 +206,11 @@ def label_topics(
             render_messages("label", prompts_dir, keywords=kw or t.label)
             for t, kw in zip(topics, keywords, strict=True)
         ]
-        retry_prompts = [
-            render_messages("label", prompts_dir, keywords=", ".join(distinct_keywords([w for w, _ in t.keywords.get("mmr", [])])) or kw or t.label)
-            for t, kw in zip(topics, keywords, strict=True)
-        ]
-        labelled = _labels_with_retry(generator, prompts, retry_prompts, docs, label_example)
+        def retry_prompt(i: int) -> list[dict[str, str]]:
+            mmr = ", ".join(distinct_keywords([w for w, _ in topics[i].keywords.get("mmr", [])]))
+            return render_messages("label", prompts_dir, keywords=mmr or keywords[i] or topics[i].label)
+
+        labelled = _labels_with_retry(generator, prompts, retry_prompt, docs, label_example)
         for topic, (label, reason) in zip(topics, labelled, strict=True):
             if reason is None:
                 topic.label, topic.label_source = label, "llm"
