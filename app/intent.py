@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-LIST, COVER, TOPIC, COMPARE, MAP, PAPERS = "list_topics", "which_topics", "topic_detail", "compare", "map", "papers"
-FOCUS, CLEAR = "focus", "clear_focus"
+
+class IntentKind(StrEnum):
+    """What a question asks for; the values are the `intent` strings of `ask --json`."""
+
+    LIST = "list_topics"
+    COVER = "which_topics"
+    TOPIC = "topic_detail"
+    COMPARE = "compare"
+    MAP = "map"
+    PAPERS = "papers"
+    FOCUS = "focus"
+    CLEAR = "clear_focus"
+    EMPTY = "empty"
 
 
 @dataclass
 class Intent:
     """The parsed question: a kind, the content to search for, topic ids it names, follow-up flag."""
 
-    kind: str
+    kind: IntentKind
     content: str
     topic_ids: list[int] = field(default_factory=list)
     follow_up: bool = False
@@ -54,23 +66,25 @@ def _strip(text: str) -> str:
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
     q = question.strip()
+    if not q:
+        return Intent(IntentKind.EMPTY, "")
     follow = bool(_FOLLOW.search(q))
     refs = [int(n) for n in _TOPIC_REF.findall(q)]
     focus = _FOCUS.match(q)
     if focus:
-        return Intent(FOCUS, "", [int(n) for n in re.findall(r"\d+", focus.group("ids"))])
+        return Intent(IntentKind.FOCUS, "", [int(n) for n in re.findall(r"\d+", focus.group("ids"))])
     if _CLEAR.match(q):
-        return Intent(CLEAR, "")
+        return Intent(IntentKind.CLEAR, "")
     if _MAP.search(q):
-        return Intent(MAP, _strip(q), refs, follow)
+        return Intent(IntentKind.MAP, _strip(q), refs, follow)
     if _COMPARE.search(q) and len(refs) >= 2:
-        return Intent(COMPARE, _strip(q), refs[:2], follow)
+        return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
     m = _COVER.match(q)
     if m:
-        return Intent(COVER, _strip(m.group("x") or m.group("y")), refs, follow)
+        return Intent(IntentKind.COVER, _strip(m.group("x") or m.group("y")), refs, follow)
     if _LIST.match(q):
-        return Intent(LIST, "", refs, follow)
+        return Intent(IntentKind.LIST, "", refs, follow)
     if refs and (_DETAIL.search(q) or re.fullmatch(r"\s*topic\s*#?\s*\d+\s*\??\s*", q, re.IGNORECASE)):
-        return Intent(TOPIC, _strip(q), refs[:1], follow)
+        return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
     content = _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", q).strip())
-    return Intent(PAPERS, _strip(content) or _strip(q), refs, follow)
+    return Intent(IntentKind.PAPERS, _strip(content) or _strip(q), refs, follow)

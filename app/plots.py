@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from indexer.store import TopicIndex
+from topicchat.indexer.store import TopicIndex
 
 OUTLIER_COLOUR = "#BDBDBD"
 HIGHLIGHT_NAME = "cited in the last answer"

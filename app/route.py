@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from indexer.store import TopicIndex
-from models.base import Embedder
+from topicchat.app.settings import RetrievalSettings
+from topicchat.indexer.store import TopicIndex
+from topicchat.models.base import Embedder
 
 
 @dataclass
@@ -87,21 +88,12 @@ def fuse_scores(dense: np.ndarray, lexical: np.ndarray, weight: float, mode: str
 class Retriever:
     """Hybrid search and topic routing over a loaded index."""
 
-    def __init__(
-        self,
-        index: TopicIndex,
-        embedder: Embedder,
-        candidates: int = 100,
-        lexical_weight: float = 0.3,
-        min_similarity: float = 0.3,
-        fusion: str = "zscore",
-    ) -> None:
+    def __init__(self, index: TopicIndex, embedder: Embedder, settings: RetrievalSettings | None = None) -> None:
         self.index = index
         self.embedder = embedder
-        self.candidates = candidates
-        self.lexical_weight = lexical_weight
-        self.min_similarity = min_similarity
-        self.fusion = fusion
+        self.settings = settings or RetrievalSettings()
+        self.candidates = self.settings.candidates
+        self.min_similarity = self.settings.min_similarity
         docs = index.documents
         self.topic_of = docs["topic"].to_numpy()
         self.doc_ids = docs["doc_id"].tolist()
@@ -109,7 +101,7 @@ class Retriever:
         self.topics = index.topic_by_id
         self.outlier_pool = int((self.topic_of == -1).sum())
         if hasattr(index.faiss, "hnsw"):
-            index.faiss.hnsw.efSearch = max(index.faiss.hnsw.efSearch, candidates)
+            index.faiss.hnsw.efSearch = max(index.faiss.hnsw.efSearch, self.candidates)
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
@@ -158,7 +150,7 @@ class Retriever:
             return []
         dense = self.index.embeddings[rows] @ qvec
         lex = lexical[rows]
-        fused = fuse_scores(dense, lex, self.lexical_weight, self.fusion)
+        fused = fuse_scores(dense, lex, self.settings.lexical_weight, self.settings.fusion)
         order = np.argsort(-fused)[:k]
         return [
             Hit(int(r), self.doc_ids[r], self.titles[r], int(self.topic_of[r]), float(fused[i]), float(dense[i]), float(lex[i]))
@@ -166,14 +158,15 @@ class Retriever:
         ]
 
     @_one_blas_thread
-    def route(self, query: str, k_topics: int = 3, k_docs: int = 8, restrict_to: Sequence[int] | None = None) -> Routing:
+    def route(self, query: str, k_docs: int = 8, restrict_to: Sequence[int] | None = None) -> Routing:
         """Rank topics by question-topic similarity and by the topics of the best hits."""
+        cfg = self.settings
         qvec = self.embed_query(query)
         restrict = [t for t in (restrict_to or []) if t in self.topics]
         exact = not hasattr(self.index.faiss, "hnsw")
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
-        pool = self.search(query, k=50, topics=restrict or None, qvec=qvec, dense_all=dense_all, lexical=lexical)
+        pool = self.search(query, k=cfg.vote_pool, topics=restrict or None, qvec=qvec, dense_all=dense_all, lexical=lexical)
         best = max((h.dense for h in pool), default=0.0)
         matched = best >= self.min_similarity
         routed: list[RoutedTopic] = []
@@ -189,11 +182,12 @@ class Retriever:
                 if restrict and topic.id not in restrict:
                     continue
                 votes = weights.get(topic.id, 0.0) / total
-                scored.append((0.5 * float(sims[row]) + 0.5 * votes, float(sims[row]), votes, topic))
+                w = cfg.topic_similarity_weight
+                scored.append((w * float(sims[row]) + (1.0 - w) * votes, float(sims[row]), votes, topic))
             scored.sort(key=lambda s: -s[0])
             top_score = scored[0][0] if scored else 0.0
-            for score, sim, votes, topic in scored[:k_topics]:
-                if routed and score < 0.6 * top_score:
+            for score, sim, votes, topic in scored[: cfg.k_topics]:
+                if routed and score < cfg.keep_ratio * top_score:
                     break
                 routed.append(RoutedTopic(topic.id, topic.label, topic.size, round(score, 4), round(sim, 4), round(votes, 4)))
         chosen = [t.id for t in routed]

@@ -12,19 +12,27 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from app.answer import Answer, Assistant, Citation, Conversation
-from app.intent import MAP, parse_intent
-from app.plots import document_map, topic_heatmap
-from app.route import RoutedTopic, Routing
+from topicchat.app.answer import (
+    Answer,
+    Assistant,
+    Citation,
+    Conversation,
+    Coverage,
+    DoneEvent,
+    RoutingEvent,
+    TokenEvent,
+)
+from topicchat.app.intent import IntentKind, parse_intent
+from topicchat.app.plots import document_map, topic_heatmap
+from topicchat.app.route import RoutedTopic, Routing
+from topicchat.app.settings import ServeSettings
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -47,8 +55,10 @@ def md_safe(text: Any) -> str:
     return html.escape(str(text)).replace("![", "!\\[")
 
 
-def _routing_md(topics: Sequence[RoutedTopic], routing: Routing | None, intent: str, coverage: str, conv: Conversation) -> str:
-    """The body of the collapsible Routing block."""
+def _routing_md(
+    topics: Sequence[RoutedTopic], routing: Routing | None, intent: str, coverage: Coverage | None, conv: Conversation
+) -> str:
+    """The body of the collapsible Routing block (the only place the UI shows an answer's coverage)."""
     lines: list[str] = []
     if topics:
         lines.append("Chosen topics:")
@@ -65,8 +75,8 @@ def _routing_md(topics: Sequence[RoutedTopic], routing: Routing | None, intent: 
         why = "the topic focus" if conv.focus else "a follow-up to the previous answer"
         ids = ", ".join(str(i) for i in routing.restricted_to)
         lines.append(f"Restricted to topic(s) {ids} ({why}).")
-    if coverage:
-        lines.append(md_safe(coverage))
+    if coverage is not None:
+        lines.append(md_safe(coverage.render()))
     return "\n".join(lines)
 
 
@@ -104,14 +114,15 @@ class TopicChatUI:
         raw, answer, routing = "", None, None
         try:
             for event in self.assistant.stream(message or "", conv):
-                if event.kind == "routing" and event.routing is not None:
-                    routing = event.routing
-                    routing_msg.content = _routing_md(routing.topics, routing, "", "", conv)
-                elif event.kind == "token":
-                    raw += event.token
-                    answer_msg.content = md_safe(raw)
-                elif event.kind == "done":
-                    answer = event.answer
+                match event:
+                    case RoutingEvent():
+                        routing = event.routing
+                        routing_msg.content = _routing_md(routing.topics, routing, "", None, conv)
+                    case TokenEvent():
+                        raw += event.text
+                        answer_msg.content = md_safe(raw)
+                    case DoneEvent():
+                        answer = event.answer
                 yield list(history)
         except Exception as exc:  # show the failure in the chat instead of a broken session
             log.exception("answering %r failed", message)
@@ -142,7 +153,7 @@ class TopicChatUI:
         """Refresh the map highlight (only when the cited set changed) and open the Map tab for 'show the map'."""
         ids = tuple(c.doc_id for c in state.last_citations)
         plot = gr.skip() if ids == shown else document_map(self.index, ids)
-        tab = gr.Tabs(selected="map") if parse_intent(message or "").kind == MAP else gr.skip()
+        tab = gr.Tabs(selected="map") if parse_intent(message or "").kind is IntentKind.MAP else gr.skip()
         return plot, ids, tab, self.map_note(state)
 
     def map_note(self, state: Conversation | None) -> str:
@@ -161,8 +172,7 @@ class TopicChatUI:
         """One row per topic: id, label, size, keywords (shown as plain text by the Dataframe)."""
         rows = []
         for t in self.index.topics:
-            words = t.keywords.get("keybert") or t.keywords.get("ctfidf") or []
-            rows.append({"id": t.id, "label": t.label, "size": t.size, "keywords": ", ".join(w for w, _ in words[:6])})
+            rows.append({"id": t.id, "label": t.label, "size": t.size, "keywords": ", ".join(t.top_keywords(6))})
         return pd.DataFrame(rows, columns=["id", "label", "size", "keywords"])
 
     def topic_detail(self, topic_id: Any) -> str:
@@ -176,7 +186,8 @@ class TopicChatUI:
             return f"There is no topic {tid} in this index (topic ids: {known})."
         t = self.topics[tid]
         lines = [f"### Topic {t.id}: {md_safe(t.label)}", "", f"*{md_safe(t.summary)}*" if t.summary else "", ""]
-        lines.append(f"**Size:** {t.size} documents · **label from:** {md_safe(t.label_source)}")
+        source = str(t.label_source) + (f" ({t.label_rejected})" if t.label_rejected else "")
+        lines.append(f"**Size:** {t.size} documents · **label from:** {md_safe(source)}")
         lines += ["", "**Keywords**"]
         for key, name in KEYWORD_KINDS:
             words = ", ".join(md_safe(w) for w, _ in t.keywords.get(key) or [])
@@ -304,21 +315,22 @@ def create_app(services: Assistant) -> gr.Blocks:
     return demo
 
 
-def launch(index_dir: Path | str, host: str = "127.0.0.1", port: int = 7860, block: bool = True) -> gr.Blocks:
-    """Open the index, build the app and serve it (blocking unless block=False); a bad index raises TopicchatError."""
-    assistant = Assistant.open(index_dir)  # a TopicchatError passes through unchanged: the CLI prints it
+def launch(assistant: Assistant, settings: ServeSettings | None = None, block: bool = True) -> gr.Blocks:
+    """Build the app around an opened Assistant and serve it (blocking unless block=False)."""
+    settings = settings or ServeSettings()
     demo = create_app(assistant)
-    password = os.environ.get("TOPICCHAT_PASSWORD")
-    auth = (os.environ.get("TOPICCHAT_USER") or "topicchat", password) if password else None
-    if host not in LOCAL_HOSTS and auth is None:
+    password = settings.password.get_secret_value() if settings.password else None
+    auth = (settings.user, password) if password else None
+    if settings.host not in LOCAL_HOSTS and auth is None:
         print(
-            f"Warning: serving on {host}:{port} without a password; anyone who can reach this machine can use the app. "
-            "Set TOPICCHAT_PASSWORD (and optionally TOPICCHAT_USER) to require a login.",
+            f"Warning: serving on {settings.host}:{settings.port} without a password; anyone who can reach this "
+            "machine can use the app. Set TOPICCHAT_SERVE__PASSWORD (and optionally TOPICCHAT_SERVE__USER) to "
+            "require a login.",
             file=sys.stderr,
             flush=True,
         )
     demo.launch(
-        server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, css=CSS,
+        server_name=settings.host, server_port=settings.port, auth=auth, prevent_thread_lock=not block, css=CSS,
         theme=gr.themes.Soft(), show_error=False, quiet=not block,
     )
     return demo

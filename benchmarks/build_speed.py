@@ -48,9 +48,9 @@ def run_seed(limit: int, tuned: bool) -> dict:
     from sentence_transformers import SentenceTransformer
     from umap import UMAP
 
-    from indexer.label import clean_label, validate_label
-    from indexer.settings import BuildSettings
-    from models.catalog import MINILM, SMOLLM2
+    from topicchat.indexer.label import clean_label, validate_label
+    from topicchat.indexer.settings import BuildSettings
+    from topicchat.models.catalog import MINILM, SMOLLM2
 
     abstracts, titles = _load(limit)
     t: dict[str, float] = {}
@@ -93,8 +93,8 @@ def run_seed(limit: int, tuned: bool) -> dict:
 
 def run_topicchat(limit: int, keep: Path | None = None, generator: str | None = None) -> dict:
     """topicchat build with the default offline models, a fresh embedding cache (the index kept in `keep`)."""
-    from indexer.pipeline import build_index
-    from indexer.settings import BuildSettings
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.settings import BuildSettings
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = BuildSettings(text_col="abstract", title_col="title", id_col="id", limit=limit,

@@ -25,9 +25,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def bench(path: Path, n_questions: int, first_token: bool) -> dict:
-    from app.answer import Assistant
+    from topicchat.app.answer import Assistant, TokenEvent
+    from topicchat.app.settings import AnswerSettings
 
-    assistant = Assistant.open(path, generator=None if first_token else "none")
+    assistant = Assistant.open(path, AnswerSettings(generator=None if first_token else "none"))
     titles = assistant.index.documents["title"].tolist()
     step = max(1, len(titles) // n_questions)
     questions = [f"which papers discuss {t.lower()}?" for t in titles[::step][:n_questions]]
@@ -45,7 +46,7 @@ def bench(path: Path, n_questions: int, first_token: bool) -> dict:
             start = time.perf_counter()
             seen = None
             for event in assistant.stream(q):
-                if event.kind == "token" and seen is None:
+                if isinstance(event, TokenEvent) and seen is None:
                     seen = time.perf_counter() - start
             ttft.append(seen or 0.0)
             total.append(time.perf_counter() - start)

@@ -43,7 +43,7 @@ def log(message: str) -> None:
 
 def run_retrieval(data: Path, embedder: str, limit: int | None, cache: Path) -> dict[str, Any]:
     """nDCG@10, recall@10/100 and MRR@100 of bm25 / dense / topicchat on each BEIR folder."""
-    from app.evaluate import evaluate_retrieval
+    from topicchat.evaluate import evaluate_retrieval
 
     out = {}
     for name in RETRIEVAL_SETS:
@@ -59,10 +59,10 @@ def run_retrieval(data: Path, embedder: str, limit: int | None, cache: Path) -> 
 
 def run_clustering(data: Path, embedder: str, limit: int | None, cache: Path, work: Path, seed: int) -> dict[str, Any]:
     """Build a BBC News index (default settings, no LLM labels) and score its topics against the labels."""
-    from app.evaluate import evaluate_clustering, topic_quality
-    from indexer.pipeline import build_index
-    from indexer.settings import BuildSettings
-    from indexer.store import load_index
+    from topicchat.evaluate import evaluate_clustering, topic_quality
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.settings import BuildSettings
+    from topicchat.indexer.store import load_index
 
     source = data / "labelled" / "bbc_news.parquet"
     if limit:  # the file is sorted by label: a smoke run takes a random sample, not the first rows
@@ -96,8 +96,8 @@ def run_bertopic(index_path: Path, seed: int) -> dict[str, Any]:
     from sklearn.feature_extraction.text import CountVectorizer
     from umap import UMAP
 
-    from app.evaluate import cluster_agreement, npmi_coherence, topic_diversity
-    from indexer.store import load_index
+    from topicchat.evaluate import cluster_agreement, npmi_coherence, topic_diversity
+    from topicchat.indexer.store import load_index
 
     index = load_index(index_path)
     texts = index.documents["text"].tolist()

@@ -23,9 +23,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=2000)
     parser.add_argument("--added", type=float, default=0.01, help="share of new documents")
     args = parser.parse_args()
-    from indexer.pipeline import build_index
-    from indexer.settings import BuildSettings
-    from indexer.store import load_index
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.settings import BuildSettings
+    from topicchat.indexer.store import load_index
 
     more = int(round(args.limit * (1 + args.added)))
     rows = []

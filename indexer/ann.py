@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -20,6 +21,7 @@ def build_faiss(embeddings: np.ndarray, exact_limit: int = EXACT_LIMIT):
     import faiss
 
     dim = embeddings.shape[1]
+    index: Any
     if len(embeddings) <= exact_limit:
         index = faiss.IndexFlatIP(dim)
     else:
@@ -82,7 +84,9 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75, stem: str = DEFAULT_STEMMER) -> LexicalIndex:
         vocab: dict[str, int] = {}
-        rows, cols, vals = [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
         lengths = np.zeros(len(texts), dtype=np.float32)
         for doc, text in enumerate(texts):
             counts: dict[int, int] = {}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 def hdbscan_labels(reduced: np.ndarray, min_cluster_size: int, min_samples: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -11,6 +15,10 @@ def hdbscan_labels(reduced: np.ndarray, min_cluster_size: int, min_samples: int 
 
     n = len(reduced)
     if n < 2 * min_cluster_size:
+        log.warning(
+            "%d documents cannot form two clusters of at least %d (min_cluster_size): every document is an outlier.",
+            n, min_cluster_size,
+        )
         return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float32)
     model = HDBSCAN(
         min_cluster_size=min_cluster_size,

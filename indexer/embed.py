@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.base import Embedder
+from topicchat.models.base import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ class EmbeddingCache:
                 log.warning("Ignoring an unreadable embedding cache shard: %s", shard)
                 continue
             if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+                log.warning(
+                    "Ignoring embedding cache shard %s: it holds %s vectors, this model makes %d-d ones.",
+                    shard, "x".join(map(str, vectors.shape)), self.dim,
+                )
                 continue
             for i, key in enumerate(shard_keys.tolist()):
                 if key in wanted:

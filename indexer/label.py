@@ -2,7 +2,7 @@
 
 A rejected label gets one retry, the same prompt over the topic's MMR keywords.
 A reply that still fails validation is replaced by the keyword label (or a keyword summary), and the
-replacement is recorded in the topic (`label_source`) so nobody mistakes it for the model's work.
+replacement is recorded in the topic (`label_source`, `label_rejected`) so nobody mistakes it for the model's work.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from indexer.prompting import read_prompt, render_messages
-from indexer.topics import TopicRecord
-from models.base import Generator, generate_many
+from topicchat.indexer.prompting import read_prompt, render_messages
+from topicchat.indexer.topics import LabelSource, TopicRecord
+from topicchat.models.base import Generator, generate_many
 
 MAX_LABEL_WORDS = 8
 MAX_SUMMARY_WORDS = 45
@@ -159,7 +159,7 @@ def _titles_block(titles: Sequence[str], limit: int = 4, words: int = 20) -> str
 def distinct_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
     """Keywords minus those whose stems an earlier one already covers ("gender bias, biases, bias" ->
     "gender bias"): near-duplicates in the prompt make small models repeat themselves."""
-    from indexer.ann import tokenize
+    from topicchat.indexer.ann import tokenize
 
     kept: list[str] = []
     seen: set[str] = set()
@@ -192,12 +192,12 @@ def label_topics(
     summary_example = example_reply("summary", prompts_dir)
     keywords, blocks, docs = [], [], []
     for topic in topics:
-        ranked = [w for w, _ in (topic.keywords.get("keybert") or topic.keywords.get("ctfidf") or [])]
+        ranked = topic.top_keywords()
         keywords.append(", ".join(distinct_keywords(ranked)))
         titles = [titles_by_id.get(d, "") for d in topic.representative_doc_ids]
         blocks.append(_titles_block(titles))
         docs.append([texts_by_id.get(d, "") for d in topic.representative_doc_ids] + titles)
-        topic.label, topic.label_source = topic.keyword_label(), "keywords"
+        topic.label, topic.label_source, topic.label_rejected = topic.keyword_label(), LabelSource.KEYWORDS, None
         topic.summary = f"Documents about {keywords[-1] or topic.label}."
 
     if generator is not None and topics:
@@ -213,9 +213,9 @@ def label_topics(
         labelled = _labels_with_retry(generator, prompts, retry_prompt, docs, label_example)
         for topic, (label, reason) in zip(topics, labelled, strict=True):
             if reason is None:
-                topic.label, topic.label_source = label, "llm"
+                topic.label, topic.label_source = label, LabelSource.LLM
             else:
-                topic.label_source = f"keywords (LLM reply rejected: {reason})"
+                topic.label_rejected = f"LLM reply rejected: {reason}"
         if progress:
             progress(len(topics) // 2)
         if summaries:
@@ -234,7 +234,7 @@ def label_topics(
                     topic.quality["summary_rejected"] = 1.0
     if progress:
         progress(len(topics) - len(topics) // 2 if generator is not None else len(topics))
-    llm_labels = sum(t.label_source == "llm" for t in topics)
+    llm_labels = sum(t.label_source is LabelSource.LLM for t in topics)
     llm_summaries = sum(1 for t in topics if generator is not None and summaries and "summary_rejected" not in t.quality)
     return {
         "llm_labels": llm_labels,

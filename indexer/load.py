@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from indexer.errors import TopicchatError
+from topicchat.indexer.errors import TopicchatError
 
 TEXT_GUESSES = ("text", "abstract", "abstracts", "content", "body", "document", "summary", "arxiv_summary")
 TITLE_GUESSES = ("title", "titles", "arxiv_title", "headline", "name", "subject")
 ID_GUESSES = ("id", "_id", "doc_id", "docid", "arxiv_id", "arxiv_num")
-RESERVED = ("doc_id", "title", "text", "topic", "probability", "is_outlier", "x", "y")
+RESERVED = ("doc_id", "title", "text", "has_title", "topic", "probability", "is_outlier", "x", "y")
+UNTITLED_CHARS = 80  # an untitled document shows the start of its text as its title
 
 
 @dataclass
 class Corpus:
-    """Clean documents (doc_id, title, text, metadata...) plus what loading skipped or changed."""
+    """Clean documents (doc_id, title, text, has_title, metadata...) plus what loading skipped or changed."""
 
     frame: pd.DataFrame
     source: str
@@ -148,7 +149,8 @@ def load_corpus(
     text = text.where(~too_long, text.str.slice(0, max_doc_chars))
 
     frame = pd.DataFrame({"doc_id": ids[keep].values, "title": title[keep].values, "text": text[keep].values})
-    frame["title"] = [t if t else x[:80] for t, x in zip(frame["title"], frame["text"], strict=True)]
+    frame["has_title"] = frame["title"] != ""
+    frame["title"] = [t if t else x[:UNTITLED_CHARS] for t, x in zip(frame["title"], frame["text"], strict=True)]
     used = {c for c in (text_c, title_c, id_c) if c}
     for column in raw.columns:
         if column in used:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import ann, cluster, embed, label, load, reduce, store, topics, update
-from indexer.errors import TopicchatError
-from indexer.prompting import prompt_hash, prompt_path
-from indexer.settings import BuildSettings
-from models.base import Embedder, Generator
+from topicchat.indexer import ann, cluster, embed, label, load, reduce, store, topics, update
+from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.prompting import prompt_hash, prompt_texts
+from topicchat.indexer.settings import BuildSettings
+from topicchat.models.base import Embedder, Generator
 
 log = logging.getLogger(__name__)
 MIN_DOCS_TO_CLUSTER = 20
@@ -45,7 +45,7 @@ def build_index(
     report: Callable[[str], None] = _stderr,
 ) -> Path:
     """Build an index folder from a corpus; the folder appears only when every stage succeeded."""
-    from models.registry import load_embedder, load_generator
+    from topicchat.models.registry import load_embedder, load_generator
 
     settings = settings or BuildSettings()
     timings: dict[str, float] = {}
@@ -58,14 +58,14 @@ def build_index(
         docs = corpus.frame
         report(f"  {len(docs)} documents ({corpus.rows_read} rows read; skipped: {corpus.skipped})")
 
-    parameters = settings.model_dump(mode="json", exclude={"cache_dir", "show_progress", "full_rebuild"})
+    parameters = settings.parameters()
     old, plan = _previous(Path(out), docs, parameters, settings.full_rebuild)
     if plan is not None and plan.changes == 0:
         report(f"The index at {out} is up to date: the corpus and every parameter are unchanged (use --full to rebuild).")
         return Path(out).resolve()
 
     with _timed(timings, "embed", report):
-        embedder = embedder or load_embedder(settings.embedding_model)
+        embedder = embedder or load_embedder(settings.embedding_model, settings.embed_dtype, settings.cache_dir)
         todo = docs["text"].tolist() if plan is None else docs["text"].iloc[plan.new_rows].tolist()
         vectors, hits = embed.embed_documents(embedder, todo, settings.cache_dir, settings.show_progress)
         report(f"  {hits} of {len(todo)} embeddings came from the cache")
@@ -113,7 +113,8 @@ def build_index(
 
     with _timed(timings, "topics", report):
         records, topic_vectors = topics.build_topics(
-            docs["text"].tolist(), docs["doc_id"].tolist(), vectors, labels, embedder, settings.top_n_words, settings.seed
+            docs["text"].tolist(), docs["doc_id"].tolist(), vectors, labels, embedder, settings.top_n_words,
+            seed=settings.seed,
         )
     if clusterable and not records:
         report("  HDBSCAN found no clusters: the index is retrieval-only (try a smaller --min-cluster-size)")
@@ -121,7 +122,7 @@ def build_index(
     with _timed(timings, "label", report):
         gen = None
         if settings.label_topics and records:
-            gen = generator or load_generator(settings.generator)
+            gen = generator or load_generator(settings.generator, settings.cache_dir)
         titles = dict(zip(docs["doc_id"], docs["title"], strict=True))
         texts = dict(zip(docs["doc_id"], docs["text"], strict=True))
         from tqdm import tqdm
@@ -178,7 +179,13 @@ def _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlie
                 "skipped": corpus.skipped,
                 "content_hash": _content_hash(docs),
             },
-            "models": {"embedder": embedder.model_id, "embedding_dim": int(embedder.dim), "generator": generator_id},
+            "models": {
+                "embedder": embedder.model_id,
+                "embedder_name": embedder.name,
+                "embedder_variant": embedder.variant,
+                "embedding_dim": int(embedder.dim),
+                "generator": generator_id,
+            },
             "parameters": parameters,
             "topics": manifest_topics,
             "embedding_cache_hits": hits,
@@ -188,7 +195,7 @@ def _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlie
         } | extra
         path = store.write_index(
             Path(out), manifest, frame, vectors, faiss_index, records, topic_vectors, lexical,
-            [prompt_path(name) for name in PROMPTS],
+            prompt_texts(PROMPTS),
         )
     report(f"Index written to {path} in {time.perf_counter() - started:.1f} s")
     return path

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from importlib import resources
 from pathlib import Path
 
-from indexer.errors import TopicchatError
+from topicchat.indexer.errors import TopicchatError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_PACKAGE = "topicchat.prompts"  # the prompts/ folder, installed as package data
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _SECTION = re.compile(r"^### (system|user|assistant)\s*$", re.MULTILINE)
 
@@ -17,17 +18,19 @@ class MissingVariables(TopicchatError):
     """A prompt template names a placeholder that was not given."""
 
 
-def prompt_path(name: str, folder: Path | None = None) -> Path:
-    """The file that holds prompt `name`."""
-    return (folder or PROMPTS_DIR) / f"{name}.txt"
-
-
 def read_prompt(name: str, folder: Path | None = None) -> str:
-    """The raw text of prompt `name`."""
-    path = prompt_path(name, folder)
-    if not path.exists():
-        raise TopicchatError(f"The prompt file {path} is missing; reinstall topicchat or restore prompts/.")
-    return path.read_text(encoding="utf-8")
+    """The raw text of prompt `name`: from `folder` (an index's copy) or the installed package."""
+    source = Path(folder) / f"{name}.txt" if folder is not None else resources.files(PROMPTS_PACKAGE) / f"{name}.txt"
+    try:
+        return source.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        where = folder if folder is not None else "the installed topicchat package"
+        raise TopicchatError(f"The prompt '{name}' is missing from {where}; reinstall topicchat or rebuild the index.") from None
+
+
+def prompt_texts(names: tuple[str, ...]) -> dict[str, str]:
+    """The packaged text of each named prompt, to copy into an index folder."""
+    return {f"{name}.txt": read_prompt(name) for name in names}
 
 
 def prompt_hash(name: str, folder: Path | None = None) -> str:

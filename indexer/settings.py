@@ -1,22 +1,30 @@
-"""Typed build settings: one pydantic model, every field described, overridable from the environment."""
+"""Typed build settings: one pydantic model, every field described (the `build` section of
+`topicchat.config.Settings`, which reads topicchat.toml and TOPICCHAT_* variables)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from models.catalog import cache_root
-from models.registry import DEFAULT_EMBEDDER, DEFAULT_GENERATOR
+from topicchat.models.catalog import cache_root
+from topicchat.models.registry import DEFAULT_EMBEDDER, DEFAULT_GENERATOR
+
+# Settings that change how a build runs but not what the index holds: never recorded in the
+# manifest's `parameters`, so changing one never forces a rebuild.
+RUNTIME_FIELDS = frozenset({"cache_dir", "show_progress", "full_rebuild", "embed_dtype"})
 
 
 def default_cache_dir() -> Path:
-    """Where embeddings are cached between builds ($TOPICCHAT_CACHE_DIR or ~/.cache/topicchat)."""
+    """Where embeddings are cached between builds by default (~/.cache/topicchat)."""
     return cache_root()
 
 
 class BuildSettings(BaseModel):
     """Everything that decides what an index holds; recorded whole in manifest.json."""
+
+    model_config = ConfigDict(extra="forbid")
 
     text_col: str | None = Field(None, description="Column with the document text (guessed when unset).")
     title_col: str | None = Field(None, description="Column with the document title (guessed when unset).")
@@ -37,7 +45,14 @@ class BuildSettings(BaseModel):
     max_doc_chars: int = Field(20000, description="Longer documents are cut to this many characters.", ge=100)
     full_rebuild: bool = Field(False, description="Recluster from scratch even when the old index could be updated in place.")
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Embedding cache folder.")
+    embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="Precision of torch embedders: bfloat16 where the CPU computes it natively (auto); the model id records it."
+    )
     show_progress: bool = Field(True, description="Show progress bars.")
+
+    def parameters(self) -> dict:
+        """What the index records: every setting that decides its content."""
+        return self.model_dump(mode="json", exclude=set(RUNTIME_FIELDS))
 
     def cluster_size_for(self, n_docs: int) -> int:
         """min_cluster_size: given, or 1% of the corpus, between 5 (small corpora still split) and 100 (the seed's)."""

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from indexer.ann import LexicalIndex
-from indexer.errors import TopicchatError
-from indexer.topics import TopicRecord
+from topicchat.indexer.ann import LexicalIndex
+from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.topics import TopicRecord
 
 FORMAT_VERSION = 1
 FORMAT_NAME = "topicchat-index"
@@ -44,6 +44,24 @@ class TopicIndex:
     topic_embeddings: np.ndarray
     lexical: LexicalIndex
 
+    def _embedder_parts(self) -> tuple[str, str]:
+        models = self.manifest.get("models", {})
+        if "embedder_name" in models:
+            return str(models["embedder_name"]), str(models.get("embedder_variant") or "")
+        # Written before name and variant were recorded apart: the id is `name#variant`.
+        name, _, variant = str(models.get("embedder") or "").partition("#")
+        return name, variant
+
+    @property
+    def embedder_name(self) -> str:
+        """The embedding model the index was built with, without its variant."""
+        return self._embedder_parts()[0]
+
+    @property
+    def embedding_dtype(self) -> str:
+        """'bfloat16' or 'float32': the precision the vectors were made in; queries must use the same."""
+        return "bfloat16" if self._embedder_parts()[1] == "bf16" else "float32"
+
     @property
     def topic_by_id(self) -> dict[int, TopicRecord]:
         return {t.id: t for t in self.topics}
@@ -64,7 +82,7 @@ def write_index(
     topics: list[TopicRecord],
     topic_embeddings: np.ndarray,
     lexical: LexicalIndex,
-    prompt_files: list[Path],
+    prompts: dict[str, str],
 ) -> Path:
     """Write every artefact into a temporary folder beside `out`, then swap it in place."""
     import faiss
@@ -81,9 +99,9 @@ def write_index(
         files = ["documents.parquet", "embeddings.npy", "faiss.index", "topic_embeddings.npy", "topics.json"]
         files += lexical.save(tmp)
         (tmp / "prompts").mkdir()
-        for prompt in prompt_files:
-            shutil.copy2(prompt, tmp / "prompts" / prompt.name)
-            files.append(f"prompts/{prompt.name}")
+        for name, text in prompts.items():
+            (tmp / "prompts" / name).write_text(text, encoding="utf-8")
+            files.append(f"prompts/{name}")
         manifest = dict(manifest, format=FORMAT_NAME, format_version=FORMAT_VERSION)
         manifest["artefacts"] = {name: sha256_file(tmp / name) for name in files}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
@@ -107,6 +125,33 @@ def _swap_in(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, out)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_topic_quality(path: Path, scores: dict[int, float], name: str) -> Path:
+    """Store one quality figure per topic in topics.json and re-sign it in manifest.json, so the index still loads.
+
+    Refuses a topics.json that no longer matches its checksum: an altered file is never re-signed.
+    """
+    manifest = read_manifest(path)
+    topics_file = path / "topics.json"
+    expected = manifest.get("artefacts", {}).get("topics.json")
+    if expected is not None and sha256_file(topics_file) != expected:
+        raise TopicchatError(f"{topics_file} does not match its checksum; refusing to re-sign an altered file.")
+    data = json.loads(topics_file.read_text(encoding="utf-8"))
+    for topic in data:
+        score = scores.get(int(topic["id"]))
+        if score is not None:
+            topic["quality"] = dict(topic.get("quality") or {}, **{name: round(float(score), 4)})
+    _write_atomic(topics_file, json.dumps(data, indent=1))
+    manifest.setdefault("artefacts", {})["topics.json"] = sha256_file(topics_file)
+    _write_atomic(path / "manifest.json", json.dumps(manifest, indent=2, default=str))
+    return topics_file
 
 
 def _broken(path: Path, why: str) -> TopicchatError:
@@ -157,6 +202,13 @@ def load_index(path: Path | str, verify: bool = True) -> TopicIndex:
         lexical = LexicalIndex.load(path)
     except Exception as exc:  # any unreadable artefact means the same thing to the user
         raise _broken(path, f"an artefact could not be read ({type(exc).__name__}: {exc})") from exc
+    if "has_title" not in documents.columns:
+        # Written before `load` recorded it: an untitled document's title is the start of its text.
+        from topicchat.indexer.load import UNTITLED_CHARS
+
+        titles = documents["title"].fillna("").astype(str).str.strip()
+        auto = titles == documents["text"].astype(str).str.slice(0, UNTITLED_CHARS).str.strip()
+        documents.insert(3, "has_title", ((titles != "") & ~auto).to_numpy())
     if not (len(documents) == len(embeddings) == index.ntotal == lexical.weights.shape[1]):
         raise _broken(path, "its artefacts disagree on the number of documents")
     if len(topics) != len(topic_embeddings):

@@ -9,14 +9,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
-from indexer.cluster import centroids
-from indexer.embed import text_key
-from models.base import Embedder
+from topicchat.indexer.cluster import centroids
+from topicchat.indexer.embed import text_key
+from topicchat.models.base import Embedder
 
 log = logging.getLogger(__name__)
+
+
+class LabelSource(StrEnum):
+    """Who wrote a topic's label."""
+
+    LLM = "llm"  # the generator's reply, validated
+    KEYWORDS = "keywords"  # the top keywords (no generator, or its replies were rejected)
+
+
+_OLD_REJECTED = "keywords (LLM reply rejected: "
 
 
 @dataclass
@@ -28,21 +39,29 @@ class TopicRecord:
     keywords: dict[str, list[tuple[str, float]]]
     representative_doc_ids: list[str]
     label: str = ""
-    label_source: str = "keywords"
+    label_source: LabelSource = LabelSource.KEYWORDS
+    label_rejected: str | None = None  # why the generator's label was not used, when it was not
     summary: str = ""
     quality: dict[str, float] = field(default_factory=dict)
 
+    def top_keywords(self, n: int | None = None, kind: str = "keybert") -> list[str]:
+        """The topic's first `n` keywords of one representation, c-TF-IDF when that one is empty."""
+        pairs = self.keywords.get(kind) or self.keywords.get("ctfidf") or []
+        return [w for w, _ in pairs][:n]
+
     def keyword_label(self) -> str:
         """A label made of the top KeyBERT (else c-TF-IDF) words, the fallback for LLM labels."""
-        words = [w for w, _ in (self.keywords.get("keybert") or self.keywords.get("ctfidf") or [])][:3]
+        words = self.top_keywords(3)
         return ", ".join(words) if words else f"Topic {self.id}"
 
     def to_json(self) -> dict:
+        extra = {"label_rejected": self.label_rejected} if self.label_rejected else {}
         return {
             "id": self.id,
             "size": self.size,
             "label": self.label,
-            "label_source": self.label_source,
+            "label_source": str(self.label_source),
+            **extra,
             "summary": self.summary,
             "keywords": {k: [[w, round(float(s), 4)] for w, s in v] for k, v in self.keywords.items()},
             "representative_doc_ids": self.representative_doc_ids,
@@ -51,13 +70,17 @@ class TopicRecord:
 
     @classmethod
     def from_json(cls, data: dict) -> TopicRecord:
+        source, rejected = str(data.get("label_source", "keywords")), data.get("label_rejected")
+        if source.startswith(_OLD_REJECTED):  # indexes written before the reason had its own field
+            source, rejected = "keywords", source[len(_OLD_REJECTED) : -1]
         return cls(
             id=int(data["id"]),
             size=int(data["size"]),
             keywords={k: [(str(w), float(s)) for w, s in v] for k, v in data["keywords"].items()},
             representative_doc_ids=[str(x) for x in data["representative_doc_ids"]],
             label=data.get("label", ""),
-            label_source=data.get("label_source", "keywords"),
+            label_source=LabelSource(source),
+            label_rejected=rejected,
             summary=data.get("summary", ""),
             quality=dict(data.get("quality", {})),
         )
@@ -99,7 +122,8 @@ def build_topics(
     labels: np.ndarray,
     embedder: Embedder,
     top_n_words: int = 10,
-    seed: int = 42,
+    *,
+    seed: int,
     n_representative: int = 5,
 ) -> tuple[list[TopicRecord], np.ndarray]:
     """Keywords by three representations, representative documents and topic embeddings."""

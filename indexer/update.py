@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from indexer.cluster import centroids
-from indexer.store import TopicIndex
-from indexer.topics import TopicRecord
+from topicchat.indexer.cluster import centroids
+from topicchat.indexer.store import TopicIndex
+from topicchat.indexer.topics import TopicRecord
 
 IGNORED_PARAMETERS = {"limit", "min_cluster_size_used", "full_rebuild"}
 

@@ -1,6 +1,6 @@
 """Model layer: embedder and generator seams, their backends and the registry that builds them."""
 
-from models.base import Embedder, Generator, ModelError
-from models.registry import load_embedder, load_generator
+from topicchat.models.base import Embedder, Generator, ModelError
+from topicchat.models.registry import load_embedder, load_generator
 
 __all__ = ["Embedder", "Generator", "ModelError", "load_embedder", "load_generator"]

@@ -16,9 +16,15 @@ class ModelError(RuntimeError):
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
+    """Turns texts into L2-normalised float32 vectors.
+
+    `model_id` names the exact vectors (`name`, plus `#variant` when the model runs in another
+    precision or runtime, e.g. `#bf16`), so caches and indexes never mix two variants.
+    """
 
     model_id: str
+    name: str  # the model, without the variant
+    variant: str  # "" (float32 weights as published), "bf16", "int8-onnx", ...
     dim: int
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray: ...
@@ -35,6 +41,11 @@ class Generator(Protocol):
     def stream(
         self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()
     ) -> Iterator[str]: ...
+
+
+def variant_id(name: str, variant: str) -> str:
+    """The model id of a variant: `name#variant`, or `name` for the published weights."""
+    return f"{name}#{variant}" if variant else name
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +79,5 @@ def demo_corpus_path() -> Path | None:
 
 
 def cache_root() -> Path:
-    """topicchat's cache folder ($TOPICCHAT_CACHE_DIR or ~/.cache/topicchat)."""
-    env = os.environ.get("TOPICCHAT_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "topicchat"
+    """topicchat's default cache folder (~/.cache/topicchat); settings may name another one."""
+    return Path.home() / ".cache" / "topicchat"

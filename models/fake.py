@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from models.base import Message, cut_at_stop, normalise
+from topicchat.models.base import Message, cut_at_stop, normalise
 
 _WORD = re.compile(r"[a-z][a-z0-9\-]+")
 _STOP = frozenset(
@@ -23,7 +23,8 @@ class HashingEmbedder:
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
-        self.model_id = f"fake-hashing-{dim}"
+        self.model_id = self.name = f"fake-hashing-{dim}"
+        self.variant = ""
 
     def _bucket(self, word: str) -> tuple[int, float]:
         digest = hashlib.blake2b(word.encode(), digest_size=8).digest()

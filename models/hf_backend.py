@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from models.base import Message, ModelError, cut_at_stop, flatten_messages
-from models.catalog import offline_alternatives
+from topicchat.models.base import Message, ModelError, cut_at_stop, flatten_messages
+from topicchat.models.catalog import offline_alternatives
 
 
 def _load_error(name: str, exc: Exception) -> ModelError:
@@ -22,6 +23,9 @@ class _TransformersBase:
     """Shared greedy generation and streaming for transformers models."""
 
     model_id: str
+    model: Any
+    tokenizer: Any
+    decoder_only: bool
 
     def _text(self, messages: Sequence[Message]) -> str:
         return flatten_messages(messages)
@@ -94,7 +98,7 @@ def _generate_batch(gen, encoded_prompts, max_tokens: int, stop: Sequence[str], 
 class CausalLMGenerator(_TransformersBase):
     """A chat model via AutoModelForCausalLM: a hub id, a folder, or a `.gguf` file (dequantised)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, cache_dir: Path | None = None) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = Path(name)
@@ -104,7 +108,7 @@ class CausalLMGenerator(_TransformersBase):
         if path.suffix == ".gguf":
             if not path.exists():
                 raise ModelError(f"The GGUF file '{name}' does not exist.")
-            converted = _converted_dir(path)
+            converted = _converted_dir(path, cache_dir)
             if (converted / "model.safetensors").exists():
                 source = str(converted)
             else:
@@ -127,7 +131,7 @@ class CausalLMGenerator(_TransformersBase):
 
     def _text(self, messages: Sequence[Message]) -> str:
         if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+            return str(self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True))
         return flatten_messages(messages)
 
     def _batch_inputs(self, texts: list[str]):
@@ -135,15 +139,15 @@ class CausalLMGenerator(_TransformersBase):
 
 
 
-def _converted_dir(gguf: Path) -> Path:
+def _converted_dir(gguf: Path, cache_dir: Path | None = None) -> Path:
     """Where the dequantised copy of a GGUF file is kept, keyed by its path, size and mtime."""
     import hashlib
 
-    from models.catalog import cache_root
+    from topicchat.models.catalog import cache_root
 
     stat = gguf.stat()
     key = hashlib.sha1(f"{gguf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    return cache_root() / "converted" / f"{gguf.stem}-{key}"
+    return (cache_dir or cache_root()) / "converted" / f"{gguf.stem}-{key}"
 
 
 def _save_converted(model, tokenizer, target: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from models.base import Message, ModelError
+from topicchat.models.base import Message, ModelError
 
 
 class LlamaCppGenerator:
@@ -27,16 +28,18 @@ class LlamaCppGenerator:
         self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, seed=seed, verbose=False)
 
     def generate(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> str:
-        out = self.llm.create_chat_completion(
-            messages=list(messages), max_tokens=max_tokens, temperature=0.0, stop=list(stop) or None
+        out: Any = self.llm.create_chat_completion(
+            messages=list(messages),  # type: ignore[arg-type]  # plain role/content dicts
+            max_tokens=max_tokens, temperature=0.0, stop=list(stop) or None,
         )
-        return out["choices"][0]["message"]["content"] or ""
+        return str(out["choices"][0]["message"]["content"] or "")
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> Iterator[str]:
-        chunks = self.llm.create_chat_completion(
-            messages=list(messages), max_tokens=max_tokens, temperature=0.0, stop=list(stop) or None, stream=True
+        chunks: Any = self.llm.create_chat_completion(
+            messages=list(messages),  # type: ignore[arg-type]  # plain role/content dicts
+            max_tokens=max_tokens, temperature=0.0, stop=list(stop) or None, stream=True,
         )
         for chunk in chunks:
             piece = chunk["choices"][0]["delta"].get("content")
             if piece:
-                yield piece
+                yield str(piece)

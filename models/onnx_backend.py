@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.base import ModelError, normalise
-from models.catalog import cache_root
-from models.st_backend import resolve_embedder_path
+from topicchat.models.base import ModelError, normalise, variant_id
+from topicchat.models.catalog import cache_root
+from topicchat.models.st_backend import resolve_embedder_path
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _export(source: str, target: Path) -> None:
 class OnnxEmbedder:
     """Embeds with the int8 ONNX export of a sentence-transformers model; same model id as torch."""
 
-    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None, cache_dir: Path | None = None) -> None:
         try:
             import onnxruntime as ort
             from transformers import AutoTokenizer
@@ -86,13 +86,13 @@ class OnnxEmbedder:
             try:
                 folder = Path(snapshot_download(name))
             except Exception as exc:
-                from models.catalog import offline_alternatives
+                from topicchat.models.catalog import offline_alternatives
 
                 raise ModelError(
                     f"Could not fetch '{name}' to export it to ONNX ({exc}). Offline models:\n{offline_alternatives('embedder')}"
                 ) from exc
         key = hashlib.sha1(f"{folder.resolve()}".encode()).hexdigest()[:12]
-        target = cache_root() / "onnx" / f"{folder.name}-{key}" / "model-int8.onnx"
+        target = (cache_dir or cache_root()) / "onnx" / f"{folder.name}-{key}" / "model-int8.onnx"
         if not target.exists():
             log.warning("Exporting %s to int8 ONNX (once; cached in %s)", model_id, target.parent)
             _export(str(folder), target)
@@ -106,7 +106,8 @@ class OnnxEmbedder:
         self.pooling = _pooling(folder)
         self.batch_size = batch_size
         # Its own id: int8 vectors are close to (cosine ~0.99), not the same as, the torch model's.
-        self.model_id = f"{model_id}#int8-onnx"
+        self.name, self.variant = model_id, "int8-onnx"
+        self.model_id = variant_id(self.name, self.variant)
         self.dim = int(self.embed(["dimension probe"]).shape[1])
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:

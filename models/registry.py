@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 from functools import lru_cache
+from pathlib import Path
 
-from models.base import Embedder, Generator, ModelError
-from models.catalog import SMOLLM2, find_offline
+from topicchat.models.base import Embedder, Generator, ModelError
+from topicchat.models.catalog import SMOLLM2, find_offline
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +31,20 @@ def _split(spec: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=4)
-def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
-    """Build the embedder a config string names."""
+def load_embedder(spec: str = DEFAULT_EMBEDDER, dtype: str = "auto", cache_dir: Path | None = None) -> Embedder:
+    """Build the embedder a config string names (`dtype`: auto, float32 or bfloat16, for torch models)."""
     kind, name = _split(spec.strip())
     if spec == "fake" or kind == "fake":
-        from models.fake import HashingEmbedder
+        from topicchat.models.fake import HashingEmbedder
 
         return HashingEmbedder(int(name) if kind == "fake" and name else 256)
     if kind == "onnx":
-        from models.onnx_backend import OnnxEmbedder
+        from topicchat.models.onnx_backend import OnnxEmbedder
 
-        return OnnxEmbedder(name)
-    from models.st_backend import SentenceTransformerEmbedder
+        return OnnxEmbedder(name, cache_dir=cache_dir)
+    from topicchat.models.st_backend import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(name)
+    return SentenceTransformerEmbedder(name, dtype=dtype)
 
 
 def _gguf_for(name: str) -> str:
@@ -62,30 +63,30 @@ def llama_cpp_available() -> bool:
 
 
 @lru_cache(maxsize=4)
-def load_generator(spec: str = DEFAULT_GENERATOR) -> Generator:
+def load_generator(spec: str = DEFAULT_GENERATOR, cache_dir: Path | None = None) -> Generator:
     """Build the generator a config string names."""
     spec = spec.strip()
     kind, name = _split(spec)
     if spec == "fake" or kind == "fake":
-        from models.fake import ScriptedGenerator
+        from topicchat.models.fake import ScriptedGenerator
 
         return ScriptedGenerator()
     if kind == "flan-t5":
-        from models.hf_backend import Seq2SeqGenerator
+        from topicchat.models.hf_backend import Seq2SeqGenerator
 
         return Seq2SeqGenerator(name)
     if kind == "transformers":
-        from models.hf_backend import CausalLMGenerator
+        from topicchat.models.hf_backend import CausalLMGenerator
 
-        return CausalLMGenerator(_gguf_for(name))
+        return CausalLMGenerator(_gguf_for(name), cache_dir)
     if kind == "llama-cpp" or name.endswith(".gguf"):
-        from models.llamacpp_backend import LlamaCppGenerator
+        from topicchat.models.llamacpp_backend import LlamaCppGenerator
 
         return LlamaCppGenerator(_gguf_for(name))
     entry = find_offline(name)
     if entry is SMOLLM2:
         if llama_cpp_available():
-            from models.llamacpp_backend import LlamaCppGenerator
+            from topicchat.models.llamacpp_backend import LlamaCppGenerator
 
             return LlamaCppGenerator(_gguf_for(name))
         log.warning(
@@ -93,13 +94,13 @@ def load_generator(spec: str = DEFAULT_GENERATOR) -> Generator:
             "(slower to load). Install the extra for speed: pip install 'topicchat[llama]'",
             name,
         )
-        from models.hf_backend import CausalLMGenerator
+        from topicchat.models.hf_backend import CausalLMGenerator
 
-        return CausalLMGenerator(_gguf_for(name))
+        return CausalLMGenerator(_gguf_for(name), cache_dir)
     if "t5" in name.lower():
-        from models.hf_backend import Seq2SeqGenerator
+        from topicchat.models.hf_backend import Seq2SeqGenerator
 
         return Seq2SeqGenerator(name)
-    from models.hf_backend import CausalLMGenerator
+    from topicchat.models.hf_backend import CausalLMGenerator
 
-    return CausalLMGenerator(name)
+    return CausalLMGenerator(name, cache_dir)

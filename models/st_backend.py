@@ -6,11 +6,12 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from models.base import ModelError, normalise
-from models.catalog import find_offline, offline_alternatives
+from topicchat.models.base import ModelError, normalise, variant_id
+from topicchat.models.catalog import find_offline, offline_alternatives
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,9 @@ def cpu_has_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def pick_dtype(requested: str | None = None) -> str:
-    """'bfloat16' or 'float32': $TOPICCHAT_EMBED_DTYPE, else bfloat16 where the CPU has it natively."""
-    choice = (requested or os.environ.get("TOPICCHAT_EMBED_DTYPE", "auto")).lower()
+def pick_dtype(requested: str = "auto") -> str:
+    """'bfloat16' or 'float32': as requested, or for 'auto' bfloat16 where the CPU has it natively."""
+    choice = requested.lower()
     if choice not in ("auto", "float32", "bfloat16"):
         raise ModelError(f"Unknown embedding dtype '{choice}': use auto, float32 or bfloat16.")
     if choice == "auto":
@@ -64,19 +65,20 @@ class SentenceTransformerEmbedder:
     so caches and manifests never mix the two.
     """
 
-    def __init__(self, name: str, batch_size: int = 32, device: str | None = None, dtype: str | None = None) -> None:
+    def __init__(self, name: str, batch_size: int = 32, device: str | None = None, dtype: str = "auto") -> None:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise ModelError("sentence-transformers is not installed: pip install topicchat") from exc
-        target, self.model_id = resolve_embedder_path(name)
+        target, self.name = resolve_embedder_path(name)
         self.dtype = pick_dtype(dtype)
-        kwargs = {}
+        self.variant = "bf16" if self.dtype == "bfloat16" else ""
+        self.model_id = variant_id(self.name, self.variant)
+        kwargs: dict[str, Any] = {}
         if self.dtype == "bfloat16":
             import torch
 
             kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
-            self.model_id += "#bf16"
         try:
             self.model = SentenceTransformer(target, device=device or "cpu", **kwargs)
         except Exception as exc:

@@ -43,7 +43,7 @@ def corpus_csv(tmp_path_factory) -> Path:
 
 
 def fake_settings(cache: Path, **overrides):
-    from indexer.settings import BuildSettings
+    from topicchat.indexer.settings import BuildSettings
 
     values = dict(embedding_model="fake", generator="fake", cache_dir=cache, show_progress=False, min_cluster_size=8)
     values.update(overrides)
@@ -53,7 +53,7 @@ def fake_settings(cache: Path, **overrides):
 @pytest.fixture(scope="session")
 def fake_index(tmp_path_factory, corpus_csv) -> Path:
     """An index of the themed corpus built with the fake embedder and generator."""
-    from indexer.pipeline import build_index
+    from topicchat.indexer.pipeline import build_index
 
     root = tmp_path_factory.mktemp("fake-index")
     return build_index(str(corpus_csv), root / "index", fake_settings(root / "cache"), report=lambda _m: None)
@@ -61,7 +61,7 @@ def fake_index(tmp_path_factory, corpus_csv) -> Path:
 
 @pytest.fixture
 def assistant(fake_index):
-    from app.answer import Assistant
+    from topicchat.app.answer import Assistant
 
     return Assistant.open(fake_index)
 

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from app.answer import Conversation, check_citations, clean_prose
-from app.intent import COVER, FOCUS, LIST, PAPERS, TOPIC, parse_intent
+import dataclasses
+import re
+
+from topicchat.app.answer import (
+    Conversation,
+    Coverage,
+    DoneEvent,
+    RoutingEvent,
+    TokenEvent,
+    check_citations,
+    clean_prose,
+)
+from topicchat.app.intent import IntentKind, parse_intent
 
 
 def _theme_of_topic(assistant, topic_id):
@@ -12,14 +23,19 @@ def _theme_of_topic(assistant, topic_id):
 
 
 def test_intents():
-    assert parse_intent("What topics cover question answering?").kind == COVER
+    assert parse_intent("What topics cover question answering?").kind == IntentKind.COVER
     assert parse_intent("What topics cover question answering?").content == "question answering"
-    assert parse_intent("list topics").kind == LIST
+    assert parse_intent("list topics").kind == IntentKind.LIST
     assert parse_intent("tell me about topic 3").topic_ids == [3]
-    assert parse_intent("tell me about topic 3").kind == TOPIC
-    assert parse_intent("use topic 12").kind == FOCUS
+    assert parse_intent("tell me about topic 3").kind == IntentKind.TOPIC
+    assert parse_intent("use topic 12").kind == IntentKind.FOCUS
     follow = parse_intent("and which of those use retrieval?")
-    assert follow.kind == PAPERS and follow.follow_up and follow.content == "use retrieval"
+    assert follow.kind == IntentKind.PAPERS and follow.follow_up and follow.content == "use retrieval"
+    assert parse_intent("  ").kind == IntentKind.EMPTY
+    # the values are the `intent` strings of `ask --json`
+    assert [k.value for k in IntentKind] == [
+        "list_topics", "which_topics", "topic_detail", "compare", "map", "papers", "focus", "clear_focus", "empty",
+    ]
 
 
 def test_which_topics_routes_to_the_right_theme_and_cites_real_documents(assistant):
@@ -31,7 +47,11 @@ def test_which_topics_routes_to_the_right_theme_and_cites_real_documents(assista
     assert answer.citations[0].doc_id.startswith("astronomy")
     for n in range(1, len(answer.citations) + 1):
         assert answer.citations[n - 1].n == n
-    assert "Coverage:" in answer.text and "documents" in answer.coverage
+    # the coverage is kept apart from the answer text, and rendered once
+    assert "Coverage:" not in answer.text
+    coverage = answer.coverage.render()
+    assert coverage.startswith(f"Coverage: routed to {len(answer.topics)} topic(s) (")
+    assert answer.to_json()["coverage"] == coverage
 
 
 def test_json_shape(assistant):
@@ -79,8 +99,74 @@ def test_follow_up_and_focus_restrict_the_search(assistant):
 
 
 def test_stream_yields_routing_then_tokens_then_answer(assistant):
-    kinds = [e.kind for e in assistant.stream("which papers discuss gene mutation?")]
-    assert kinds[0] == "routing" and kinds[-1] == "done" and "token" in kinds
+    events = list(assistant.stream("which papers discuss gene mutation?"))
+    assert isinstance(events[0], RoutingEvent) and isinstance(events[-1], DoneEvent)
+    assert all(isinstance(e, TokenEvent) for e in events[1:-1]) and len(events) > 2
+    answer = events[-1].answer
+    assert answer.routing is events[0].routing and answer.matched
+    assert events[-2].text == answer.text.split("\n\n")[-1]  # the facts come last, without the coverage
+
+
+def test_streamed_text_is_the_answer_for_intents_without_search(assistant):
+    first, second = (t.id for t in assistant.index.topics[:2])
+    questions = [
+        "list topics", f"tell me about topic {first}", f"compare topic {first} and topic {second}",
+        f"use topic {first}", "use all topics", "show the map", "tell me about topic 99",
+    ]
+    conv = Conversation()
+    for question in questions:
+        events = list(assistant.stream(question, conv))
+        assert not any(isinstance(e, RoutingEvent) for e in events), question
+        assert isinstance(events[-1], DoneEvent) and all(isinstance(e, TokenEvent) for e in events[:-1])
+        answer = events[-1].answer
+        assert "".join(e.text for e in events[:-1]) == answer.text, question
+        assert answer.coverage is None and answer.to_json()["coverage"] == ""
+
+
+def test_empty_question(assistant):
+    events = list(assistant.stream("   "))
+    assert len(events) == 1 and isinstance(events[0], DoneEvent)
+    answer = events[0].answer
+    assert answer.intent == IntentKind.EMPTY and answer.to_json()["intent"] == "empty"
+    assert answer.matched and answer.citations == [] and answer.coverage is None
+    assert answer.text == "Ask a question about the documents, or type 'list topics'."
+
+
+def _examples(text: str, topic_id: int) -> str:
+    line = next(x for x in text.splitlines() if x.startswith(f"Only topic {topic_id}:"))
+    return line.rsplit(". ", 1)[-1]
+
+
+def test_compare_numbers_the_citations_it_built(assistant):
+    a, b = (t.id for t in assistant.index.topics[:2])
+    reps = {x: assistant.topics[x].representative_doc_ids for x in (a, b)}
+    both = assistant.ask(f"compare topic {a} and topic {b}")
+    assert _examples(both.text, a) == "Examples: [1] [2]" and _examples(both.text, b) == "Examples: [3] [4]"
+    assert [c.doc_id for c in both.citations] == reps[a][:2] + reps[b][:2]
+    # after an update topic a has a single representative document: it cites [1], topic b [2] [3]
+    assistant.topics[a] = dataclasses.replace(assistant.topics[a], representative_doc_ids=reps[a][:1])
+    one = assistant.ask(f"compare topic {a} and topic {b}")
+    assert _examples(one.text, a) == "Examples: [1]" and _examples(one.text, b) == "Examples: [2] [3]"
+    assert [(c.n, c.doc_id) for c in one.citations] == list(enumerate(reps[a][:1] + reps[b][:2], start=1))
+    # and with none it says so
+    assistant.topics[a] = dataclasses.replace(assistant.topics[a], representative_doc_ids=[])
+    none = assistant.ask(f"compare topic {a} and topic {b}")
+    assert _examples(none.text, a) == "No examples." and _examples(none.text, b) == "Examples: [1] [2]"
+    assert [c.doc_id for c in none.citations] == reps[b][:2]
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", none.text)} == {1, 2}
+
+
+def test_coverage_sentence():
+    routed = Coverage([0, 3], 57, 200, 26, True)
+    assert routed.render() == (
+        "Coverage: routed to 2 topic(s) (0, 3) holding 57 documents; the outlier pool (26 documents) was searched too."
+    )
+    assert Coverage([], 0, 200, 26, False, [4]).render() == (
+        "Coverage: searched all 200 documents; the outlier pool (26 documents) was not searched."
+    )
+    assert Coverage([1], 40, 200, 0, False).render() == (
+        "Coverage: routed to 1 topic(s) (1) holding 40 documents; there are no outlier documents."
+    )
 
 
 def test_citation_check_and_prose_cleaning():

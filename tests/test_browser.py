@@ -46,9 +46,10 @@ def browser():
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    from app.ui import launch
+    from topicchat import api
+    from topicchat.app.settings import ServeSettings
 
-    demo = launch(shared_index(tmp_path_factory), host="127.0.0.1", port=_free_port(), block=False)
+    demo = api.serve(shared_index(tmp_path_factory), ServeSettings(port=_free_port()), block=False)
     try:
         yield demo.local_url
     finally:
@@ -113,7 +114,7 @@ def save_shot(page, tmp_path: Path, name: str) -> Path:
 
 
 def test_chat_answer_sources_and_map(page, tmp_path, tmp_path_factory):
-    from indexer.store import load_index
+    from topicchat.indexer.store import load_index
 
     index = load_index(shared_index(tmp_path_factory))
     titles = set(index.documents["title"])
@@ -163,7 +164,7 @@ def test_document_html_is_shown_as_text_not_run(page, tmp_path):
 
 
 def test_topic_browser_sets_chat_focus(page, tmp_path_factory):
-    from indexer.store import load_index
+    from topicchat.indexer.store import load_index
 
     index = load_index(shared_index(tmp_path_factory))
     target = int(index.documents["topic"].iat[index.row_of("retrieval-0")])

@@ -19,7 +19,7 @@ COMMANDS = ("build", "topics", "ask", "demo", "serve", "eval")
 def run_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, TOPICCHAT_DEBUG="", **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "indexer.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=full_env
+        [sys.executable, "-m", "topicchat.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=full_env
     )
 
 
@@ -33,7 +33,7 @@ def test_help_is_fast_and_every_command_is_documented():
         sub = run_cli(command, "--help")
         assert sub.returncode == 0 and len(sub.stdout) > 100, f"{command} has help text"
         assert f"topicchat {command}" in readme, f"README shows `topicchat {command}`"
-    code = "import sys, indexer.cli; sys.exit(int('torch' in sys.modules or 'umap' in sys.modules))"
+    code = "import sys, topicchat.cli; sys.exit(int('torch' in sys.modules or 'umap' in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0, "--help must not import heavy libraries"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.evaluate import (
+from topicchat.evaluate import (
     cluster_agreement,
     evaluate_clustering,
     evaluate_retrieval,
@@ -24,8 +24,8 @@ from app.evaluate import (
     topic_diversity,
     topic_quality,
 )
-from indexer.errors import TopicchatError
-from indexer.store import load_index
+from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.store import load_index
 
 # ------------------------------------------------------------------------------------------- clustering
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.label import clean_label, trim_label, validate_label, validate_summary
-from indexer.prompting import MissingVariables, render, render_messages
+from topicchat.indexer.label import clean_label, trim_label, validate_label, validate_summary
+from topicchat.indexer.prompting import MissingVariables, render, render_messages
 
 
 def test_render_is_strict_and_single_pass():
@@ -62,7 +62,7 @@ def test_validate_summary():
 
 
 def _topics():
-    from indexer.topics import TopicRecord
+    from topicchat.indexer.topics import TopicRecord
 
     genes = TopicRecord(0, 40, {"keybert": [("gene", 0.9), ("genes", 0.85), ("dna", 0.8), ("mutation", 0.7)],
                                 "mmr": [("genome", 0.9), ("heredity", 0.6)]}, ["d1"])
@@ -71,7 +71,7 @@ def _topics():
 
 
 def test_distinct_keywords_drops_near_duplicates():
-    from indexer.label import distinct_keywords
+    from topicchat.indexer.label import distinct_keywords
 
     assert distinct_keywords(["gender bias", "biases", "bias", "stereotypes"]) == ["gender bias", "stereotypes"]
     assert distinct_keywords(["text-to-sql systems", "text-to-sql", "sql generation"]) == ["text-to-sql systems", "sql generation"]
@@ -79,8 +79,8 @@ def test_distinct_keywords_drops_near_duplicates():
 
 
 def test_rejected_label_is_asked_again_over_the_mmr_keywords():
-    from indexer.label import label_topics
-    from models.fake import ScriptedGenerator
+    from topicchat.indexer.label import label_topics
+    from topicchat.models.fake import ScriptedGenerator
 
     topics, titles, texts = _topics()
     gen = ScriptedGenerator(["gene, dna, mutation, rna", "Football Leagues", "Genetics and Heredity"])
@@ -94,12 +94,13 @@ def test_rejected_label_is_asked_again_over_the_mmr_keywords():
 
 
 def test_label_that_fails_its_retry_falls_back_to_keywords_with_both_reasons():
-    from indexer.label import label_topics
-    from models.fake import ScriptedGenerator
+    from topicchat.indexer.label import label_topics
+    from topicchat.models.fake import ScriptedGenerator
 
     topics, titles, texts = _topics()
     gen = ScriptedGenerator(["Football Leagues", "Keywords: gene", "gene, dna, rna"])
     counts = label_topics(topics[::-1], gen, titles, texts, summaries=False)
     genes = topics[0]
     assert genes.label == genes.keyword_label() and counts["fallback_labels"] == 1
-    assert genes.label_source == "keywords (LLM reply rejected: echoes the prompt; retry: a keyword list, not a label)"
+    assert genes.label_source == "keywords"
+    assert genes.label_rejected == "LLM reply rejected: echoes the prompt; retry: a keyword list, not a label"

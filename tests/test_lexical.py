@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from indexer.ann import LexicalIndex, stemmer, tokenize
+from topicchat.indexer.ann import LexicalIndex, stemmer, tokenize
 
 DOCS = [
     "Training neural networks for machine translation of low-resource languages.",

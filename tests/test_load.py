@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from indexer.errors import TopicchatError
-from indexer.load import load_corpus
+from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.load import load_corpus
 
 
 def test_reads_csv_jsonl_parquet_and_txt_folder(tmp_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.base import ModelError, normalise
-from models.fake import HashingEmbedder, ScriptedGenerator
-from models.registry import load_embedder, load_generator
+from topicchat.models.base import ModelError, normalise
+from topicchat.models.fake import HashingEmbedder, ScriptedGenerator
+from topicchat.models.registry import load_embedder, load_generator
 
 
 def test_hashing_embedder_is_deterministic_and_content_dependent():
@@ -36,7 +36,7 @@ def test_missing_llama_backend_names_the_extra(monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import fails as if the extra were absent
-    from models.llamacpp_backend import LlamaCppGenerator
+    from topicchat.models.llamacpp_backend import LlamaCppGenerator
 
     with pytest.raises(ModelError, match=r"topicchat\[llama\]"):
         LlamaCppGenerator("model.gguf")
@@ -44,7 +44,7 @@ def test_missing_llama_backend_names_the_extra(monkeypatch):
 
 def test_unreachable_hub_model_names_offline_alternatives(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from models.st_backend import SentenceTransformerEmbedder
+    from topicchat.models.st_backend import SentenceTransformerEmbedder
 
     with pytest.raises(ModelError) as err:
         SentenceTransformerEmbedder("thenlper/gte-small-not-cached-here")

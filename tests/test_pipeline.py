@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indexer.errors import TopicchatError
-from indexer.pipeline import build_index
-from indexer.store import FORMAT_VERSION, load_index
 from tests.conftest import fake_settings, themed_corpus
+from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.pipeline import build_index
+from topicchat.indexer.store import FORMAT_VERSION, load_index
 
 STAGES = ("load", "embed", "reduce", "cluster", "topics", "label", "ann")
 
@@ -84,7 +84,7 @@ def test_failed_rebuild_keeps_the_old_index(fake_index, tmp_path, corpus_csv, mo
     out = tmp_path / "idx"
     shutil.copytree(fake_index, out)
     before = (out / "manifest.json").read_text()
-    from indexer import label
+    from topicchat.indexer import label
 
     def boom(*a, **k):
         raise RuntimeError("generator crashed")
@@ -167,7 +167,7 @@ def test_large_changes_trigger_a_full_rebuild(tmp_path, corpus_csv):
 
 
 def test_changed_parameters_rebuild_without_loading_the_old_index(tmp_path, corpus_csv, monkeypatch):
-    from indexer import store
+    from topicchat.indexer import store
 
     out = build_index(str(corpus_csv), tmp_path / "idx", fake_settings(tmp_path / "c"), report=lambda _m: None)
     loads: list[str] = []

@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from indexer.label import validate_label
-from indexer.settings import BuildSettings
+from topicchat.indexer.label import validate_label
+from topicchat.indexer.settings import BuildSettings
 
 pytestmark = pytest.mark.slow
 QA = re.compile(r"question|answer|\bqa\b", re.IGNORECASE)
@@ -17,7 +17,7 @@ QA = re.compile(r"question|answer|\bqa\b", re.IGNORECASE)
 
 @pytest.fixture(scope="module")
 def arxiv_index(tmp_path_factory, shared_data):
-    from indexer.pipeline import build_index
+    from topicchat.indexer.pipeline import build_index
 
     source = shared_data / "corpora" / "arxiv_cscl.parquet"
     root = tmp_path_factory.mktemp("arxiv")
@@ -27,7 +27,7 @@ def arxiv_index(tmp_path_factory, shared_data):
 
 
 def test_real_topics_form_and_labels_validate(arxiv_index):
-    from indexer.store import load_index
+    from topicchat.indexer.store import load_index
 
     index = load_index(arxiv_index)
     manifest = index.manifest
@@ -43,7 +43,7 @@ def test_real_topics_form_and_labels_validate(arxiv_index):
 
 
 def test_question_answering_routes_to_a_qa_topic_with_real_citations(arxiv_index):
-    from app.answer import Assistant
+    from topicchat.app.answer import Assistant
 
     assistant = Assistant.open(arxiv_index)
     answer = assistant.ask("what topics cover question answering?")
@@ -78,10 +78,10 @@ def test_seq2seq_backend_runs_the_label_stage(tmp_path, fake_index):
 
     from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
 
-    from indexer.label import label_topics
-    from indexer.store import load_index
-    from models.catalog import SMOLLM2
-    from models.hf_backend import Seq2SeqGenerator
+    from topicchat.indexer.label import label_topics
+    from topicchat.indexer.store import load_index
+    from topicchat.models.catalog import SMOLLM2
+    from topicchat.models.hf_backend import Seq2SeqGenerator
 
     gguf = SMOLLM2.path()
     if gguf is None or importlib.util.find_spec("gguf") is None:
@@ -101,12 +101,12 @@ def test_seq2seq_backend_runs_the_label_stage(tmp_path, fake_index):
     counts = label_topics(index.topics, generator, titles, texts, summaries=True)
     assert counts["llm_labels"] + counts["fallback_labels"] == len(index.topics)
     for topic in index.topics:
-        assert topic.label and (topic.label_source == "llm" or topic.label_source.startswith("keywords"))
+        assert topic.label and topic.label_source in ("llm", "keywords")
 
 
 def test_llama_cpp_backend_labels_topics(fake_index):
     """The llama.cpp path (the `llama` extra) with the offline SmolLM2 GGUF."""
-    from models.registry import llama_cpp_available, load_generator
+    from topicchat.models.registry import llama_cpp_available, load_generator
 
     if not llama_cpp_available():
         pytest.skip("llama-cpp-python (the `llama` extra) is not installed here")
@@ -118,8 +118,8 @@ def test_llama_cpp_backend_labels_topics(fake_index):
 
 def test_gguf_through_transformers_is_cached_dequantised(tmp_path, monkeypatch):
     """The no-compiler path: the first load dequantises the GGUF and keeps it; later loads reuse it."""
-    from models.catalog import SMOLLM2
-    from models.hf_backend import CausalLMGenerator, _converted_dir
+    from topicchat.models.catalog import SMOLLM2
+    from topicchat.models.hf_backend import CausalLMGenerator, _converted_dir
 
     monkeypatch.setenv("TOPICCHAT_CACHE_DIR", str(tmp_path))
     gguf = SMOLLM2.path()

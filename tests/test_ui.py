@@ -11,11 +11,18 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from app.answer import Assistant, Conversation
-from app.plots import HIGHLIGHT_NAME, OUTLIER_COLOUR, OUTLIER_NAME, document_map, topic_heatmap
-from app.ui import TopicChatUI, create_app, launch
-from indexer.errors import TopicchatError
 from tests.ui_helpers import XSS_DOC_ID, XSS_QUESTION, msg_text, msg_title, shared_index
+from topicchat.app.answer import Assistant, Conversation
+from topicchat.app.plots import (
+    HIGHLIGHT_NAME,
+    OUTLIER_COLOUR,
+    OUTLIER_NAME,
+    document_map,
+    topic_heatmap,
+)
+from topicchat.app.settings import ServeSettings
+from topicchat.app.ui import TopicChatUI, create_app, launch
+from topicchat.indexer.errors import TopicchatError
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
@@ -79,7 +86,7 @@ def test_answer_streams_with_routing_and_sources(ui):
     label = ui.topics[speech_topic].label
     assert f"**Topic {speech_topic}**: {label} (score " in turn["Routing"]
     assert f"{ui.topics[speech_topic].size} documents)" in turn["Routing"]
-    assert "Coverage:" in turn["Routing"]
+    assert turn["Routing"].count("Coverage:") == 1 and "Coverage:" not in turn["answer"]
     pairs = cited(ui, turn["Sources"])
     assert pairs and [n for n, _ in pairs] == list(range(1, len(pairs) + 1))
     doc_ids = set(ui.index.documents["doc_id"])
@@ -240,33 +247,30 @@ def test_topic_heatmap_is_square(assistant):
 
 
 def test_launch_missing_index_raises_unchanged(tmp_path):
+    from topicchat import api
+
     with pytest.raises(TopicchatError, match="There is no index at"):
-        launch(tmp_path / "nowhere")
+        api.serve(tmp_path / "nowhere", block=False)
 
 
 @pytest.fixture
 def captured_launch(monkeypatch):
     calls: list[dict] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
-    monkeypatch.delenv("TOPICCHAT_PASSWORD", raising=False)
-    monkeypatch.delenv("TOPICCHAT_USER", raising=False)
     return calls
 
 
-def test_launch_auth_and_warning(index_path, captured_launch, monkeypatch, capsys):
-    launch(index_path, host="0.0.0.0", port=7999)
+def test_launch_auth_and_warning(assistant, captured_launch, capsys):
+    launch(assistant, ServeSettings(host="0.0.0.0", port=7999))
     assert captured_launch[-1]["auth"] is None and captured_launch[-1]["server_name"] == "0.0.0.0"
     assert captured_launch[-1]["server_port"] == 7999
     assert "without a password" in capsys.readouterr().err
-    monkeypatch.setenv("TOPICCHAT_PASSWORD", "s3cret")
-    launch(index_path, host="0.0.0.0")
+    launch(assistant, ServeSettings(host="0.0.0.0", password="s3cret"))
     assert captured_launch[-1]["auth"] == ("topicchat", "s3cret")
     assert "without a password" not in capsys.readouterr().err
-    monkeypatch.setenv("TOPICCHAT_USER", "alice")
-    launch(index_path)
+    launch(assistant, ServeSettings(user="alice", password="s3cret"))
     assert captured_launch[-1]["auth"] == ("alice", "s3cret") and captured_launch[-1]["server_name"] == "127.0.0.1"
-    monkeypatch.delenv("TOPICCHAT_PASSWORD")
-    launch(index_path, host="localhost")
+    launch(assistant, ServeSettings(host="localhost"))
     assert "without a password" not in capsys.readouterr().err
 
 

@@ -53,8 +53,8 @@ def write_corpus(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def build_test_index(folder: Path, rows: list[dict[str, str]] | None = None) -> Path:
     """Build an index of the synthetic corpus with the fake embedder and generator; returns its path."""
-    from indexer.pipeline import build_index
-    from indexer.settings import BuildSettings
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.settings import BuildSettings
 
     folder.mkdir(parents=True, exist_ok=True)
     source = write_corpus(folder / "corpus.csv", rows if rows is not None else make_rows())

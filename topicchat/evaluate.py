@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -16,9 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from indexer.errors import TopicchatError
-from indexer.store import TopicIndex, load_index, read_manifest, sha256_file
-from models.base import Embedder
+from topicchat.app.settings import RetrievalSettings
+from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.store import TopicIndex, load_index, write_topic_quality
+from topicchat.models.base import Embedder
 
 # The token pattern and stop words of the c-TF-IDF vectorizer (indexer.topics), lower-cased, no stemming.
 _WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b")
@@ -74,19 +74,20 @@ def cluster_agreement(topics: Sequence[int] | np.ndarray, labels: Sequence[Any],
     """NMI/ARI of topic assignments vs gold labels, over all documents and over clustered ones only."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    topics = np.asarray(topics)
-    gold = pd.Series(list(labels), dtype=object)
-    known = gold.notna().to_numpy()
-    topics, gold = topics[known], gold[known].astype(str).to_numpy()
-    clustered = topics != -1
+    assigned = np.asarray(topics)
+    series = pd.Series(list(labels), dtype=object)
+    known = series.notna().to_numpy()
+    found: np.ndarray = assigned[known]
+    gold = series[known].astype(str).to_numpy()
+    clustered: np.ndarray = found != -1
     both = int(clustered.sum()) > 0
     return ClusteringReport(
-        label_col, len(topics), len(set(gold.tolist())), len(set(topics[clustered].tolist())),
-        float((~clustered).mean()) if len(topics) else 0.0,
-        float(normalized_mutual_info_score(gold, topics)), float(adjusted_rand_score(gold, topics)),
+        label_col, len(found), len(set(gold.tolist())), len(set(found[clustered].tolist())),
+        float((~clustered).mean()) if len(found) else 0.0,
+        float(normalized_mutual_info_score(gold, found)), float(adjusted_rand_score(gold, found)),
         int(clustered.sum()),
-        float(normalized_mutual_info_score(gold[clustered], topics[clustered])) if both else None,
-        float(adjusted_rand_score(gold[clustered], topics[clustered])) if both else None,
+        float(normalized_mutual_info_score(gold[clustered], found[clustered])) if both else None,
+        float(adjusted_rand_score(gold[clustered], found[clustered])) if both else None,
     )
 
 
@@ -206,30 +207,9 @@ def topic_quality(index: TopicIndex | Path | str, top_n: int = 10) -> TopicQuali
     return TopicQualityReport(top_n, len(texts), mean, topic_diversity(words, top_n), per_topic)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def store_quality(index_path: Path | str, report: TopicQualityReport) -> Path:
-    """Write each topic's NPMI into topics.json and re-sign it in manifest.json, so the index still loads."""
-    path = Path(index_path)
-    manifest = read_manifest(path)
-    topics_file = path / "topics.json"
-    expected = manifest.get("artefacts", {}).get("topics.json")
-    if expected is not None and sha256_file(topics_file) != expected:
-        raise TopicchatError(f"{topics_file} does not match its checksum; refusing to re-sign an altered file.")
-    scores = {t.id: t.npmi for t in report.topics}
-    data = json.loads(topics_file.read_text(encoding="utf-8"))
-    for topic in data:
-        score = scores.get(int(topic["id"]))
-        if score is not None:
-            topic["quality"] = dict(topic.get("quality") or {}, npmi=round(float(score), 4))
-    _write_atomic(topics_file, json.dumps(data, indent=1))
-    manifest.setdefault("artefacts", {})["topics.json"] = sha256_file(topics_file)
-    _write_atomic(path / "manifest.json", json.dumps(manifest, indent=2, default=str))
-    return topics_file
+    """Record each topic's NPMI in the index (through the store, which re-signs the manifest)."""
+    return write_topic_quality(Path(index_path), {t.id: t.npmi for t in report.topics if t.npmi is not None}, "npmi")
 
 
 def ndcg_at_k(ranked: Sequence[Any], grades: Mapping[Any, float], k: int) -> float:
@@ -310,11 +290,11 @@ def load_beir(folder: Path | str) -> BeirData:
     return BeirData(ids, titles, texts, queries, qrels)
 
 
-def _resolve_embedder(embedder: Embedder | str) -> Embedder:
+def _resolve_embedder(embedder: Embedder | str, dtype: str = "auto") -> Embedder:
     if isinstance(embedder, str):
-        from models.registry import load_embedder
+        from topicchat.models.registry import load_embedder
 
-        return load_embedder(embedder)
+        return load_embedder(embedder, dtype)
     return embedder
 
 
@@ -322,7 +302,7 @@ def _search_index(ids: list[str], titles: list[str], texts: list[str], vectors: 
     """A topic-less in-memory TopicIndex (exact faiss, BM25 over title + text) for app.route.Retriever."""
     import faiss
 
-    from indexer.ann import LexicalIndex
+    from topicchat.indexer.ann import LexicalIndex
 
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -334,9 +314,9 @@ def _search_index(ids: list[str], titles: list[str], texts: list[str], vectors: 
 
 def _rank_all(index: TopicIndex, embedder: Embedder, queries: list[str], depth: int) -> dict[str, list[list[int]]]:
     """Top-`depth` rows per query for BM25, dense (faiss) and the product's hybrid search."""
-    from app.route import Retriever
+    from topicchat.app.route import Retriever
 
-    retriever = Retriever(index, embedder, candidates=max(100, depth))
+    retriever = Retriever(index, embedder, RetrievalSettings(candidates=max(100, depth)))
     qvecs = embedder.embed(queries) if queries else np.zeros((0, index.embeddings.shape[1]), np.float32)
     runs: dict[str, list[list[int]]] = {s: [] for s in SYSTEMS}
     depth = min(depth, len(index.documents))
@@ -351,7 +331,7 @@ def _rank_all(index: TopicIndex, embedder: Embedder, queries: list[str], depth: 
 
 
 def _score(
-    runs: dict[str, list[list[int]]], grades: list[Mapping[Any, float]], k_values: Sequence[int], mrr_k: int, ndcg: bool
+    runs: dict[str, list[list[int]]], grades: Sequence[Mapping[Any, float]], k_values: Sequence[int], mrr_k: int, ndcg: bool
 ) -> dict[str, dict[str, float]]:
     """Mean nDCG@k (optional), recall@k and MRR@mrr_k over queries, per system."""
     systems = {}
@@ -371,23 +351,23 @@ def _score(
 def evaluate_retrieval(
     beir_dir: Path | str, embedder_spec: Embedder | str = "sentence-transformers/all-MiniLM-L6-v2",
     k_values: Sequence[int] = (10, 100), max_queries: int | None = None, max_docs: int | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: Path | None = None, dtype: str = "auto",
 ) -> RetrievalReport:
     """nDCG@k, recall@k and MRR@max(k) of BM25, dense and the product's hybrid search on a BEIR folder.
 
     Only queries with at least one positive judgement count. `max_queries`/`max_docs` make a smoke
     subset: the first queries, and the corpus cut to their judged documents plus the first `max_docs`.
     """
-    from indexer.embed import embed_documents
+    from topicchat.indexer.embed import embed_documents
 
     data = load_beir(beir_dir)
     qids = [q for q in data.queries if any(g > 0 for g in data.qrels.get(q, {}).values())][:max_queries]
-    keep = range(len(data.ids))
+    keep: Sequence[int] = range(len(data.ids))
     if max_docs is not None:
         judged = {d for q in qids for d in data.qrels[q]}
         keep = [i for i, d in enumerate(data.ids) if i < max_docs or d in judged]
     ids, titles, texts = ([seq[i] for i in keep] for seq in (data.ids, data.titles, data.texts))
-    embedder = _resolve_embedder(embedder_spec)
+    embedder = _resolve_embedder(embedder_spec, dtype)
     started = time.perf_counter()
     docs_in = [f"{t}\n{x}" for t, x in zip(titles, texts, strict=True)]
     vectors, _ = embed_documents(embedder, docs_in, cache_dir, show_progress=False)
@@ -399,7 +379,7 @@ def evaluate_retrieval(
     runs = _rank_all(index, embedder, [data.queries[q] for q in qids], depth)
     systems = _score(runs, grades, k_values, depth, ndcg=True)
     unreachable = sum(1 for graded in grades for d, g in graded.items() if g > 0 and isinstance(d, str))
-    notes = {"judged_not_in_corpus": unreachable, "lexical_weight": 0.3, "candidates": max(100, depth)}
+    notes = {"judged_not_in_corpus": unreachable, "lexical_weight": RetrievalSettings().lexical_weight, "candidates": max(100, depth)}
     timings = {"embed": embedded - started, "search": time.perf_counter() - embedded}
     return RetrievalReport(Path(beir_dir).name, embedder.model_id, len(ids), len(qids), systems, notes, timings)
 
@@ -422,23 +402,20 @@ def evaluate_self_retrieval(
     if fields not in SELF_RETRIEVAL_FIELDS:
         raise TopicchatError(f"fields must be one of {', '.join(SELF_RETRIEVAL_FIELDS)}, not {fields!r}.")
     index = _as_index(index)
-    built_with = index.manifest.get("models", {}).get("embedder")
+    built_with = index.embedder_name
     spec = index.manifest.get("parameters", {}).get("embedding_model") or built_with
-    embedder = _resolve_embedder(embedder if embedder is not None else spec)
-    if built_with and embedder.model_id.split("#")[0] != built_with.split("#")[0]:
-        raise TopicchatError(
-            f"The index was embedded with '{built_with}' but the queries would use '{embedder.model_id}'."
-        )
+    embedder = _resolve_embedder(embedder if embedder is not None else spec, index.embedding_dtype)
+    if built_with and embedder.name != built_with:
+        raise TopicchatError(f"The index was embedded with '{built_with}' but the queries would use '{embedder.name}'.")
     if fields == "text":  # built after the embedder check, so a refused run does no work
         from dataclasses import replace
 
-        from indexer.ann import LexicalIndex
+        from topicchat.indexer.ann import LexicalIndex
 
         index = replace(index, lexical=LexicalIndex.build(index.documents["text"].astype(str).tolist()))
     docs = index.documents
     titles = docs["title"].fillna("").astype(str).str.strip()
-    auto = titles == docs["text"].astype(str).str.slice(0, 80).str.strip()
-    titled = ((titles != "") & ~auto).to_numpy()
+    titled = docs["has_title"].to_numpy(dtype=bool)
     eligible = np.flatnonzero(titled)
     if sample is not None and sample < len(eligible):
         eligible = np.sort(np.random.default_rng(seed).choice(eligible, size=sample, replace=False))

