@@ -72,7 +72,7 @@ class TopicRecord:
     def from_json(cls, data: dict) -> TopicRecord:
         source, rejected = str(data.get("label_source", "keywords")), data.get("label_rejected")
         if source.startswith(_OLD_REJECTED):  # indexes written before the reason had its own field
-            source, rejected = "keywords", source[len(_OLD_REJECTED) : -1]
+            source, rejected = "keywords", "LLM reply rejected: " + source[len(_OLD_REJECTED) : -1]
         return cls(
             id=int(data["id"]),
             size=int(data["size"]),

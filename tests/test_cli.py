@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ("build", "topics", "ask", "demo", "serve", "eval")
+COMMANDS = ("build", "topics", "ask", "demo", "serve", "config", "eval")
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:

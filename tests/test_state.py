@@ -1,0 +1,96 @@
+"""State kept as data, not strings: label sources, embedder variants, untitled documents, and the
+warnings for what used to fail silently."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pandas as pd
+
+from topicchat.indexer.topics import LabelSource, TopicRecord
+
+
+def _resign(folder, name: str) -> None:
+    """Rewrite one artefact's checksum, as an older topicchat would have written it."""
+    from topicchat.indexer.store import sha256_file
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["artefacts"][name] = sha256_file(folder / name)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_label_source_reads_old_and_new_topics_json():
+    old = {"id": 3, "size": 9, "keywords": {}, "representative_doc_ids": [],
+           "label_source": "keywords (LLM reply rejected: a keyword list, not a label)"}
+    topic = TopicRecord.from_json(old)
+    assert topic.label_source is LabelSource.KEYWORDS and topic.label_rejected == "LLM reply rejected: a keyword list, not a label"
+    again = TopicRecord.from_json(topic.to_json())
+    assert again.label_source is LabelSource.KEYWORDS and again.label_rejected == topic.label_rejected
+    assert TopicRecord.from_json(dict(old, label_source="llm")).label_source is LabelSource.LLM
+
+
+def test_manifest_records_embedder_name_and_variant(fake_index):
+    from topicchat.indexer.store import load_index
+
+    index = load_index(fake_index)
+    models = index.manifest["models"]
+    assert models["embedder_name"] == "fake-hashing-256" and models["embedder_variant"] == ""
+    assert index.embedder_name == "fake-hashing-256" and index.embedding_dtype == "float32"
+
+
+def test_old_manifest_variant_is_read_from_the_model_id(fake_index, tmp_path):
+    from topicchat.indexer.store import load_index
+
+    copy = tmp_path / "old"
+    shutil.copytree(fake_index, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["models"] = {"embedder": "sentence-transformers/all-MiniLM-L6-v2#bf16", "embedding_dim": 256}
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    index = load_index(copy)
+    assert index.embedder_name == "sentence-transformers/all-MiniLM-L6-v2" and index.embedding_dtype == "bfloat16"
+
+
+def test_load_records_which_documents_have_titles(tmp_path):
+    from topicchat.indexer.load import load_corpus
+
+    pd.DataFrame({"title": ["A real title", "", None], "text": ["one text", "two text", "three text"]}).to_csv(
+        tmp_path / "c.csv", index=False
+    )
+    frame = load_corpus(str(tmp_path / "c.csv")).frame
+    assert frame["has_title"].tolist() == [True, False, False]
+    assert frame["title"].tolist()[1] == "two text", "an untitled document shows its text's start"
+
+
+def test_index_without_has_title_gets_it_from_the_old_rule(fake_index, tmp_path):
+    from topicchat.indexer.store import load_index
+
+    copy = tmp_path / "old"
+    shutil.copytree(fake_index, copy)
+    docs = pd.read_parquet(copy / "documents.parquet")
+    docs.loc[0, "title"] = docs.loc[0, "text"][:80]
+    docs.drop(columns=["has_title"]).to_parquet(copy / "documents.parquet", index=False)
+    _resign(copy, "documents.parquet")
+    loaded = load_index(copy).documents
+    assert not loaded["has_title"].iat[0] and loaded["has_title"].iloc[1:].all()
+
+
+def test_too_small_to_cluster_is_said(caplog):
+    from topicchat.indexer.cluster import hdbscan_labels
+
+    with caplog.at_level(logging.WARNING):
+        labels, _ = hdbscan_labels(np.random.default_rng(0).normal(size=(15, 5)), 10, None)
+    assert (labels == -1).all() and "every document is an outlier" in caplog.text
+
+
+def test_cache_shards_of_another_dimension_are_reported(tmp_path, caplog):
+    from topicchat.indexer.embed import EmbeddingCache, text_key
+
+    EmbeddingCache(tmp_path, "m", 8).add([text_key("a")], np.ones((1, 8), dtype=np.float32))
+    wrong = EmbeddingCache(tmp_path, "m", 8)
+    wrong.dim = 4  # a shard written by a model of another dimension under the same folder
+    with caplog.at_level(logging.WARNING):
+        assert wrong.lookup([text_key("a")]) == {}
+    assert "this model makes 4-d ones" in caplog.text
