@@ -226,7 +226,9 @@ class Assistant:
         topic = int(self.index.documents["topic"].iat[row])
         label = self.topics[topic].label if topic in self.topics else "outliers"
         text = self._texts[row]
-        return Citation(n, self.retriever.doc_ids[row], self.retriever.titles[row], topic, label, snippet(text), text, score)
+        return Citation(
+            n, self.retriever.doc_ids[row], self.retriever.titles[row], topic, label, snippet(text), text, score
+        )
 
     def _keywords(self, topic_id: int, kind: str = "keybert", n: int = 6) -> str:
         return ", ".join(self.topics[topic_id].top_keywords(n, kind))
@@ -277,7 +279,9 @@ class Assistant:
             conv.last_topics = [t.id for t in reply.topics]
         if reply.citations:
             conv.last_citations = reply.citations
-        return Answer(question, intent, text, reply.topics, reply.citations, reply.coverage, reply.matched, reply.routing)
+        return Answer(
+            question, intent, text, reply.topics, reply.citations, reply.coverage, reply.matched, reply.routing
+        )
 
     def _list_topics(self, intent: Intent, conv: Conversation) -> Reply:
         docs = len(self._texts)
@@ -286,7 +290,9 @@ class Assistant:
             return Reply(
                 f"This index holds {docs} documents but no topics (the corpus was too small or too uniform to cluster). Ask about papers instead."
             )
-        lines = [f"The index holds {docs} documents in {len(self.index.topics)} topics ({outliers} documents are outliers)."]
+        lines = [
+            f"The index holds {docs} documents in {len(self.index.topics)} topics ({outliers} documents are outliers)."
+        ]
         for t in self.index.topics:
             lines.append(f"- Topic {t.id}: {t.label} ({t.size} documents) — {self._keywords(t.id, n=5)}")
         return Reply("\n".join(lines))
@@ -348,7 +354,9 @@ class Assistant:
             return self._unknown_topic(missing)
         conv.focus = list(intent.topic_ids)
         names = "; ".join(f"topic {x} ({self.topics[x].label})" for x in conv.focus)
-        return Reply(f"From now on I search only {names} (plus nothing else). Say 'use all topics' to search everything again.")
+        return Reply(
+            f"From now on I search only {names} (plus nothing else). Say 'use all topics' to search everything again."
+        )
 
     def _clear(self, intent: Intent, conv: Conversation) -> Reply:
         conv.focus = []
@@ -360,7 +368,9 @@ class Assistant:
             "(outliers in grey); documents cited in the last answer are highlighted."
         )
 
-    def _search_answer(self, question: str, intent: Intent, conv: Conversation) -> collections.abc.Generator[Event, None, Reply]:
+    def _search_answer(
+        self, question: str, intent: Intent, conv: Conversation
+    ) -> collections.abc.Generator[Event, None, Reply]:
         """Route, stream the model's prose and the facts; the Reply is the generator's return value."""
         restrict = conv.focus or (conv.last_topics if intent.follow_up else [])
         query = intent.content or question
@@ -381,7 +391,9 @@ class Assistant:
         if self.generator is not None and citations:
             sources = "\n".join(f"[{c.n}] {c.title}: {snippet(c.text, 25)}" for c in citations[:3])
             messages = render_messages("answer", self.prompts_dir, question=question, sources=sources)
-            for piece in self.generator.stream(messages, max_tokens=self.settings.max_tokens, stop=["\n\n", "Sources:", "Question:"]):
+            for piece in self.generator.stream(
+                messages, max_tokens=self.settings.max_tokens, stop=["\n\n", "Sources:", "Question:"]
+            ):
                 prose += piece
                 yield TokenEvent(piece)
             prose = clean_prose(prose, len(citations), self._answer_example)
@@ -413,4 +425,3 @@ class Assistant:
         lines = ["Most relevant documents:"]
         lines += [f"[{c.n}] {c.title} (topic {c.topic}: {c.topic_label})" for c in citations]
         return "\n".join(lines)
-

@@ -46,12 +46,19 @@ _COVER = re.compile(
 )
 _MAP = re.compile(r"\b(show|draw|plot|display)\b.*\b(map|plot|scatter)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\bcompare\b", re.IGNORECASE)
-_DETAIL = re.compile(r"\b(tell me about|describe|what is|what's|explain|details? (of|on|about)|summari[sz]e|show)\b", re.IGNORECASE)
+_DETAIL = re.compile(
+    r"\b(tell me about|describe|what is|what's|explain|details? (of|on|about)|summari[sz]e|show)\b", re.IGNORECASE
+)
 _FOLLOW = re.compile(
     r"^\s*(and|also|what about)\b\s*|\b(which|what|of|among)\s+(of\s+)?(those|these|them)\b\s*", re.IGNORECASE
 )
-_FOCUS = re.compile(r"^\s*(use|only|focus on|restrict to|search( only)?( in)?|stick to)\s+topics?\s+(?P<ids>[\d,\sand]+)\s*$", re.IGNORECASE)
-_CLEAR = re.compile(r"^\s*(use all topics|all topics|clear (the )?focus|search everything|reset)\s*[.!]?\s*$", re.IGNORECASE)
+_FOCUS = re.compile(
+    r"^\s*(use|only|focus on|restrict to|search( only)?( in)?|stick to)\s+topics?\s+(?P<ids>[\d,\sand]+)\s*$",
+    re.IGNORECASE,
+)
+_CLEAR = re.compile(
+    r"^\s*(use all topics|all topics|clear (the )?focus|search everything|reset)\s*[.!]?\s*$", re.IGNORECASE
+)
 _PAPERS_LEAD = re.compile(
     r"^\s*((which|what)\s+(papers|documents|articles|abstracts|works|studies)\s+(do|does|are|is|about|on|that|discuss|use|propose)?\s*|"
     r"(find|show|list|give)\s+(me\s+)?(papers|documents|articles|abstracts)\s+(about|on|that|which)?\s*)",

@@ -65,8 +65,15 @@ def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = ()) -> go
             continue
         fig.add_trace(
             scatter(
-                x=x[mask], y=y[mask], mode="markers", name=name, customdata=ids[mask], meta="documents",
-                text=hover_arr[mask], hovertemplate="%{text}<extra></extra>", showlegend=show_legend,
+                x=x[mask],
+                y=y[mask],
+                mode="markers",
+                name=name,
+                customdata=ids[mask],
+                meta="documents",
+                text=hover_arr[mask],
+                hovertemplate="%{text}<extra></extra>",
+                showlegend=show_legend,
                 marker={"size": 6, "color": colour, "opacity": 0.5 if tid == -1 else 0.8},
             )
         )
@@ -75,8 +82,14 @@ def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = ()) -> go
     if mask.any():
         fig.add_trace(
             scatter(
-                x=x[mask], y=y[mask], mode="markers", name=HIGHLIGHT_NAME, customdata=ids[mask], meta="highlight",
-                text=hover_arr[mask], hovertemplate="%{text}<extra>cited</extra>",
+                x=x[mask],
+                y=y[mask],
+                mode="markers",
+                name=HIGHLIGHT_NAME,
+                customdata=ids[mask],
+                meta="highlight",
+                text=hover_arr[mask],
+                hovertemplate="%{text}<extra>cited</extra>",
                 marker={"size": 15, "color": "rgba(0,0,0,0)", "line": {"width": 2.5, "color": "#D62728"}},
             )
         )
@@ -111,7 +124,12 @@ def topic_heatmap(index: TopicIndex) -> go.Figure:
     names = [_plain(f"{t.id}: {t.label}", 40) for t in index.topics]
     fig = go.Figure(
         go.Heatmap(
-            z=sim, x=names, y=names, zmin=0.0 if sim.min() >= 0 else -1.0, zmax=1.0, colorscale="GnBu",
+            z=sim,
+            x=names,
+            y=names,
+            zmin=0.0 if sim.min() >= 0 else -1.0,
+            zmax=1.0,
+            colorscale="GnBu",
             hovertemplate="%{y}<br>%{x}<br>similarity %{z:.2f}<extra></extra>",
             colorbar={"title": {"text": "cosine"}},
         )

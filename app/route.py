@@ -75,6 +75,7 @@ def fuse_scores(dense: np.ndarray, lexical: np.ndarray, weight: float, mode: str
     mode "max": BM25 divided by its maximum (cosine kept as is); "zscore": both standardised.
     """
     if mode == "zscore":
+
         def z(x: np.ndarray) -> np.ndarray:
             sd = float(x.std())
             return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
@@ -153,7 +154,15 @@ class Retriever:
         fused = fuse_scores(dense, lex, self.settings.lexical_weight, self.settings.fusion)
         order = np.argsort(-fused)[:k]
         return [
-            Hit(int(r), self.doc_ids[r], self.titles[r], int(self.topic_of[r]), float(fused[i]), float(dense[i]), float(lex[i]))
+            Hit(
+                int(r),
+                self.doc_ids[r],
+                self.titles[r],
+                int(self.topic_of[r]),
+                float(fused[i]),
+                float(dense[i]),
+                float(lex[i]),
+            )
             for i, r in ((i, rows[i]) for i in order)
         ]
 
@@ -166,7 +175,9 @@ class Retriever:
         exact = not hasattr(self.index.faiss, "hnsw")
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
-        pool = self.search(query, k=cfg.vote_pool, topics=restrict or None, qvec=qvec, dense_all=dense_all, lexical=lexical)
+        pool = self.search(
+            query, k=cfg.vote_pool, topics=restrict or None, qvec=qvec, dense_all=dense_all, lexical=lexical
+        )
         best = max((h.dense for h in pool), default=0.0)
         matched = best >= self.min_similarity
         routed: list[RoutedTopic] = []
@@ -189,7 +200,9 @@ class Retriever:
             for score, sim, votes, topic in scored[: cfg.k_topics]:
                 if routed and score < cfg.keep_ratio * top_score:
                     break
-                routed.append(RoutedTopic(topic.id, topic.label, topic.size, round(score, 4), round(sim, 4), round(votes, 4)))
+                routed.append(
+                    RoutedTopic(topic.id, topic.label, topic.size, round(score, 4), round(sim, 4), round(votes, 4))
+                )
         chosen = [t.id for t in routed]
         # Documents come from the routed topics plus the outlier pool, so nothing relevant is hidden by clustering.
         search_topics = (chosen + [-1]) if chosen else None
@@ -199,4 +212,13 @@ class Retriever:
             else []
         )
         outliers_searched = self.outlier_pool > 0 and (search_topics is None or -1 in search_topics)
-        return Routing(query, routed if matched else [], hits, matched, outliers_searched, self.outlier_pool, round(best, 4), restrict)
+        return Routing(
+            query,
+            routed if matched else [],
+            hits,
+            matched,
+            outliers_searched,
+            self.outlier_pool,
+            round(best, 4),
+            restrict,
+        )

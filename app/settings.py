@@ -18,15 +18,26 @@ class RetrievalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     candidates: int = Field(100, description="Dense and BM25 candidates each, fused into one ranking.", ge=1)
-    lexical_weight: float = Field(0.3, description="Weight of BM25 in the fused score (the rest is the cosine).", ge=0, le=1)
-    fusion: Literal["zscore", "max"] = Field("zscore", description="Score fusion: both standardised, or BM25 / its max.")
-    min_similarity: float = Field(0.3, description="Cosine the best document must reach for a question to match.", ge=-1, le=1)
+    lexical_weight: float = Field(
+        0.3, description="Weight of BM25 in the fused score (the rest is the cosine).", ge=0, le=1
+    )
+    fusion: Literal["zscore", "max"] = Field(
+        "zscore", description="Score fusion: both standardised, or BM25 / its max."
+    )
+    min_similarity: float = Field(
+        0.3, description="Cosine the best document must reach for a question to match.", ge=-1, le=1
+    )
     k_topics: int = Field(3, description="Most topics a question is routed to.", ge=1)
     vote_pool: int = Field(50, description="Top hybrid hits whose topics vote in routing.", ge=1)
     topic_similarity_weight: float = Field(
-        0.5, description="Routing score = w x cosine(question, topic) + (1 - w) x the topic's share of the votes.", ge=0, le=1
+        0.5,
+        description="Routing score = w x cosine(question, topic) + (1 - w) x the topic's share of the votes.",
+        ge=0,
+        le=1,
     )
-    keep_ratio: float = Field(0.6, description="A routed topic's score must be at least this share of the best one's.", ge=0, le=1)
+    keep_ratio: float = Field(
+        0.6, description="A routed topic's score must be at least this share of the best one's.", ge=0, le=1
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -36,7 +47,9 @@ class AnswerSettings(BaseModel):
 
     k_docs: int = Field(5, description="Documents cited per answer.", ge=1, le=50)
     max_tokens: int = Field(120, description="Most tokens of model prose per answer.", ge=1)
-    generator: str | None = Field(None, description="Generator for the prose ('none': facts only); default: the index's.")
+    generator: str | None = Field(
+        None, description="Generator for the prose ('none': facts only); default: the index's."
+    )
 
 
 class ServeSettings(BaseModel):

@@ -62,9 +62,7 @@ def _routing_md(
     lines: list[str] = []
     if topics:
         lines.append("Chosen topics:")
-        lines += [
-            f"- **Topic {t.id}**: {md_safe(t.label)} (score {t.score:.2f}, {t.size} documents)" for t in topics
-        ]
+        lines += [f"- **Topic {t.id}**: {md_safe(t.label)} (score {t.score:.2f}, {t.size} documents)" for t in topics]
     elif routing is not None and not routing.matched:
         lines.append(f"No topic fits: the closest document has similarity {routing.best_similarity:.2f}.")
     elif routing is not None:
@@ -107,7 +105,9 @@ class TopicChatUI:
         conv = state if state is not None else Conversation()
         history = list(history or []) + [gr.ChatMessage(role="user", content=md_safe(message))]
         yield list(history)
-        routing_msg = gr.ChatMessage(content="Routing the question…", metadata={"title": "Routing", "status": "pending"})
+        routing_msg = gr.ChatMessage(
+            content="Routing the question…", metadata={"title": "Routing", "status": "pending"}
+        )
         answer_msg = gr.ChatMessage(content="")
         history += [routing_msg, answer_msg]
         yield list(history)
@@ -143,7 +143,9 @@ class TopicChatUI:
         if not answer.citations:
             return []
         body = _sources_md(answer.citations)
-        return [gr.ChatMessage(content=body, metadata={"title": f"Sources ({len(answer.citations)})", "status": "done"})]
+        return [
+            gr.ChatMessage(content=body, metadata={"title": f"Sources ({len(answer.citations)})", "status": "done"})
+        ]
 
     def take_message(self, message: str) -> tuple[str, str]:
         """Clear the input box at once and hand the message on."""
@@ -248,13 +250,24 @@ class TopicChatUI:
 
 def _chat_tab(ui: TopicChatUI) -> dict[str, Any]:
     chatbot = gr.Chatbot(
-        elem_id="chatbot", label="Chat", height=560, placeholder=HELP, buttons=["copy", "copy_all"],
-        feedback_options=None, sanitize_html=True, render_markdown=True,
+        elem_id="chatbot",
+        label="Chat",
+        height=560,
+        placeholder=HELP,
+        buttons=["copy", "copy_all"],
+        feedback_options=None,
+        sanitize_html=True,
+        render_markdown=True,
     )
     with gr.Row():
         box = gr.Textbox(
-            elem_id="chat-input", show_label=False, placeholder="Ask about the documents…", lines=1, scale=8,
-            submit_btn=False, autofocus=True,
+            elem_id="chat-input",
+            show_label=False,
+            placeholder="Ask about the documents…",
+            lines=1,
+            scale=8,
+            submit_btn=False,
+            autofocus=True,
         )
         send = gr.Button("Send", elem_id="send-btn", variant="primary", scale=1, min_width=80)
     with gr.Row():
@@ -265,10 +278,18 @@ def _chat_tab(ui: TopicChatUI) -> dict[str, Any]:
 
 def _topics_tab(ui: TopicChatUI) -> dict[str, Any]:
     if not ui.index.topics:
-        gr.Markdown("This index has no topics (the corpus was too small or too uniform to cluster); chat still searches every document.")
+        gr.Markdown(
+            "This index has no topics (the corpus was too small or too uniform to cluster); chat still searches every document."
+        )
     table = gr.Dataframe(
-        value=ui.topic_table(), interactive=False, wrap=True, max_height=420, show_search="search",
-        elem_id="topics-df", label="Topics (click a row)", datatype=["number", "str", "number", "str"],
+        value=ui.topic_table(),
+        interactive=False,
+        wrap=True,
+        max_height=420,
+        show_search="search",
+        elem_id="topics-df",
+        label="Topics (click a row)",
+        datatype=["number", "str", "number", "str"],
     )
     with gr.Row():
         topic_id = gr.Number(label="Topic id", precision=0, elem_id="topic-id", scale=1, minimum=0)
@@ -309,7 +330,9 @@ def create_app(services: Assistant) -> gr.Blocks:
         top["table"].select(ui.select_topic, None, [top["detail"], top["topic_id"]], api_name=False)
         for trigger in (top["show"].click, top["topic_id"].submit):
             trigger(ui.topic_detail, [top["topic_id"]], [top["detail"]], api_name=False)
-        top["use"].click(ui.use_topic, [top["topic_id"], chat["chatbot"], conv], [chat["chatbot"], conv, tabs], api_name=False)
+        top["use"].click(
+            ui.use_topic, [top["topic_id"], chat["chatbot"], conv], [chat["chatbot"], conv, tabs], api_name=False
+        )
     demo.queue(default_concurrency_limit=1)
     demo.topicchat = ui  # the handlers, for tests and embedding
     return demo
@@ -330,7 +353,13 @@ def launch(assistant: Assistant, settings: ServeSettings | None = None, block: b
             flush=True,
         )
     demo.launch(
-        server_name=settings.host, server_port=settings.port, auth=auth, prevent_thread_lock=not block, css=CSS,
-        theme=gr.themes.Soft(), show_error=False, quiet=not block,
+        server_name=settings.host,
+        server_port=settings.port,
+        auth=auth,
+        prevent_thread_lock=not block,
+        css=CSS,
+        theme=gr.themes.Soft(),
+        show_error=False,
+        quiet=not block,
     )
     return demo

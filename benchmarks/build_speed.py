@@ -70,7 +70,9 @@ def run_seed(limit: int, tuned: bool) -> dict:
     reduced_2d = UMAP(n_components=2, min_dist=0.0, metric="cosine", random_state=42).fit_transform(embeddings)
     t["map"] = time.perf_counter() - s
     s = time.perf_counter()
-    topic_model = BERTopic(embedding_model=model, umap_model=umap_model, hdbscan_model=hdbscan_model).fit(abstracts, embeddings)
+    topic_model = BERTopic(embedding_model=model, umap_model=umap_model, hdbscan_model=hdbscan_model).fit(
+        abstracts, embeddings
+    )
     topic_model.update_topics(abstracts, representation_model=KeyBERTInspired())
     topic_model.update_topics(abstracts, representation_model=MaximalMarginalRelevance(diversity=0.2))
     t["topics (fit + KeyBERT + MMR)"] = time.perf_counter() - s
@@ -84,7 +86,9 @@ def run_seed(limit: int, tuned: bool) -> dict:
     topic_model.update_topics(abstracts, representation_model=rep)
     t["label"] = time.perf_counter() - s
     s = time.perf_counter()
-    topic_model.visualize_documents(titles, reduced_embeddings=np.asarray(reduced_2d, dtype=float), hide_annotations=True)
+    topic_model.visualize_documents(
+        titles, reduced_embeddings=np.asarray(reduced_2d, dtype=float), hide_annotations=True
+    )
     t["visualize"] = time.perf_counter() - s
     labels = [topic_model.get_topic(tid)[0][0] for tid in topic_model.get_topics() if tid != -1]
     valid = sum(validate_label(clean_label(lbl), abstracts) is None for lbl in labels)
@@ -97,8 +101,14 @@ def run_topicchat(limit: int, keep: Path | None = None, generator: str | None = 
     from topicchat.indexer.settings import BuildSettings
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = BuildSettings(text_col="abstract", title_col="title", id_col="id", limit=limit,
-                                 cache_dir=Path(tmp) / "cache", show_progress=False)
+        settings = BuildSettings(
+            text_col="abstract",
+            title_col="title",
+            id_col="id",
+            limit=limit,
+            cache_dir=Path(tmp) / "cache",
+            show_progress=False,
+        )
         if generator:
             settings.generator = generator
         path = build_index(str(DATA), Path(tmp) / "idx", settings, report=lambda _m: None)
@@ -111,7 +121,12 @@ def run_topicchat(limit: int, keep: Path | None = None, generator: str | None = 
             shutil.copytree(path, keep)
     stages = {k: v for k, v in manifest["timings_s"].items() if k != "total"}
     valid = sum(t["label_source"] == "llm" for t in topics)
-    return {"stages": stages, "topics": len(topics), "valid_labels": valid, "examples": [t["label"] for t in topics[:5]]}
+    return {
+        "stages": stages,
+        "topics": len(topics),
+        "valid_labels": valid,
+        "examples": [t["label"] for t in topics[:5]],
+    }
 
 
 def one(system: str, limit: int, keep: Path | None) -> None:
@@ -144,13 +159,26 @@ def main() -> None:
     for _ in range(args.rounds):
         for system in args.systems.split(","):
             try:
-                proc = subprocess.run([sys.executable, __file__, "--one", system, "--limit", str(args.limit)]
-                                     + (["--keep", str(args.keep)] if args.keep else []),
-                                      capture_output=True, text=True, cwd=REPO, timeout=args.timeout)
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--one", system, "--limit", str(args.limit)]
+                    + (["--keep", str(args.keep)] if args.keep else []),
+                    capture_output=True,
+                    text=True,
+                    cwd=REPO,
+                    timeout=args.timeout,
+                )
             except subprocess.TimeoutExpired:
                 results.setdefault(system, []).append(
-                    {"stages": {}, "topics": 0, "valid_labels": 0, "total_s": float(args.timeout), "peak_rss_mb": float("nan"),
-                     "timed_out": True, "examples": []})
+                    {
+                        "stages": {},
+                        "topics": 0,
+                        "valid_labels": 0,
+                        "total_s": float(args.timeout),
+                        "peak_rss_mb": float("nan"),
+                        "timed_out": True,
+                        "examples": [],
+                    }
+                )
                 continue
             if proc.returncode != 0:
                 raise SystemExit(f"{system} failed:\n{proc.stderr[-3000:]}")
@@ -158,7 +186,9 @@ def main() -> None:
     best = {s: min(r, key=lambda x: x["total_s"]) for s, r in results.items()}
     base = best.get("topicchat", {}).get("total_s")
     base = base or best.get("topicchat-llama", {}).get("total_s")
-    print(f"\nBuild of the first {args.limit} abstracts of arxiv_cscl ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)\n")
+    print(
+        f"\nBuild of the first {args.limit} abstracts of arxiv_cscl ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)\n"
+    )
     print("| system | total s | time / topicchat's | peak RSS MB | topics | valid labels | stages (s) |")
     print("|---|---|---|---|---|---|---|")
     for system, r in best.items():
@@ -167,9 +197,16 @@ def main() -> None:
             ratio = f"> {r['total_s'] / base:.2f}x (stopped at {r['total_s']:.0f} s)" if base else "stopped"
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
         share = f"{r['valid_labels']}/{r['topics']}"
-        print(f"| {system} | {r['total_s']:.1f} | {ratio} | {r['peak_rss_mb']:.0f} | {r['topics']} | {share} | {stages} |")
+        print(
+            f"| {system} | {r['total_s']:.1f} | {ratio} | {r['peak_rss_mb']:.0f} | {r['topics']} | {share} | {stages} |"
+        )
     if args.out:
-        args.out.write_text(json.dumps({"limit": args.limit, "machine": platform.platform(), "cpus": os.cpu_count(), "results": results}, indent=1))
+        args.out.write_text(
+            json.dumps(
+                {"limit": args.limit, "machine": platform.platform(), "cpus": os.cpu_count(), "results": results},
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,14 @@ def bench(path: Path, n_questions: int, first_token: bool) -> dict:
         start = time.perf_counter()
         assistant.retriever.route(q)
         route_ms.append((time.perf_counter() - start) * 1000)
-    result = {"index": str(path), "documents": len(titles), "topics": len(assistant.index.topics),
-              "questions": len(questions), "p50_ms": statistics.median(route_ms), "p95_ms": percentile(route_ms, 0.95)}
+    result = {
+        "index": str(path),
+        "documents": len(titles),
+        "topics": len(assistant.index.topics),
+        "questions": len(questions),
+        "p50_ms": statistics.median(route_ms),
+        "p95_ms": percentile(route_ms, 0.95),
+    }
     if first_token and assistant.generator is not None:
         ttft, total = [], []
         for q in questions[:10]:
@@ -63,11 +69,15 @@ def main() -> None:
     args = parser.parse_args()
     rows = [bench(p, args.questions, not args.no_first_token) for p in args.indexes]
     print(f"\nQuery latency ({platform.machine()}, {os.cpu_count()} cores)\n")
-    print("| index | documents | topics | questions | route+retrieve p50 ms | p95 ms | first token p50 s | full answer p50 s |")
+    print(
+        "| index | documents | topics | questions | route+retrieve p50 ms | p95 ms | first token p50 s | full answer p50 s |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {Path(r['index']).name} | {r['documents']} | {r['topics']} | {r['questions']} | {r['p50_ms']:.1f} | "
-              f"{r['p95_ms']:.1f} | {r.get('ttft_p50_s', float('nan')):.2f} | {r.get('answer_p50_s', float('nan')):.2f} |")
+        print(
+            f"| {Path(r['index']).name} | {r['documents']} | {r['topics']} | {r['questions']} | {r['p50_ms']:.1f} | "
+            f"{r['p95_ms']:.1f} | {r.get('ttft_p50_s', float('nan')):.2f} | {r.get('answer_p50_s', float('nan')):.2f} |"
+        )
 
 
 if __name__ == "__main__":

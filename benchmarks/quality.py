@@ -1,7 +1,7 @@
 """Quality benchmark: retrieval on Cranfield and CISI, clustering and topic quality on BBC News vs BERTopic.
 
-    python benchmarks/quality.py --out benchmarks/quality.json
-    python benchmarks/quality.py --limit 20 --out /tmp/quality-smoke.json   # a quick smoke subset
+python benchmarks/quality.py --out benchmarks/quality.json
+python benchmarks/quality.py --limit 20 --out /tmp/quality-smoke.json   # a quick smoke subset
 """
 
 from __future__ import annotations
@@ -49,8 +49,12 @@ def run_retrieval(data: Path, embedder: str, limit: int | None, cache: Path) -> 
     for name in RETRIEVAL_SETS:
         log(f"[retrieval] {name} ...")
         report = evaluate_retrieval(
-            data / "retrieval" / name, embedder, (10, 100),
-            max_queries=limit, max_docs=limit * 10 if limit else None, cache_dir=cache,
+            data / "retrieval" / name,
+            embedder,
+            (10, 100),
+            max_queries=limit,
+            max_docs=limit * 10 if limit else None,
+            cache_dir=cache,
         )
         log(report.table())
         out[name] = report.to_json()
@@ -72,7 +76,9 @@ def run_clustering(data: Path, embedder: str, limit: int | None, cache: Path, wo
         work.mkdir(parents=True, exist_ok=True)
         source = work / "bbc_sample.parquet"
         frame.sample(n=min(limit * 10, len(frame)), random_state=seed).to_parquet(source, index=False)
-    settings = BuildSettings(embedding_model=embedder, label_topics=False, cache_dir=cache, show_progress=False, seed=seed)
+    settings = BuildSettings(
+        embedding_model=embedder, label_topics=False, cache_dir=cache, show_progress=False, seed=seed
+    )
     log(f"[clustering] building the BBC News index from {source} ...")
     path = build_index(str(source), work / "bbc-index", settings, report=log)
     index = load_index(path)
@@ -105,7 +111,9 @@ def run_bertopic(index_path: Path, seed: int) -> dict[str, Any]:
     # BERTopic's default UMAP, plus a seed so the run repeats; the product's vectorizer so that the
     # keyword figures (NPMI, diversity) compare clusterings, not stop-word handling.
     umap_model = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b")
+    vectorizer = CountVectorizer(
+        stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b"
+    )
     log("[bertopic] fitting ...")
     started = time.perf_counter()
     model = BERTopic(umap_model=umap_model, vectorizer_model=vectorizer, top_n_words=10, calculate_probabilities=False)
@@ -146,13 +154,25 @@ def markdown(result: dict[str, Any]) -> str:
             )
     rows = [("topicchat", result.get("clustering")), ("BERTopic defaults", result.get("bertopic"))]
     if any(r for _, r in rows):
-        lines += ["", "| BBC News | topics | outlier share | NMI | ARI | NMI (clustered) | ARI (clustered) | NPMI | diversity |"]
+        lines += [
+            "",
+            "| BBC News | topics | outlier share | NMI | ARI | NMI (clustered) | ARI (clustered) | NPMI | diversity |",
+        ]
         lines.append("|---|---|---|---|---|---|---|---|---|")
         for system, r in rows:
             if not r:
                 continue
             c, q = r["clustering"], r["topic_quality"]
-            cells = [c["topics"], c["outlier_share"], c["nmi"], c["ari"], c["nmi_clustered"], c["ari_clustered"], q["npmi"], q["diversity"]]
+            cells = [
+                c["topics"],
+                c["outlier_share"],
+                c["nmi"],
+                c["ari"],
+                c["nmi_clustered"],
+                c["ari_clustered"],
+                q["npmi"],
+                q["diversity"],
+            ]
             lines.append(f"| {system} | " + " | ".join(_fmt(v) for v in cells) + " |")
     return "\n".join(lines).strip()
 
@@ -162,9 +182,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--out", type=Path, help="write the full results as JSON here")
     parser.add_argument("--embedder", default="sentence-transformers/all-MiniLM-L6-v2", help="embedder config string")
-    parser.add_argument("--limit", type=int, help="smoke run: N queries per set, ~10N documents (not comparable numbers)")
-    parser.add_argument("--parts", nargs="+", choices=("retrieval", "clustering", "bertopic"),
-                        default=["retrieval", "clustering", "bertopic"])
+    parser.add_argument(
+        "--limit", type=int, help="smoke run: N queries per set, ~10N documents (not comparable numbers)"
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=("retrieval", "clustering", "bertopic"),
+        default=["retrieval", "clustering", "bertopic"],
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/topicchat-bench/cache"), help="embedding cache")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/topicchat-bench"), help="where the BBC index goes")
     parser.add_argument("--seed", type=int, default=42)
@@ -184,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     if "retrieval" in args.parts:
         result["retrieval"] = run_retrieval(args.data, args.embedder, args.limit, args.cache_dir)
     if "clustering" in args.parts or "bertopic" in args.parts:
-        result["clustering"] = run_clustering(args.data, args.embedder, args.limit, args.cache_dir, args.work_dir, args.seed)
+        result["clustering"] = run_clustering(
+            args.data, args.embedder, args.limit, args.cache_dir, args.work_dir, args.seed
+        )
         if "bertopic" in args.parts:
             result["bertopic"] = run_bertopic(Path(result["clustering"]["index"]), args.seed)
     result["total_s"] = round(time.perf_counter() - started, 1)

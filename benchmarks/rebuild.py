@@ -1,6 +1,6 @@
 """Rebuild after adding 1% new documents: in-place update vs a full build, same corpus and models.
 
-    python benchmarks/rebuild.py --limit 2000
+python benchmarks/rebuild.py --limit 2000
 """
 
 from __future__ import annotations
@@ -33,8 +33,15 @@ def main() -> None:
         cache = Path(tmp) / "cache"
 
         def build(limit: int, out: str, full: bool) -> float:
-            settings = BuildSettings(text_col="abstract", title_col="title", id_col="id", limit=limit, cache_dir=cache,
-                                     show_progress=False, full_rebuild=full)
+            settings = BuildSettings(
+                text_col="abstract",
+                title_col="title",
+                id_col="id",
+                limit=limit,
+                cache_dir=cache,
+                show_progress=False,
+                full_rebuild=full,
+            )
             start = time.perf_counter()
             build_index(str(DATA), Path(tmp) / out, settings, report=lambda _m: None)
             return time.perf_counter() - start

@@ -9,7 +9,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def hdbscan_labels(reduced: np.ndarray, min_cluster_size: int, min_samples: int | None) -> tuple[np.ndarray, np.ndarray]:
+def hdbscan_labels(
+    reduced: np.ndarray, min_cluster_size: int, min_samples: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     """HDBSCAN labels (-1 = outlier) and membership probabilities; fitted once."""
     from hdbscan import HDBSCAN
 
@@ -17,7 +19,8 @@ def hdbscan_labels(reduced: np.ndarray, min_cluster_size: int, min_samples: int 
     if n < 2 * min_cluster_size:
         log.warning(
             "%d documents cannot form two clusters of at least %d (min_cluster_size): every document is an outlier.",
-            n, min_cluster_size,
+            n,
+            min_cluster_size,
         )
         return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float32)
     model = HDBSCAN(

@@ -45,7 +45,9 @@ class EmbeddingCache:
             if vectors.ndim != 2 or vectors.shape[1] != self.dim:
                 log.warning(
                     "Ignoring embedding cache shard %s: it holds %s vectors, this model makes %d-d ones.",
-                    shard, "x".join(map(str, vectors.shape)), self.dim,
+                    shard,
+                    "x".join(map(str, vectors.shape)),
+                    self.dim,
                 )
                 continue
             for i, key in enumerate(shard_keys.tolist()):

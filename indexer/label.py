@@ -66,7 +66,9 @@ def _copies(lowered: str, documents: Sequence[str]) -> bool:
     return False
 
 
-_SENTENCE = re.compile(r"^(the |this |my )?(topic|label|collection|documents?)\b.{0,20}\b(is|are|about|discuss\w*)\b", re.I)
+_SENTENCE = re.compile(
+    r"^(the |this |my )?(topic|label|collection|documents?)\b.{0,20}\b(is|are|about|discuss\w*)\b", re.I
+)
 
 
 def _repeats(lowered: str) -> bool:
@@ -104,8 +106,11 @@ def validate_label(label: str, documents: Sequence[str], example: str = "") -> s
 
 
 def _labels_with_retry(
-    generator: Generator, prompts: Sequence[list[dict[str, str]]], retry_prompt: Callable[[int], list[dict[str, str]]],
-    docs: Sequence[Sequence[str]], example: str,
+    generator: Generator,
+    prompts: Sequence[list[dict[str, str]]],
+    retry_prompt: Callable[[int], list[dict[str, str]]],
+    docs: Sequence[Sequence[str]],
+    example: str,
 ) -> list[tuple[str, str | None]]:
     """(label, rejection reason) per topic. A rejected topic i is asked once more with `retry_prompt(i)`
     (the same prompt over its MMR keywords: a different, more diverse view of the topic)."""
@@ -206,6 +211,7 @@ def label_topics(
             render_messages("label", prompts_dir, keywords=kw or t.label)
             for t, kw in zip(topics, keywords, strict=True)
         ]
+
         def retry_prompt(i: int) -> list[dict[str, str]]:
             mmr = ", ".join(distinct_keywords([w for w, _ in topics[i].keywords.get("mmr", [])]))
             return render_messages("label", prompts_dir, keywords=mmr or keywords[i] or topics[i].label)
@@ -235,7 +241,9 @@ def label_topics(
     if progress:
         progress(len(topics) - len(topics) // 2 if generator is not None else len(topics))
     llm_labels = sum(t.label_source is LabelSource.LLM for t in topics)
-    llm_summaries = sum(1 for t in topics if generator is not None and summaries and "summary_rejected" not in t.quality)
+    llm_summaries = sum(
+        1 for t in topics if generator is not None and summaries and "summary_rejected" not in t.quality
+    )
     return {
         "llm_labels": llm_labels,
         "fallback_labels": len(topics) - llm_labels,

@@ -35,7 +35,9 @@ def read_table(source: str) -> pd.DataFrame:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*.txt") if p.is_file())
         if not files:
-            raise TopicchatError(f"The folder {path} holds no .txt files; point at a folder of .txt files or a data file.")
+            raise TopicchatError(
+                f"The folder {path} holds no .txt files; point at a folder of .txt files or a data file."
+            )
         return pd.DataFrame(
             {
                 "id": [str(p.relative_to(path)) for p in files],
@@ -67,7 +69,9 @@ def read_table(source: str) -> pd.DataFrame:
         )
     if re.fullmatch(r"[\w.\-]+/[\w.\-]+(:\w+)?", source):
         return _read_hf(source)
-    raise TopicchatError(f"The corpus '{source}' does not exist: give a file, a folder of .txt files, or a Hugging Face data set name (owner/name).")
+    raise TopicchatError(
+        f"The corpus '{source}' does not exist: give a file, a folder of .txt files, or a Hugging Face data set name (owner/name)."
+    )
 
 
 def _read_hf(name: str) -> pd.DataFrame:
@@ -162,4 +166,6 @@ def load_corpus(
             f"The corpus '{source}' has no usable documents: all {len(raw)} rows have a blank '{text_c}' column "
             "or repeat an earlier document."
         )
-    return Corpus(frame.reset_index(drop=True), source, rows_read, {"text": text_c, "title": title_c, "id": id_c}, skipped)
+    return Corpus(
+        frame.reset_index(drop=True), source, rows_read, {"text": text_c, "title": title_c, "id": id_c}, skipped
+    )

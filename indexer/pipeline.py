@@ -61,7 +61,9 @@ def build_index(
     parameters = settings.parameters()
     old, plan = _previous(Path(out), docs, parameters, settings.full_rebuild)
     if plan is not None and plan.changes == 0:
-        report(f"The index at {out} is up to date: the corpus and every parameter are unchanged (use --full to rebuild).")
+        report(
+            f"The index at {out} is up to date: the corpus and every parameter are unchanged (use --full to rebuild)."
+        )
         return Path(out).resolve()
 
     with _timed(timings, "embed", report):
@@ -72,26 +74,56 @@ def build_index(
 
     n = len(docs)
     if plan is not None:
-        report(f"  updating in place: {len(plan.new_rows)} new or changed, {plan.removed} removed (use --full to recluster)")
+        report(
+            f"  updating in place: {len(plan.new_rows)} new or changed, {plan.removed} removed (use --full to recluster)"
+        )
         with _timed(timings, "place", report):
             vectors, labels, probabilities, is_outlier, coords, records, topic_vectors = update.apply_update(
                 old, docs, plan, vectors
             )
-        manifest_topics = dict(old.manifest.get("topics", {}), count=len(records), outliers_left=int((labels == -1).sum()))
-        extra = {"update": {"from_content_hash": old.manifest["corpus"]["content_hash"], "added": len(plan.new_rows),
-                            "removed": plan.removed}}
+        manifest_topics = dict(
+            old.manifest.get("topics", {}), count=len(records), outliers_left=int((labels == -1).sum())
+        )
+        extra = {
+            "update": {
+                "from_content_hash": old.manifest["corpus"]["content_hash"],
+                "added": len(plan.new_rows),
+                "removed": plan.removed,
+            }
+        }
         min_size = old.manifest["parameters"].get("min_cluster_size_used")
         gen_id = old.manifest["models"].get("generator")
-        return _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlier, coords, records,
-                       topic_vectors, embedder, gen_id, parameters | {"min_cluster_size_used": min_size},
-                       manifest_topics, hits, timings, started, report, extra)
+        return _finish(
+            out,
+            source,
+            corpus,
+            docs,
+            vectors,
+            labels,
+            probabilities,
+            is_outlier,
+            coords,
+            records,
+            topic_vectors,
+            embedder,
+            gen_id,
+            parameters | {"min_cluster_size_used": min_size},
+            manifest_topics,
+            hits,
+            timings,
+            started,
+            report,
+            extra,
+        )
 
     clusterable = n >= MIN_DOCS_TO_CLUSTER
     min_size = settings.cluster_size_for(n)
     if clusterable:
         with _timed(timings, "reduce", report):
             knn = reduce.knn_graph(vectors, settings.umap_neighbors)
-            reduced = reduce.umap_project(vectors, knn, settings.umap_components, settings.umap_neighbors, settings.seed)
+            reduced = reduce.umap_project(
+                vectors, knn, settings.umap_components, settings.umap_neighbors, settings.seed
+            )
             coords = reduce.umap_project(vectors, knn, 2, settings.umap_neighbors, settings.seed)
         with _timed(timings, "cluster", report):
             raw_labels, probabilities = cluster.hdbscan_labels(reduced, min_size, settings.min_samples)
@@ -105,7 +137,9 @@ def build_index(
                 f"{int((labels == -1).sum())} left after reduction"
             )
     else:
-        report(f"  only {n} documents: too few to cluster (need {MIN_DOCS_TO_CLUSTER}); building a retrieval-only index")
+        report(
+            f"  only {n} documents: too few to cluster (need {MIN_DOCS_TO_CLUSTER}); building a retrieval-only index"
+        )
         coords = np.zeros((n, 2), dtype=np.float32)
         labels = np.full(n, -1, dtype=np.int64)
         probabilities = np.zeros(n, dtype=np.float32)
@@ -113,7 +147,12 @@ def build_index(
 
     with _timed(timings, "topics", report):
         records, topic_vectors = topics.build_topics(
-            docs["text"].tolist(), docs["doc_id"].tolist(), vectors, labels, embedder, settings.top_n_words,
+            docs["text"].tolist(),
+            docs["doc_id"].tolist(),
+            vectors,
+            labels,
+            embedder,
+            settings.top_n_words,
             seed=settings.seed,
         )
     if clusterable and not records:
@@ -127,7 +166,9 @@ def build_index(
         texts = dict(zip(docs["doc_id"], docs["text"], strict=True))
         from tqdm import tqdm
 
-        with tqdm(total=len(records), desc="Labelling topics", disable=not settings.show_progress, file=sys.stderr) as bar:
+        with tqdm(
+            total=len(records), desc="Labelling topics", disable=not settings.show_progress, file=sys.stderr
+        ) as bar:
             label_counts = label.label_topics(records, gen, titles, texts, settings.summaries, progress=bar.update)
 
     manifest_topics = {
@@ -136,9 +177,28 @@ def build_index(
         "outliers_left": int((labels == -1).sum()),
         "retrieval_only": not records,
     } | label_counts
-    return _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlier, coords, records,
-                   topic_vectors, embedder, getattr(gen, "model_id", None), parameters | {"min_cluster_size_used": min_size},
-                   manifest_topics, hits, timings, started, report, {})
+    return _finish(
+        out,
+        source,
+        corpus,
+        docs,
+        vectors,
+        labels,
+        probabilities,
+        is_outlier,
+        coords,
+        records,
+        topic_vectors,
+        embedder,
+        getattr(gen, "model_id", None),
+        parameters | {"min_cluster_size_used": min_size},
+        manifest_topics,
+        hits,
+        timings,
+        started,
+        report,
+        {},
+    )
 
 
 def _previous(out: Path, docs, parameters: dict, full: bool):
@@ -154,8 +214,28 @@ def _previous(out: Path, docs, parameters: dict, full: bool):
     return old, update.plan_update(old, docs, parameters)
 
 
-def _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlier, coords, records, topic_vectors,
-            embedder, generator_id, parameters, manifest_topics, hits, timings, started, report, extra) -> Path:
+def _finish(
+    out,
+    source,
+    corpus,
+    docs,
+    vectors,
+    labels,
+    probabilities,
+    is_outlier,
+    coords,
+    records,
+    topic_vectors,
+    embedder,
+    generator_id,
+    parameters,
+    manifest_topics,
+    hits,
+    timings,
+    started,
+    report,
+    extra,
+) -> Path:
     """Search structures, then the index folder with its manifest (shared by full builds and updates)."""
     with _timed(timings, "ann", report):
         faiss_index = ann.build_faiss(vectors)
@@ -194,7 +274,14 @@ def _finish(out, source, corpus, docs, vectors, labels, probabilities, is_outlie
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
         } | extra
         path = store.write_index(
-            Path(out), manifest, frame, vectors, faiss_index, records, topic_vectors, lexical,
+            Path(out),
+            manifest,
+            frame,
+            vectors,
+            faiss_index,
+            records,
+            topic_vectors,
+            lexical,
             prompt_texts(PROMPTS),
         )
     report(f"Index written to {path} in {time.perf_counter() - started:.1f} s")

@@ -25,7 +25,9 @@ def read_prompt(name: str, folder: Path | None = None) -> str:
         return source.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         where = folder if folder is not None else "the installed topicchat package"
-        raise TopicchatError(f"The prompt '{name}' is missing from {where}; reinstall topicchat or rebuild the index.") from None
+        raise TopicchatError(
+            f"The prompt '{name}' is missing from {where}; reinstall topicchat or rebuild the index."
+        ) from None
 
 
 def prompt_texts(names: tuple[str, ...]) -> dict[str, str]:

@@ -35,7 +35,9 @@ class BuildSettings(BaseModel):
     seed: int = Field(42, description="Random seed for UMAP and everything else stochastic.")
     umap_neighbors: int = Field(15, description="UMAP n_neighbors (shared kNN graph for both maps).", ge=2)
     umap_components: int = Field(5, description="UMAP dimensions used for clustering.", ge=2)
-    min_cluster_size: int | None = Field(None, description="HDBSCAN min_cluster_size; sized to the corpus when unset.", ge=2)
+    min_cluster_size: int | None = Field(
+        None, description="HDBSCAN min_cluster_size; sized to the corpus when unset.", ge=2
+    )
     min_samples: int | None = Field(None, description="HDBSCAN min_samples (defaults to min_cluster_size // 2).", ge=1)
     reduce_outliers: bool = Field(True, description="Assign outliers to a topic when they are close enough to one.")
     outlier_threshold: float = Field(0.4, description="Minimum cosine to a topic centroid for an outlier to join it.")
@@ -43,10 +45,13 @@ class BuildSettings(BaseModel):
     label_topics: bool = Field(True, description="Ask the generator for topic labels and summaries.")
     summaries: bool = Field(True, description="Write a one-sentence summary per topic (needs label_topics).")
     max_doc_chars: int = Field(20000, description="Longer documents are cut to this many characters.", ge=100)
-    full_rebuild: bool = Field(False, description="Recluster from scratch even when the old index could be updated in place.")
+    full_rebuild: bool = Field(
+        False, description="Recluster from scratch even when the old index could be updated in place."
+    )
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Embedding cache folder.")
     embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="Precision of torch embedders: bfloat16 where the CPU computes it natively (auto); the model id records it."
+        "auto",
+        description="Precision of torch embedders: bfloat16 where the CPU computes it natively (auto); the model id records it.",
     )
     show_progress: bool = Field(True, description="Show progress bars.")
 

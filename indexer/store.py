@@ -94,7 +94,9 @@ def write_index(
         documents.to_parquet(tmp / "documents.parquet", index=False)
         np.save(tmp / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "faiss.index"))
-        np.save(tmp / "topic_embeddings.npy", np.ascontiguousarray(topic_embeddings, dtype=np.float32), allow_pickle=False)
+        np.save(
+            tmp / "topic_embeddings.npy", np.ascontiguousarray(topic_embeddings, dtype=np.float32), allow_pickle=False
+        )
         (tmp / "topics.json").write_text(json.dumps([t.to_json() for t in topics], indent=1), encoding="utf-8")
         files = ["documents.parquet", "embeddings.npy", "faiss.index", "topic_embeddings.npy", "topics.json"]
         files += lexical.save(tmp)

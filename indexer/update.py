@@ -53,8 +53,12 @@ def plan_update(old: TopicIndex, docs: pd.DataFrame, parameters: dict, max_share
             old_rows.append(old_key[key])
         else:
             new.append(row)
-    plan = UpdatePlan(np.array(keep, dtype=np.int64), np.array(old_rows, dtype=np.int64), np.array(new, dtype=np.int64),
-                      removed=len(old_docs) - len(keep))
+    plan = UpdatePlan(
+        np.array(keep, dtype=np.int64),
+        np.array(old_rows, dtype=np.int64),
+        np.array(new, dtype=np.int64),
+        removed=len(old_docs) - len(keep),
+    )
     return plan if plan.changes <= max_share * len(old_docs) else None
 
 

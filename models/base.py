@@ -38,9 +38,7 @@ class Generator(Protocol):
 
     def generate(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> str: ...
 
-    def stream(
-        self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()
-    ) -> Iterator[str]: ...
+    def stream(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> Iterator[str]: ...
 
 
 def variant_id(name: str, variant: str) -> str:

@@ -67,8 +67,8 @@ class _TransformersBase:
             new_text = text + piece
             cut = cut_at_stop(new_text, stop)
             if len(cut) < len(new_text):
-                if cut[len(text):]:
-                    yield cut[len(text):]
+                if cut[len(text) :]:
+                    yield cut[len(text) :]
                 break
             text = new_text
             if piece:
@@ -138,7 +138,6 @@ class CausalLMGenerator(_TransformersBase):
         return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
 
 
-
 def _converted_dir(gguf: Path, cache_dir: Path | None = None) -> Path:
     """Where the dequantised copy of a GGUF file is kept, keyed by its path, size and mtime."""
     import hashlib
@@ -203,5 +202,6 @@ class Seq2SeqGenerator(_TransformersBase):
         self.decoder_only = False
 
     def _batch_inputs(self, texts: list[str]):
-        return self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_input_tokens)
-
+        return self.tokenizer(
+            texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_input_tokens
+        )

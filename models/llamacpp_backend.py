@@ -30,14 +30,19 @@ class LlamaCppGenerator:
     def generate(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> str:
         out: Any = self.llm.create_chat_completion(
             messages=list(messages),  # type: ignore[arg-type]  # plain role/content dicts
-            max_tokens=max_tokens, temperature=0.0, stop=list(stop) or None,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            stop=list(stop) or None,
         )
         return str(out["choices"][0]["message"]["content"] or "")
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> Iterator[str]:
         chunks: Any = self.llm.create_chat_completion(
             messages=list(messages),  # type: ignore[arg-type]  # plain role/content dicts
-            max_tokens=max_tokens, temperature=0.0, stop=list(stop) or None, stream=True,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            stop=list(stop) or None,
+            stream=True,
         )
         for chunk in chunks:
             piece = chunk["choices"][0]["delta"].get("content")

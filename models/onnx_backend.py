@@ -58,13 +58,18 @@ def _export(source: str, target: Path) -> None:
             str(fp32),
             input_names=["input_ids", "attention_mask"],
             output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                          "last_hidden_state": {0: "batch", 1: "seq"}},
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "last_hidden_state": {0: "batch", 1: "seq"},
+            },
             opset_version=17,
             dynamo=False,
         )
     tmp = target.with_suffix(".tmp.onnx")
-    quantize_dynamic(str(fp32), str(tmp), per_channel=True, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8)
+    quantize_dynamic(
+        str(fp32), str(tmp), per_channel=True, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
+    )
     os.replace(tmp, target)
     fp32.unlink(missing_ok=True)
 
@@ -72,7 +77,9 @@ def _export(source: str, target: Path) -> None:
 class OnnxEmbedder:
     """Embeds with the int8 ONNX export of a sentence-transformers model; same model id as torch."""
 
-    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, name: str, batch_size: int = 32, threads: int | None = None, cache_dir: Path | None = None
+    ) -> None:
         try:
             import onnxruntime as ort
             from transformers import AutoTokenizer
@@ -122,7 +129,9 @@ class OnnxEmbedder:
             batches = tqdm(batches, desc="Batches", unit="batch")
         for start in batches:
             idx = order[start : start + self.batch_size]
-            enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np")
+            enc = self.tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np"
+            )
             mask = enc["attention_mask"].astype(np.int64)
             hidden = self.session.run(None, {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask})[0]
             if self.pooling == "cls":

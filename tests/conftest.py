@@ -31,7 +31,14 @@ def themed_corpus(n_per_theme: int = 30, seed: int = 0) -> pd.DataFrame:
     for theme, words in THEMES.items():
         for i in range(n_per_theme):
             body = " ".join(rng.choice(words) for _ in range(14))
-            rows.append({"id": f"{theme}-{i}", "title": f"On {theme} {i}: {' '.join(rng.sample(words, 3))}", "text": body, "theme": theme})
+            rows.append(
+                {
+                    "id": f"{theme}-{i}",
+                    "title": f"On {theme} {i}: {' '.join(rng.sample(words, 3))}",
+                    "text": body,
+                    "theme": theme,
+                }
+            )
     return pd.DataFrame(rows)
 
 

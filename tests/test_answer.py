@@ -34,7 +34,15 @@ def test_intents():
     assert parse_intent("  ").kind == IntentKind.EMPTY
     # the values are the `intent` strings of `ask --json`
     assert [k.value for k in IntentKind] == [
-        "list_topics", "which_topics", "topic_detail", "compare", "map", "papers", "focus", "clear_focus", "empty",
+        "list_topics",
+        "which_topics",
+        "topic_detail",
+        "compare",
+        "map",
+        "papers",
+        "focus",
+        "clear_focus",
+        "empty",
     ]
 
 
@@ -84,7 +92,9 @@ def test_follow_up_and_focus_restrict_the_search(assistant):
     first = assistant.ask("which topics cover galaxy telescope?", conv)
     assert conv.last_topics == [t.id for t in first.topics]
     follow = assistant.ask("and which of those mention flour?", conv)
-    assert follow.routing.restricted_to == conv.last_topics or follow.routing.restricted_to == [t.id for t in first.topics]
+    assert follow.routing.restricted_to == conv.last_topics or follow.routing.restricted_to == [
+        t.id for t in first.topics
+    ]
     assert {c.topic for c in follow.citations} <= {t.id for t in first.topics} | {-1}
     cooking = next(t.id for t in assistant.index.topics if _theme_of_topic(assistant, t.id) == "cooking")
     assistant.ask(f"use topic {cooking}", conv)
@@ -110,8 +120,13 @@ def test_stream_yields_routing_then_tokens_then_answer(assistant):
 def test_streamed_text_is_the_answer_for_intents_without_search(assistant):
     first, second = (t.id for t in assistant.index.topics[:2])
     questions = [
-        "list topics", f"tell me about topic {first}", f"compare topic {first} and topic {second}",
-        f"use topic {first}", "use all topics", "show the map", "tell me about topic 99",
+        "list topics",
+        f"tell me about topic {first}",
+        f"compare topic {first} and topic {second}",
+        f"use topic {first}",
+        "use all topics",
+        "show the map",
+        "tell me about topic 99",
     ]
     conv = Conversation()
     for question in questions:
@@ -173,4 +188,9 @@ def test_citation_check_and_prose_cleaning():
     assert check_citations("a [1] b [7] c [2]", 2) == "a [1] b  c [2]"
     prose = "Genes mutate [1]. Genes mutate [1]. No citation here. Stars shine [9]."
     assert clean_prose(prose, 2) == "Genes mutate [1]."
-    assert clean_prose("Fake news is detected with graph networks [1].", 2, "fake news is detected with graph networks [1]") == ""
+    assert (
+        clean_prose(
+            "Fake news is detected with graph networks [1].", 2, "fake news is detected with graph networks [1]"
+        )
+        == ""
+    )

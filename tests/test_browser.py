@@ -16,8 +16,13 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SHOTS = Path("/tmp/topicchat-shots")
 ANSWER_TIMEOUT_MS = 60_000
@@ -181,7 +186,9 @@ def test_topic_browser_sets_chat_focus(page, tmp_path_factory):
     page.wait_for_function(
         "t => document.querySelector('#chatbot').innerText.includes(t)", arg=f"search only topic {target}"
     )
-    selected = page.evaluate("[...document.querySelectorAll('[role=tab][aria-selected=true]')].map(t => t.innerText.trim())")
+    selected = page.evaluate(
+        "[...document.querySelectorAll('[role=tab][aria-selected=true]')].map(t => t.innerText.trim())"
+    )
     assert selected == ["Chat"]
     ask(page, "which papers discuss ranking?")
     assert f"Restricted to topic(s) {target} (the topic focus)" in expand(page, "Routing")

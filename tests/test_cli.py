@@ -19,7 +19,12 @@ COMMANDS = ("build", "topics", "ask", "demo", "serve", "config", "eval")
 def run_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, TOPICCHAT_DEBUG="", **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "topicchat.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=full_env
+        [sys.executable, "-m", "topicchat.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
     )
 
 
@@ -34,14 +39,28 @@ def test_help_is_fast_and_every_command_is_documented():
         assert sub.returncode == 0 and len(sub.stdout) > 100, f"{command} has help text"
         assert f"topicchat {command}" in readme, f"README shows `topicchat {command}`"
     code = "import sys, topicchat.cli; sys.exit(int('torch' in sys.modules or 'umap' in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0, "--help must not import heavy libraries"
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0, (
+        "--help must not import heavy libraries"
+    )
 
 
 def test_build_topics_ask_end_to_end(tmp_path, corpus_csv):
     out = tmp_path / "idx"
     env = {"TOPICCHAT_CACHE_DIR": str(tmp_path / "cache")}
-    built = run_cli("build", str(corpus_csv), "--out", str(out), "--embedding-model", "fake", "--generator", "fake",
-                    "--min-cluster-size", "8", "--quiet", env=env)
+    built = run_cli(
+        "build",
+        str(corpus_csv),
+        "--out",
+        str(out),
+        "--embedding-model",
+        "fake",
+        "--generator",
+        "fake",
+        "--min-cluster-size",
+        "8",
+        "--quiet",
+        env=env,
+    )
     assert built.returncode == 0, built.stderr
     assert "[embed] done" in built.stderr and (out / "manifest.json").exists()
     table = run_cli("topics", str(out))
@@ -73,7 +92,17 @@ def test_bad_input_gets_a_clear_message_not_a_traceback(args, message, tmp_path)
 
 def test_missing_column_is_reported_and_nothing_is_written(tmp_path):
     pd.DataFrame({"body": ["a", "b"]}).to_csv(tmp_path / "c.csv", index=False)
-    out = run_cli("build", str(tmp_path / "c.csv"), "--out", str(tmp_path / "idx"), "--text-col", "abstract",
-                  "--embedding-model", "fake", "--generator", "fake")
+    out = run_cli(
+        "build",
+        str(tmp_path / "c.csv"),
+        "--out",
+        str(tmp_path / "idx"),
+        "--text-col",
+        "abstract",
+        "--embedding-model",
+        "fake",
+        "--generator",
+        "fake",
+    )
     assert out.returncode == 2 and "body" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "idx").exists()

@@ -14,7 +14,9 @@ from topicchat.indexer.errors import TopicchatError
 
 def test_file_then_environment_then_options(tmp_path, monkeypatch):
     config = tmp_path / "topicchat.toml"
-    config.write_text('cache_dir = "/tmp/from-file"\n[retrieval]\nlexical_weight = 0.2\nk_topics = 2\n[build]\nseed = 7\n')
+    config.write_text(
+        'cache_dir = "/tmp/from-file"\n[retrieval]\nlexical_weight = 0.2\nk_topics = 2\n[build]\nseed = 7\n'
+    )
     monkeypatch.setenv("TOPICCHAT_RETRIEVAL__LEXICAL_WEIGHT", "0.45")
     settings = load_settings(config)
     assert settings.retrieval.lexical_weight == 0.45, "a variable beats the file"

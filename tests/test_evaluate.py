@@ -146,7 +146,13 @@ DOCS = {
     "d4": ("Coral reefs", "coral polyp reef bleaching lagoon atoll"),
     "d5": ("Jazz", "saxophone trumpet swing improvisation bebop"),
 }
-QUERIES = {"q1": "magma eruption", "q2": "yeast dough loaf", "q3": "sicilian gambit", "q4": "coral bleaching", "q9": "unjudged"}
+QUERIES = {
+    "q1": "magma eruption",
+    "q2": "yeast dough loaf",
+    "q3": "sicilian gambit",
+    "q4": "coral bleaching",
+    "q9": "unjudged",
+}
 
 
 def write_beir(folder: Path, queries: dict[str, str], qrels: list[tuple[str, str, int]]) -> Path:

@@ -28,8 +28,14 @@ def snapshot(workdir: Path) -> dict:
     if corpus is None:
         pytest.skip("the demo corpus (cherche) is not installed")
     settings = BuildSettings(
-        text_col="arxiv_summary", title_col="arxiv_title", id_col="arxiv_num", embedding_model="fake",
-        generator="fake", cache_dir=workdir / "cache", show_progress=False, seed=42,
+        text_col="arxiv_summary",
+        title_col="arxiv_title",
+        id_col="arxiv_num",
+        embedding_model="fake",
+        generator="fake",
+        cache_dir=workdir / "cache",
+        show_progress=False,
+        seed=42,
     )
     path = api.build(str(corpus), workdir / "index", settings, report=lambda _m: None)
     questions = [q for q in (GOLDEN / "questions.txt").read_text(encoding="utf-8").splitlines() if q.strip()]
@@ -53,4 +59,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         data = snapshot(Path(tmp))
     (GOLDEN / "expected.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {GOLDEN / 'expected.json'}: {len(data['topics'])} topics, {len(data['answers'])} answers", file=sys.stderr)
+    print(
+        f"wrote {GOLDEN / 'expected.json'}: {len(data['topics'])} topics, {len(data['answers'])} answers",
+        file=sys.stderr,
+    )

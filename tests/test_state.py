@@ -23,10 +23,18 @@ def _resign(folder, name: str) -> None:
 
 
 def test_label_source_reads_old_and_new_topics_json():
-    old = {"id": 3, "size": 9, "keywords": {}, "representative_doc_ids": [],
-           "label_source": "keywords (LLM reply rejected: a keyword list, not a label)"}
+    old = {
+        "id": 3,
+        "size": 9,
+        "keywords": {},
+        "representative_doc_ids": [],
+        "label_source": "keywords (LLM reply rejected: a keyword list, not a label)",
+    }
     topic = TopicRecord.from_json(old)
-    assert topic.label_source is LabelSource.KEYWORDS and topic.label_rejected == "LLM reply rejected: a keyword list, not a label"
+    assert (
+        topic.label_source is LabelSource.KEYWORDS
+        and topic.label_rejected == "LLM reply rejected: a keyword list, not a label"
+    )
     again = TopicRecord.from_json(topic.to_json())
     assert again.label_source is LabelSource.KEYWORDS and again.label_rejected == topic.label_rejected
     assert TopicRecord.from_json(dict(old, label_source="llm")).label_source is LabelSource.LLM

@@ -146,7 +146,7 @@ def test_html_in_documents_is_escaped(ui):
     turn = last_turn(history)
     assert XSS_DOC_ID in [d for _, d in cited(ui, turn["Sources"])]
     for text in turn.values():
-        assert "<script" not in text and "<img" not in text and "onerror=\"" not in text
+        assert "<script" not in text and "<img" not in text and 'onerror="' not in text
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in turn["Sources"]
     assert "&lt;img src=x onerror=&quot;window.__xss2=1&quot;&gt;" in turn["Sources"]
     assert "&lt;script&gt;" in turn["answer"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 XSS_TITLE = '<script>window.__xss=1</script> Zebrafinch birdsong <img src=x onerror="window.__xss2=1"> recognition'
 XSS_TEXT = (
-    'Zebrafinch birdsong recognition <script>window.__xss=1</script> with acoustic speech models '
+    "Zebrafinch birdsong recognition <script>window.__xss=1</script> with acoustic speech models "
     '<img src=x onerror="window.__xss2=1"> and spectrogram features of the zebrafinch waveform.'
 )
 XSS_DOC_ID = "xss-1"

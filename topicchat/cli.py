@@ -109,7 +109,9 @@ def build(
     ] = None,
     generator: Annotated[
         str | None,
-        typer.Option(help="Label generator: 'smollm2', 'llama-cpp:<gguf>', 'transformers:<id|gguf>', 'flan-t5:<id>', 'fake'."),
+        typer.Option(
+            help="Label generator: 'smollm2', 'llama-cpp:<gguf>', 'transformers:<id|gguf>', 'flan-t5:<id>', 'fake'."
+        ),
     ] = None,
     min_cluster_size: Annotated[
         int | None, typer.Option(help="HDBSCAN min_cluster_size (default: sized to the corpus).")
@@ -131,10 +133,19 @@ def build(
     from topicchat import api
 
     settings = _settings().build_settings(
-        text_col=text_col, title_col=title_col, id_col=id_col, limit=limit, embedding_model=embedding_model,
-        generator=generator, min_cluster_size=min_cluster_size, cache_dir=cache_dir, seed=seed,
-        label_topics=False if no_labels else None, summaries=False if no_summaries else None,
-        reduce_outliers=False if keep_outliers else None, full_rebuild=True if full else None,
+        text_col=text_col,
+        title_col=title_col,
+        id_col=id_col,
+        limit=limit,
+        embedding_model=embedding_model,
+        generator=generator,
+        min_cluster_size=min_cluster_size,
+        cache_dir=cache_dir,
+        seed=seed,
+        label_topics=False if no_labels else None,
+        summaries=False if no_summaries else None,
+        reduce_outliers=False if keep_outliers else None,
+        full_rebuild=True if full else None,
         show_progress=False if quiet else None,
     )
     api.build(source, out, settings)
@@ -234,7 +245,9 @@ def serve(
     index_dir: IndexDir,
     host: Annotated[
         str | None,
-        typer.Option(help="Interface to bind (127.0.0.1 by default; set TOPICCHAT_SERVE__PASSWORD before binding elsewhere)."),
+        typer.Option(
+            help="Interface to bind (127.0.0.1 by default; set TOPICCHAT_SERVE__PASSWORD before binding elsewhere)."
+        ),
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
     generator: Annotated[

@@ -70,7 +70,9 @@ class ClusteringReport:
         return _table(("metric", "value"), [(k, _num(v)) for k, v in asdict(self).items()])
 
 
-def cluster_agreement(topics: Sequence[int] | np.ndarray, labels: Sequence[Any], label_col: str = "label") -> ClusteringReport:
+def cluster_agreement(
+    topics: Sequence[int] | np.ndarray, labels: Sequence[Any], label_col: str = "label"
+) -> ClusteringReport:
     """NMI/ARI of topic assignments vs gold labels, over all documents and over clustered ones only."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -82,9 +84,13 @@ def cluster_agreement(topics: Sequence[int] | np.ndarray, labels: Sequence[Any],
     clustered: np.ndarray = found != -1
     both = int(clustered.sum()) > 0
     return ClusteringReport(
-        label_col, len(found), len(set(gold.tolist())), len(set(found[clustered].tolist())),
+        label_col,
+        len(found),
+        len(set(gold.tolist())),
+        len(set(found[clustered].tolist())),
         float((~clustered).mean()) if len(found) else 0.0,
-        float(normalized_mutual_info_score(gold, found)), float(adjusted_rand_score(gold, found)),
+        float(normalized_mutual_info_score(gold, found)),
+        float(adjusted_rand_score(gold, found)),
         int(clustered.sum()),
         float(normalized_mutual_info_score(gold[clustered], found[clustered])) if both else None,
         float(adjusted_rand_score(gold[clustered], found[clustered])) if both else None,
@@ -133,9 +139,7 @@ def npmi_coherence(topic_words: Sequence[Sequence[str]], texts: Sequence[str]) -
         for term in _doc_terms(text, wanted, stop):
             rows.append(doc)
             cols.append(column[term])
-    presence = sparse.csc_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocab))
-    )
+    presence = sparse.csc_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
     out: list[float | None] = []
     for words in topic_words:
         ids = [column[w.lower()] for w in dict.fromkeys(words)]
@@ -199,9 +203,7 @@ def topic_quality(index: TopicIndex | Path | str, top_n: int = 10) -> TopicQuali
     words = [[w for w, _ in t.keywords.get("ctfidf", [])][:top_n] for t in index.topics]
     texts = index.documents["text"].tolist()
     scores = npmi_coherence(words, texts)
-    per_topic = [
-        TopicQuality(t.id, t.size, t.label, w, s) for t, w, s in zip(index.topics, words, scores, strict=True)
-    ]
+    per_topic = [TopicQuality(t.id, t.size, t.label, w, s) for t, w, s in zip(index.topics, words, scores, strict=True)]
     valid = [s for s in scores if s is not None]
     mean = float(np.mean(valid)) if valid else None
     return TopicQualityReport(top_n, len(texts), mean, topic_diversity(words, top_n), per_topic)
@@ -331,7 +333,11 @@ def _rank_all(index: TopicIndex, embedder: Embedder, queries: list[str], depth: 
 
 
 def _score(
-    runs: dict[str, list[list[int]]], grades: Sequence[Mapping[Any, float]], k_values: Sequence[int], mrr_k: int, ndcg: bool
+    runs: dict[str, list[list[int]]],
+    grades: Sequence[Mapping[Any, float]],
+    k_values: Sequence[int],
+    mrr_k: int,
+    ndcg: bool,
 ) -> dict[str, dict[str, float]]:
     """Mean nDCG@k (optional), recall@k and MRR@mrr_k over queries, per system."""
     systems = {}
@@ -349,9 +355,13 @@ def _score(
 
 
 def evaluate_retrieval(
-    beir_dir: Path | str, embedder_spec: Embedder | str = "sentence-transformers/all-MiniLM-L6-v2",
-    k_values: Sequence[int] = (10, 100), max_queries: int | None = None, max_docs: int | None = None,
-    cache_dir: Path | None = None, dtype: str = "auto",
+    beir_dir: Path | str,
+    embedder_spec: Embedder | str = "sentence-transformers/all-MiniLM-L6-v2",
+    k_values: Sequence[int] = (10, 100),
+    max_queries: int | None = None,
+    max_docs: int | None = None,
+    cache_dir: Path | None = None,
+    dtype: str = "auto",
 ) -> RetrievalReport:
     """nDCG@k, recall@k and MRR@max(k) of BM25, dense and the product's hybrid search on a BEIR folder.
 
@@ -379,7 +389,11 @@ def evaluate_retrieval(
     runs = _rank_all(index, embedder, [data.queries[q] for q in qids], depth)
     systems = _score(runs, grades, k_values, depth, ndcg=True)
     unreachable = sum(1 for graded in grades for d, g in graded.items() if g > 0 and isinstance(d, str))
-    notes = {"judged_not_in_corpus": unreachable, "lexical_weight": RetrievalSettings().lexical_weight, "candidates": max(100, depth)}
+    notes = {
+        "judged_not_in_corpus": unreachable,
+        "lexical_weight": RetrievalSettings().lexical_weight,
+        "candidates": max(100, depth),
+    }
     timings = {"embed": embedded - started, "search": time.perf_counter() - embedded}
     return RetrievalReport(Path(beir_dir).name, embedder.model_id, len(ids), len(qids), systems, notes, timings)
 
@@ -388,7 +402,10 @@ SELF_RETRIEVAL_FIELDS = ("text", "as-built")
 
 
 def evaluate_self_retrieval(
-    index: TopicIndex | Path | str, embedder: Embedder | str | None = None, sample: int | None = None, seed: int = 42,
+    index: TopicIndex | Path | str,
+    embedder: Embedder | str | None = None,
+    sample: int | None = None,
+    seed: int = 42,
     fields: str = "text",
 ) -> RetrievalReport:
     """Title -> own document: recall@1, recall@10 and MRR@100 of BM25, dense and hybrid over an index.
