@@ -202,6 +202,7 @@ class Assistant:
         answer: AnswerSettings | None = None,
         retrieval: RetrievalSettings | None = None,
         embedder: str | None = None,
+        cache_dir: Path | None = None,
     ) -> Assistant:
         """Load an index and the models it was built with (`answer.generator` overrides the generator; 'none': facts only)."""
         answer = answer or AnswerSettings()
@@ -209,7 +210,7 @@ class Assistant:
 
         index = load_index(path)
         params = index.manifest["parameters"]
-        emb = load_embedder(embedder or params["embedding_model"], index.embedding_dtype)
+        emb = load_embedder(embedder or params["embedding_model"], index.embedding_dtype, cache_dir)
         if emb.dim != index.embeddings.shape[1]:
             from topicchat.indexer.errors import TopicchatError
 
@@ -218,7 +219,7 @@ class Assistant:
                 f"{index.embeddings.shape[1]}-d ones; use the index's model ({index.manifest['models']['embedder']})."
             )
         spec = answer.generator or params.get("generator") or "none"
-        gen = None if spec == "none" else load_generator(spec)
+        gen = None if spec == "none" else load_generator(spec, cache_dir)
         return cls(index, emb, gen, answer, retrieval)
 
     # -- facts ---------------------------------------------------------------------------------

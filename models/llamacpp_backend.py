@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from topicchat.models.base import Message, ModelError
 
@@ -29,7 +29,7 @@ class LlamaCppGenerator:
 
     def generate(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> str:
         out: Any = self.llm.create_chat_completion(
-            messages=list(messages),  # type: ignore[arg-type]  # plain role/content dicts
+            messages=cast(Any, list(messages)),  # plain role/content dicts
             max_tokens=max_tokens,
             temperature=0.0,
             stop=list(stop) or None,
@@ -38,7 +38,7 @@ class LlamaCppGenerator:
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> Iterator[str]:
         chunks: Any = self.llm.create_chat_completion(
-            messages=list(messages),  # type: ignore[arg-type]  # plain role/content dicts
+            messages=cast(Any, list(messages)),  # plain role/content dicts
             max_tokens=max_tokens,
             temperature=0.0,
             stop=list(stop) or None,

@@ -58,18 +58,23 @@ def open_assistant(
     path: Path | str,
     answer: AnswerSettings | None = None,
     retrieval: RetrievalSettings | None = None,
+    cache_dir: Path | None = None,
 ) -> Assistant:
-    """Load an index with the models it was built with, ready to answer."""
+    """Load an index with the models it was built with, ready to answer (`cache_dir`: converted models)."""
     from topicchat.app.answer import Assistant
 
-    return Assistant.open(path, answer=answer, retrieval=retrieval)
+    return Assistant.open(path, answer=answer, retrieval=retrieval, cache_dir=cache_dir)
 
 
 def ask(
-    path: Path | str, question: str, answer: AnswerSettings | None = None, retrieval: RetrievalSettings | None = None
+    path: Path | str,
+    question: str,
+    answer: AnswerSettings | None = None,
+    retrieval: RetrievalSettings | None = None,
+    cache_dir: Path | None = None,
 ) -> Answer:
     """Answer one question from an index (no conversation state)."""
-    return open_assistant(path, answer, retrieval).ask(question)
+    return open_assistant(path, answer, retrieval, cache_dir).ask(question)
 
 
 def serve(
@@ -77,13 +82,14 @@ def serve(
     serve: ServeSettings | None = None,
     answer: AnswerSettings | None = None,
     retrieval: RetrievalSettings | None = None,
+    cache_dir: Path | None = None,
     block: bool = True,
 ) -> Any:
     """Start the chat app on an index (blocking unless block=False); returns the Gradio app."""
     from topicchat.app.settings import ServeSettings
     from topicchat.app.ui import launch
 
-    return launch(open_assistant(path, answer, retrieval), serve or ServeSettings(), block=block)
+    return launch(open_assistant(path, answer, retrieval, cache_dir), serve or ServeSettings(), block=block)
 
 
 def demo_corpus() -> Path:

@@ -195,7 +195,7 @@ def ask(
 
     settings = _settings()
     answer_settings = settings.answer.model_copy(update={"generator": generator or settings.answer.generator})
-    answer = api.ask(index_dir, question, answer_settings, settings.retrieval)
+    answer = api.ask(index_dir, question, answer_settings, settings.retrieval, settings.cache_dir)
     if as_json:
         typer.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
         return
@@ -227,7 +227,7 @@ def demo(
     print_topic_table(api.open_index(out))
     question = "what topics cover question answering?"
     typer.echo(f"\n> {question}\n")
-    assistant = api.open_assistant(out, settings.answer, settings.retrieval)
+    assistant = api.open_assistant(out, settings.answer, settings.retrieval, settings.cache_dir)
     answer = assistant.ask(question)
     typer.echo(answer.text)
     if answer.coverage is not None:
@@ -261,7 +261,9 @@ def serve(
     settings = _settings()
     given = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     answer_settings = settings.answer.model_copy(update={"generator": generator or settings.answer.generator})
-    api.serve(index_dir, settings.serve.model_copy(update=given), answer_settings, settings.retrieval)
+    api.serve(
+        index_dir, settings.serve.model_copy(update=given), answer_settings, settings.retrieval, settings.cache_dir
+    )
 
 
 @app.command("config")
