@@ -191,7 +191,10 @@ class Assistant:
         self.settings = settings or AnswerSettings()
         self.k_docs = self.settings.k_docs
         self.prompts_dir = index.path / "prompts"
-        self.topics = index.topic_by_id
+        self.topics = index.nodes  # leaves and the tree's parents: one id space
+        self._node_vectors = {t.id: v for t, v in zip(index.topics, index.topic_embeddings, strict=True)}
+        if index.parents and index.parent_embeddings is not None:
+            self._node_vectors |= {t.id: v for t, v in zip(index.parents, index.parent_embeddings, strict=True)}
         self._texts = index.documents["text"].tolist()
         self._answer_example = example_reply("answer", self.prompts_dir)
 
@@ -233,6 +236,20 @@ class Assistant:
 
     def _keywords(self, topic_id: int, kind: str = "keybert", n: int = 6) -> str:
         return ", ".join(self.topics[topic_id].top_keywords(n, kind))
+
+    def leaves_under(self, topic_id: int) -> list[int]:
+        """The leaf topics a node stands for (itself, for a leaf)."""
+        node = self.topics[topic_id]
+        if not node.children:
+            return [topic_id] if node.level == 0 else []
+        return [leaf for child in node.children for leaf in self.leaves_under(child)]
+
+    def path(self, topic_id: int) -> str:
+        """A topic with its ancestors, top level first: 'Reasoning > Math word problems'."""
+        chain = [self.topics[topic_id]]
+        while chain[0].parent is not None and chain[0].parent in self.topics:
+            chain.insert(0, self.topics[chain[0].parent])
+        return " > ".join(t.label for t in chain)
 
     def _routed(self, topic_id: int) -> RoutedTopic:
         """A topic the user named (no routing score: it is certain)."""
@@ -291,11 +308,22 @@ class Assistant:
             return Reply(
                 f"This index holds {docs} documents but no topics (the corpus was too small or too uniform to cluster). Ask about papers instead."
             )
+        top = self.index.top_level()
+        if not self.index.parents:
+            lines = [
+                f"The index holds {docs} documents in {len(self.index.topics)} topics ({outliers} documents are outliers)."
+            ]
+            lines += [f"- Topic {t.id}: {t.label} ({t.size} documents) — {self._keywords(t.id, n=5)}" for t in top]
+            return Reply("\n".join(lines))
         lines = [
-            f"The index holds {docs} documents in {len(self.index.topics)} topics ({outliers} documents are outliers)."
+            f"The index holds {docs} documents in {len(self.index.topics)} topics, grouped into {len(top)} areas "
+            f"({outliers} documents are outliers). Say 'tell me about topic N' to open one."
         ]
-        for t in self.index.topics:
+        for t in top:
             lines.append(f"- Topic {t.id}: {t.label} ({t.size} documents) — {self._keywords(t.id, n=5)}")
+            for c in t.children:
+                child = self.topics[c]
+                lines.append(f"  - Topic {child.id}: {child.label} ({child.size} documents)")
         return Reply("\n".join(lines))
 
     def _unknown_topic(self, missing: list[int]) -> Reply:
@@ -319,6 +347,11 @@ class Assistant:
         ]
         if t.label_source is not LabelSource.LLM:
             lines.insert(1, f"(label from keywords: {t.label_rejected or 'no generator was used'})")
+        if t.parent is not None:
+            lines.insert(1, f"Part of: {self.path(t.parent)}")
+        if t.children:
+            subtopics = "; ".join(f"topic {c}: {self.topics[c].label} ({self.topics[c].size})" for c in t.children)
+            lines.append(f"Subtopics: {subtopics}")
         return Reply("\n".join(lines), topics=[self._routed(tid)], citations=citations)
 
     def _compare(self, intent: Intent, conv: Conversation) -> Reply:
@@ -326,8 +359,7 @@ class Assistant:
         missing = [x for x in (a, b) if x not in self.topics]
         if missing:
             return self._unknown_topic(missing)
-        rows = {t.id: i for i, t in enumerate(self.index.topics)}
-        sim = float(self.index.topic_embeddings[rows[a]] @ self.index.topic_embeddings[rows[b]])
+        sim = float(self._node_vectors[a] @ self._node_vectors[b])
         words = {x: [w for w, _ in (self.topics[x].keywords.get("ctfidf") or [])] for x in (a, b)}
         shared = [w for w in words[a] if w in words[b]]
         citations: list[Citation] = []
@@ -373,7 +405,8 @@ class Assistant:
         self, question: str, intent: Intent, conv: Conversation
     ) -> collections.abc.Generator[Event, None, Reply]:
         """Route, stream the model's prose and the facts; the Reply is the generator's return value."""
-        restrict = conv.focus or (conv.last_topics if intent.follow_up else [])
+        named = conv.focus or (conv.last_topics if intent.follow_up else [])
+        restrict = sorted({leaf for t in named if t in self.topics for leaf in self.leaves_under(t)})
         query = intent.content or question
         routing = self.retriever.route(query, k_docs=self.k_docs, restrict_to=restrict)
         yield RoutingEvent(routing)
@@ -417,7 +450,7 @@ class Assistant:
                 cites = [c for c in citations if c.topic == t.id][:2]
                 example = " ".join(f"[{c.n}]" for c in cites)
                 lines.append(
-                    f"- Topic {t.id}: {t.label} ({t.size} documents, score {t.score:.2f}) — {self._keywords(t.id, n=5)} {example}".rstrip()
+                    f"- Topic {t.id}: {self.path(t.id)} ({t.size} documents, score {t.score:.2f}) — {self._keywords(t.id, n=5)} {example}".rstrip()
                 )
             if not routing.topics:
                 lines.append("- no topic fits well; the closest documents are below.")

@@ -35,7 +35,8 @@ _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(\d+)", re.IGNORECASE)
 _LIST = re.compile(
     r"^\s*(please\s+)?((list|show|browse|give me|display)\s+(me\s+)?(all\s+)?(the\s+)?topics|"
     r"what\s+topics\s+(are\s+there|exist|do you have|does (it|the corpus|this corpus) (have|hold|contain))|"
-    r"(give me an\s+)?overview|topics\??$|what\s+is\s+in\s+(the|this)\s+(corpus|collection|index))",
+    r"(give me an\s+)?overview|topics\??$|what\s+is\s+in\s+(the|this)\s+(corpus|collection|index)|"
+    r"what\s+are\s+the\s+(main|major|key|big|broad)\s+(areas|themes|topics|fields|research areas)\b)",
     re.IGNORECASE,
 )
 _COVER = re.compile(

@@ -97,7 +97,7 @@ class TopicChatUI:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.index = assistant.index
-        self.topics = self.index.topic_by_id
+        self.topics = self.index.nodes
 
     # -- chat ----------------------------------------------------------------------------------
     def respond(self, message: str, history: list | None, state: Conversation | None) -> Iterator[list]:
@@ -171,10 +171,24 @@ class TopicChatUI:
 
     # -- topics --------------------------------------------------------------------------------
     def topic_table(self) -> pd.DataFrame:
-        """One row per topic: id, label, size, keywords (shown as plain text by the Dataframe)."""
+        """One row per node of the topic tree, depth first (a subtopic indented under its parent): id,
+        label, size, keywords (shown as plain text by the Dataframe)."""
         rows = []
-        for t in self.index.topics:
-            rows.append({"id": t.id, "label": t.label, "size": t.size, "keywords": ", ".join(t.top_keywords(6))})
+        nodes = self.index.nodes
+        top = self.index.levels - 1
+
+        def add(node_id: int) -> None:
+            t = nodes[node_id]
+            indent = " " * (top - t.level) + ("└ " if t.parent is not None else "")
+            rows.append(
+                {"id": t.id, "label": indent + t.label, "size": t.size, "keywords": ", ".join(t.top_keywords(6))}
+            )
+            for child in t.children:
+                if child in nodes:
+                    add(child)
+
+        for t in self.index.top_level():
+            add(t.id)
         return pd.DataFrame(rows, columns=["id", "label", "size", "keywords"])
 
     def topic_detail(self, topic_id: Any) -> str:

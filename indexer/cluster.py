@@ -1,36 +1,90 @@
-"""Stage 4, cluster: HDBSCAN (eom) on the reduced vectors, then optional outlier reduction."""
+"""Stage 4, cluster: HDBSCAN leaf clusters with a size cap on the reduced vectors, then outlier reduction."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
 
-def hdbscan_labels(
-    reduced: np.ndarray, min_cluster_size: int, min_samples: int | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """HDBSCAN labels (-1 = outlier) and membership probabilities; fitted once."""
+def leaf_clusters(
+    reduced: np.ndarray,
+    embeddings: np.ndarray,
+    min_cluster_size: int,
+    min_samples: int | None,
+    seed: int,
+    outlier_threshold: float,
+    max_share: float = 0.08,
+    piece_share: float = 0.05,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Fine, stable leaf topics; returns labels (-1 = outlier, before outlier reduction) and why.
+
+    HDBSCAN's leaf selection takes the finest clusters of its condensed tree: unlike "eom" it has no
+    knife-edge between one blob and many topics (eom with a 1% min_cluster_size gave 2 topics, 98% in
+    one, on 5,000 arXiv abstracts, and 16 on the same vectors rounded differently). A leaf that would
+    hold more than `max_share` of the corpus once outliers join their nearest topic is split by KMeans
+    in the reduced space into pieces of about `piece_share`, so no topic swallows the corpus.
+    """
     from hdbscan import HDBSCAN
+    from sklearn.cluster import KMeans
 
     n = len(reduced)
+    samples = min_samples or min(min_cluster_size, 5)
+    why: dict[str, Any] = {
+        "method": "hdbscan-leaf+size-cap",
+        "min_cluster_size": min_cluster_size,
+        "min_samples": samples,
+        "max_share": max_share,
+        "piece_share": piece_share,
+        "splits": [],
+    }
     if n < 2 * min_cluster_size:
         log.warning(
             "%d documents cannot form two clusters of at least %d (min_cluster_size): every document is an outlier.",
             n,
             min_cluster_size,
         )
-        return np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.float32)
-    model = HDBSCAN(
-        min_cluster_size=min_cluster_size,
-        min_samples=min_samples,
-        metric="euclidean",
-        cluster_selection_method="eom",
-        core_dist_n_jobs=1,
-    ).fit(reduced)
-    return model.labels_.astype(np.int64), model.probabilities_.astype(np.float32)
+        why["method"] = "too few documents: all outliers"
+        return np.full(n, -1, dtype=np.int64), why
+    labels = (
+        HDBSCAN(
+            min_cluster_size=min_cluster_size,
+            min_samples=samples,
+            metric="euclidean",
+            cluster_selection_method="leaf",
+            core_dist_n_jobs=1,
+        )
+        .fit(reduced)
+        .labels_.astype(np.int64)
+    )
+    why["hdbscan_leaves"] = int(labels.max() + 1)
+    why["hdbscan_outlier_share"] = round(float((labels == -1).mean()), 4)
+    if labels.max() < 1:  # no density structure at all: partition the reduced space instead
+        k = max(2, round(np.sqrt(n) / 2))
+        labels = KMeans(k, n_init=3, random_state=seed).fit(reduced).labels_.astype(np.int64)
+        why["method"] = f"kmeans (HDBSCAN found fewer than 2 clusters), k={k}"
+    for _ in range(3):
+        projected = reduce_outliers(embeddings, labels, outlier_threshold)
+        ids, sizes = np.unique(projected[projected >= 0], return_counts=True)
+        big = [(int(c), int(size)) for c, size in zip(ids, sizes, strict=True) if size > max_share * n]
+        if not big:
+            break
+        next_id = int(labels.max()) + 1
+        for c, size in big:
+            rows = np.flatnonzero(labels == c)
+            k = max(2, int(np.ceil(size / (piece_share * n))))
+            if len(rows) < 2 * k:
+                continue
+            parts = KMeans(k, n_init=3, random_state=seed).fit(reduced[rows]).labels_
+            for j in range(1, k):
+                labels[rows[parts == j]] = next_id
+                next_id += 1
+            why["splits"].append({"leaf_size_after_outliers": size, "into": k})
+    why["leaves"] = int(len(np.unique(labels[labels >= 0])))
+    return labels, why
 
 
 def centroids(embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,6 +112,16 @@ def reduce_outliers(embeddings: np.ndarray, labels: np.ndarray, threshold: float
     best = sims.argmax(axis=1)
     close = sims[np.arange(len(outliers)), best] >= threshold
     out[outliers[close]] = ids[best[close]]
+    return out
+
+
+def membership(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """How firmly each document sits in its topic: cosine to the topic's centroid (0 for outliers)."""
+    out = np.zeros(len(labels), dtype=np.float32)
+    ids, cents = centroids(embeddings, labels)
+    for topic, centre in zip(ids, cents, strict=True):
+        rows = labels == topic
+        out[rows] = np.clip(embeddings[rows] @ centre, 0.0, 1.0)
     return out
 
 

@@ -179,6 +179,22 @@ def distinct_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
     return kept
 
 
+def make_distinct(topics: Sequence[TopicRecord]) -> None:
+    """No two topics share a label (a parent and its child above all): the largest topic keeps a shared
+    label, the others take their best key-phrase label not yet used, and record why."""
+    used: dict[str, TopicRecord] = {}
+    for topic in sorted(topics, key=lambda t: (-t.size, t.level, t.id)):
+        key = topic.label.lower().strip()
+        if key not in used:
+            used[key] = topic
+            continue
+        owner = used[key]
+        options = [o for o in topic.keyword_labels() if o.lower() not in used] or [f"{topic.label} ({topic.id})"]
+        topic.label, topic.label_source = options[0], LabelSource.KEYWORDS
+        topic.label_rejected = f"same label as topic {owner.id}"
+        used[topic.label.lower()] = topic
+
+
 def label_topics(
     topics: list[TopicRecord],
     generator: Generator | None,
@@ -240,6 +256,7 @@ def label_topics(
                     topic.quality["summary_rejected"] = 1.0
     if progress:
         progress(len(topics) - len(topics) // 2 if generator is not None else len(topics))
+    make_distinct(topics)
     llm_labels = sum(t.label_source is LabelSource.LLM for t in topics)
     llm_summaries = sum(
         1 for t in topics if generator is not None and summaries and "summary_rejected" not in t.quality

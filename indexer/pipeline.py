@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from topicchat.indexer import ann, cluster, embed, label, load, reduce, store, topics, update
+from topicchat.indexer import ann, cluster, embed, label, load, reduce, store, topics, tree, update
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.prompting import prompt_hash, prompt_texts
 from topicchat.indexer.settings import BuildSettings
@@ -81,6 +81,7 @@ def build_index(
             vectors, labels, probabilities, is_outlier, coords, records, topic_vectors = update.apply_update(
                 old, docs, plan, vectors
             )
+            parents, parent_vectors = tree.refresh_parents(old.parents, records, vectors, labels)
         manifest_topics = dict(
             old.manifest.get("topics", {}), count=len(records), outliers_left=int((labels == -1).sum())
         )
@@ -114,6 +115,8 @@ def build_index(
             started,
             report,
             extra,
+            parents,
+            parent_vectors,
         )
 
     clusterable = n >= MIN_DOCS_TO_CLUSTER
@@ -126,12 +129,21 @@ def build_index(
             )
             coords = reduce.umap_project(vectors, knn, 2, settings.umap_neighbors, settings.seed)
         with _timed(timings, "cluster", report):
-            raw_labels, probabilities = cluster.hdbscan_labels(reduced, min_size, settings.min_samples)
+            raw_labels, granularity = cluster.leaf_clusters(
+                reduced,
+                vectors,
+                min_size,
+                settings.min_samples,
+                settings.seed,
+                settings.outlier_threshold,
+                settings.max_topic_share,
+            )
             is_outlier = raw_labels == -1
             labels = raw_labels
             if settings.reduce_outliers:
                 labels = cluster.reduce_outliers(vectors, labels, settings.outlier_threshold)
             labels = cluster.renumber_by_size(labels)
+            probabilities = cluster.membership(vectors, labels)
             report(
                 f"  {len(set(labels.tolist()) - {-1})} topics; outliers: {int(is_outlier.sum())} found, "
                 f"{int((labels == -1).sum())} left after reduction"
@@ -144,6 +156,7 @@ def build_index(
         labels = np.full(n, -1, dtype=np.int64)
         probabilities = np.zeros(n, dtype=np.float32)
         is_outlier = labels == -1
+        granularity = {"method": f"not clustered: fewer than {MIN_DOCS_TO_CLUSTER} documents"}
 
     with _timed(timings, "topics", report):
         records, topic_vectors = topics.build_topics(
@@ -158,6 +171,21 @@ def build_index(
     if clusterable and not records:
         report("  HDBSCAN found no clusters: the index is retrieval-only (try a smaller --min-cluster-size)")
 
+    with _timed(timings, "tree", report):
+        parents, parent_vectors, tree_info = tree.build_tree(
+            docs["text"].tolist(),
+            docs["doc_id"].tolist(),
+            vectors,
+            labels,
+            records,
+            topic_vectors,
+            embedder,
+            settings.top_n_words,
+            seed=settings.seed,
+        )
+        levels = " / ".join(map(str, reversed(tree_info["nodes_per_level"])))
+        report(f"  topic tree: {levels} nodes (top level first)")
+
     with _timed(timings, "label", report):
         gen = None
         if settings.label_topics and records:
@@ -167,12 +195,19 @@ def build_index(
         from tqdm import tqdm
 
         with tqdm(
-            total=len(records), desc="Labelling topics", disable=not settings.show_progress, file=sys.stderr
+            total=len(records) + len(parents),
+            desc="Labelling topics",
+            disable=not settings.show_progress,
+            file=sys.stderr,
         ) as bar:
-            label_counts = label.label_topics(records, gen, titles, texts, settings.summaries, progress=bar.update)
+            label_counts = label.label_topics(
+                [*records, *parents], gen, titles, texts, settings.summaries, progress=bar.update
+            )
 
     manifest_topics = {
         "count": len(records),
+        "granularity": granularity,
+        "tree": tree_info,
         "outliers_found": int(is_outlier.sum()),
         "outliers_left": int((labels == -1).sum()),
         "retrieval_only": not records,
@@ -198,6 +233,8 @@ def build_index(
         started,
         report,
         {},
+        parents,
+        parent_vectors,
     )
 
 
@@ -235,6 +272,8 @@ def _finish(
     started,
     report,
     extra,
+    parents,
+    parent_vectors,
 ) -> Path:
     """Search structures, then the index folder with its manifest (shared by full builds and updates)."""
     with _timed(timings, "ann", report):
@@ -283,6 +322,8 @@ def _finish(
             topic_vectors,
             lexical,
             prompt_texts(PROMPTS),
+            parents,
+            parent_vectors,
         )
     report(f"Index written to {path} in {time.perf_counter() - started:.1f} s")
     return path

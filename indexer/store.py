@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from topicchat.indexer.ann import LexicalIndex
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.topics import TopicRecord
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the topic tree (parent nodes in topics.json and topic_embeddings.npy)
 FORMAT_NAME = "topicchat-index"
 
 
@@ -41,8 +41,24 @@ class TopicIndex:
     embeddings: np.ndarray
     faiss: Any
     topics: list[TopicRecord]
-    topic_embeddings: np.ndarray
+    topic_embeddings: np.ndarray  # one row per leaf topic, in the order of `topics`
     lexical: LexicalIndex
+    parents: list[TopicRecord] = field(default_factory=list)  # the tree's upper levels (level >= 1)
+    parent_embeddings: np.ndarray | None = None
+
+    @property
+    def nodes(self) -> dict[int, TopicRecord]:
+        """Every node of the topic tree by id: leaves and parents share one id space."""
+        return {t.id: t for t in [*self.topics, *self.parents]}
+
+    @property
+    def levels(self) -> int:
+        """How many levels the topic tree has (1: leaves only)."""
+        return 1 + max((t.level for t in self.parents), default=0)
+
+    def top_level(self) -> list[TopicRecord]:
+        """The nodes without a parent, largest first: the broad areas of the corpus."""
+        return sorted((t for t in self.nodes.values() if t.parent is None), key=lambda t: (-t.size, t.id))
 
     def _embedder_parts(self) -> tuple[str, str]:
         models = self.manifest.get("models", {})
@@ -83,6 +99,8 @@ def write_index(
     topic_embeddings: np.ndarray,
     lexical: LexicalIndex,
     prompts: dict[str, str],
+    parents: list[TopicRecord] | None = None,
+    parent_embeddings: np.ndarray | None = None,
 ) -> Path:
     """Write every artefact into a temporary folder beside `out`, then swap it in place."""
     import faiss
@@ -94,10 +112,12 @@ def write_index(
         documents.to_parquet(tmp / "documents.parquet", index=False)
         np.save(tmp / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "faiss.index"))
-        np.save(
-            tmp / "topic_embeddings.npy", np.ascontiguousarray(topic_embeddings, dtype=np.float32), allow_pickle=False
-        )
-        (tmp / "topics.json").write_text(json.dumps([t.to_json() for t in topics], indent=1), encoding="utf-8")
+        nodes = [*topics, *(parents or [])]
+        node_matrix = topic_embeddings
+        if parents and parent_embeddings is not None:
+            node_matrix = np.concatenate([topic_embeddings, parent_embeddings], axis=0)
+        np.save(tmp / "topic_embeddings.npy", np.ascontiguousarray(node_matrix, dtype=np.float32), allow_pickle=False)
+        (tmp / "topics.json").write_text(json.dumps([t.to_json() for t in nodes], indent=1), encoding="utf-8")
         files = ["documents.parquet", "embeddings.npy", "faiss.index", "topic_embeddings.npy", "topics.json"]
         files += lexical.save(tmp)
         (tmp / "prompts").mkdir()
@@ -176,9 +196,12 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT_NAME:
         raise _broken(path, "manifest.json does not describe a topicchat index")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise _broken(
-            path,
-            f"it has format version {manifest.get('format_version')}, this topicchat reads version {FORMAT_VERSION}",
+        source = manifest.get("corpus", {}).get("source") or "SOURCE"
+        raise TopicchatError(
+            f"{path} was written by {'an older' if (manifest.get('format_version') or 0) < FORMAT_VERSION else 'a newer'} "
+            f"topicchat (index format {manifest.get('format_version')}; this one reads format {FORMAT_VERSION}, which "
+            f"adds the topic tree). Rebuild it: `topicchat build {source} --out {path}` (plus the options it was "
+            "built with); embeddings come from the cache, so only clustering and labels run again."
         )
     return manifest
 
@@ -199,20 +222,27 @@ def load_index(path: Path | str, verify: bool = True) -> TopicIndex:
         documents = pd.read_parquet(path / "documents.parquet")
         embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
         topic_embeddings = np.load(path / "topic_embeddings.npy", allow_pickle=False)
-        topics = [TopicRecord.from_json(t) for t in json.loads((path / "topics.json").read_text(encoding="utf-8"))]
+        nodes = [TopicRecord.from_json(t) for t in json.loads((path / "topics.json").read_text(encoding="utf-8"))]
         index = faiss.read_index(str(path / "faiss.index"))
         lexical = LexicalIndex.load(path)
     except Exception as exc:  # any unreadable artefact means the same thing to the user
         raise _broken(path, f"an artefact could not be read ({type(exc).__name__}: {exc})") from exc
-    if "has_title" not in documents.columns:
-        # Written before `load` recorded it: an untitled document's title is the start of its text.
-        from topicchat.indexer.load import UNTITLED_CHARS
-
-        titles = documents["title"].fillna("").astype(str).str.strip()
-        auto = titles == documents["text"].astype(str).str.slice(0, UNTITLED_CHARS).str.strip()
-        documents.insert(3, "has_title", ((titles != "") & ~auto).to_numpy())
     if not (len(documents) == len(embeddings) == index.ntotal == lexical.weights.shape[1]):
         raise _broken(path, "its artefacts disagree on the number of documents")
-    if len(topics) != len(topic_embeddings):
+    if len(nodes) != len(topic_embeddings):
         raise _broken(path, "topics.json and topic_embeddings.npy disagree on the number of topics")
-    return TopicIndex(path, manifest, documents, embeddings, index, topics, topic_embeddings, lexical)
+    is_leaf = np.array([t.level == 0 for t in nodes], dtype=bool)
+    topics = [t for t in nodes if t.level == 0]
+    parents = [t for t in nodes if t.level > 0]
+    return TopicIndex(
+        path,
+        manifest,
+        documents,
+        embeddings,
+        index,
+        topics,
+        topic_embeddings[is_leaf],
+        lexical,
+        parents,
+        topic_embeddings[~is_leaf],
+    )

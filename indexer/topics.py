@@ -43,16 +43,30 @@ class TopicRecord:
     label_rejected: str | None = None  # why the generator's label was not used, when it was not
     summary: str = ""
     quality: dict[str, float] = field(default_factory=dict)
+    level: int = 0  # 0: a leaf (documents belong to leaves); 1, 2, ...: coarser levels of the topic tree
+    parent: int | None = None
+    children: list[int] = field(default_factory=list)
 
     def top_keywords(self, n: int | None = None, kind: str = "keybert") -> list[str]:
         """The topic's first `n` keywords of one representation, c-TF-IDF when that one is empty."""
         pairs = self.keywords.get(kind) or self.keywords.get("ctfidf") or []
         return [w for w, _ in pairs][:n]
 
+    def keyword_labels(self) -> list[str]:
+        """Readable labels from the topic's own key phrases, best first: its first two-word phrases, then
+        its top two words joined; title-cased (a word with capitals of its own, like "LLMs", is kept)."""
+        words = self.top_keywords(10)
+        phrases = [w for w in words if " " in w]
+        options = [*phrases[:3]]
+        if len(words) >= 2:
+            options.append(f"{words[0]} and {words[1]}")
+        options += words[:1]
+        return [" ".join(w if w != w.lower() else w.capitalize() for w in o.split()) for o in options]
+
     def keyword_label(self) -> str:
-        """A label made of the top KeyBERT (else c-TF-IDF) words, the fallback for LLM labels."""
-        words = self.top_keywords(3)
-        return ", ".join(words) if words else f"Topic {self.id}"
+        """The best label made of the topic's own key phrases: the fallback for LLM labels (never a list)."""
+        options = self.keyword_labels()
+        return options[0] if options else f"Topic {self.id}"
 
     def to_json(self) -> dict:
         extra = {"label_rejected": self.label_rejected} if self.label_rejected else {}
@@ -66,6 +80,9 @@ class TopicRecord:
             "keywords": {k: [[w, round(float(s), 4)] for w, s in v] for k, v in self.keywords.items()},
             "representative_doc_ids": self.representative_doc_ids,
             "quality": self.quality,
+            "level": self.level,
+            "parent": self.parent,
+            "children": self.children,
         }
 
     @classmethod
@@ -83,6 +100,9 @@ class TopicRecord:
             label_rejected=rejected,
             summary=data.get("summary", ""),
             quality=dict(data.get("quality", {})),
+            level=int(data.get("level", 0)),
+            parent=None if data.get("parent") is None else int(data["parent"]),
+            children=[int(c) for c in data.get("children", [])],
         )
 
 
@@ -125,12 +145,17 @@ def build_topics(
     *,
     seed: int,
     n_representative: int = 5,
+    backend: _CorpusAwareBackend | None = None,
 ) -> tuple[list[TopicRecord], np.ndarray]:
-    """Keywords by three representations, representative documents and topic embeddings."""
+    """Keywords by three representations, representative documents and topic embeddings.
+
+    `backend` shares word embeddings between calls (one per level of the topic tree).
+    """
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+    from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
     topic_ids, topic_vectors = centroids(embeddings, labels)
@@ -145,10 +170,12 @@ def build_topics(
         token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b",
     )
     model = BERTopic(
-        embedding_model=_CorpusAwareBackend(embedder, texts, embeddings).backend,
+        embedding_model=(backend or _CorpusAwareBackend(embedder, texts, embeddings)).backend,
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=BaseCluster(),
         vectorizer_model=vectorizer,
+        # Words frequent in every topic ("language models" in a cs.CL corpus) must not lead them all.
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         representation_model={
             "KeyBERT": KeyBERTInspired(top_n_words=top_n_words, random_state=seed),
             "MMR": MaximalMarginalRelevance(diversity=0.2, top_n_words=top_n_words),

@@ -33,10 +33,12 @@ from topicchat.indexer.store import load_index
 def test_clustering_recovers_the_themes(fake_index):
     index = load_index(fake_index)
     report = evaluate_clustering(index, "theme")
-    assert report.nmi > 0.8
+    assert report.nmi > 0.8, "the tree level nearest the four themes recovers them"
     assert report.labels == 4
     assert report.documents == len(index.documents)
-    assert report.topics == len(index.topics)
+    assert report.level == index.levels - 1 and report.topics == len(index.top_level()) < len(index.topics)
+    leaves = evaluate_clustering(index, "theme", level=0)
+    assert leaves.topics == len(index.topics) and leaves.level == 0
     assert 0.0 <= report.outlier_share < 0.5
     assert report.nmi_clustered is not None and report.nmi_clustered >= report.nmi - 0.05
     data = json.loads(json.dumps(report.to_json()))

@@ -36,9 +36,10 @@ def test_index_folder_holds_the_contract(fake_index):
 
 
 def test_topics_recover_the_four_themes(fake_index):
+    """Leaves are fine and pure; the top of the tree holds about the four themes."""
     index = load_index(fake_index)
     docs = index.documents
-    assert 3 <= len(index.topics) <= 6
+    assert index.levels >= 2 and 3 <= len(index.top_level()) <= 6 < len(index.topics)
     clustered = docs[docs.topic >= 0]
     theme = clustered["theme"]
     purity = clustered.groupby("topic")["theme"].agg(lambda s: s.value_counts().iloc[0] / len(s))
@@ -76,7 +77,7 @@ def test_damaged_index_is_refused_with_advice(fake_index, tmp_path):
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["format_version"] = 999
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(TopicchatError, match="format version 999"):
+    with pytest.raises(TopicchatError, match="index format 999.*Rebuild it"):
         load_index(copy)
     (copy / "manifest.json").write_text("{not json")
     with pytest.raises(TopicchatError, match="damaged"):
@@ -200,3 +201,34 @@ def test_changed_parameters_rebuild_without_loading_the_old_index(tmp_path, corp
     assert loads == [], "the old index is not read when its parameters differ"
     rebuilt = real_load(out)
     assert rebuilt.manifest["parameters"]["min_cluster_size"] == 10 and "reduce" in rebuilt.manifest["timings_s"]
+
+
+def test_topic_tree_nests_and_adds_up(fake_index):
+    index = load_index(fake_index)
+    nodes = index.nodes
+    assert len(nodes) == len(index.topics) + len(index.parents) and len(set(nodes)) == len(nodes), "one id space"
+    assert [t.id for t in index.topics] == list(range(len(index.topics))), "leaves keep 0..L-1"
+    for parent in index.parents:
+        assert len(parent.children) >= 2, f"parent {parent.id} has {parent.children}"
+        assert parent.size == sum(nodes[c].size for c in parent.children), "sizes add up"
+        assert all(nodes[c].parent == parent.id and nodes[c].level == parent.level - 1 for c in parent.children)
+        assert parent.label and parent.top_keywords(3)
+    assert all(t.parent is not None for t in index.topics), "every leaf sits under a parent"
+    top = index.top_level()
+    assert sum(t.size for t in top) == int((index.documents.topic >= 0).sum())
+    how = index.manifest["topics"]["tree"]
+    assert how["nodes_per_level"][0] == len(index.topics) and len(how["nodes_per_level"]) == index.levels
+    assert index.manifest["topics"]["granularity"]["method"].startswith("hdbscan-leaf")
+    labels = [t.label.lower() for t in nodes.values()]
+    assert len(set(labels)) == len(labels), "no two nodes share a label"
+
+
+def test_same_seed_same_tree(tmp_path, corpus_csv, fake_index):
+    again = build_index(str(corpus_csv), tmp_path / "again", fake_settings(tmp_path / "cache"), report=lambda _m: None)
+    first, second = load_index(fake_index), load_index(again)
+
+    def shape(index):
+        return sorted((t.id, t.level, t.parent, tuple(t.children), t.size) for t in index.nodes.values())
+
+    assert shape(first) == shape(second)
+    assert first.documents.topic.tolist() == second.documents.topic.tolist()

@@ -131,17 +131,16 @@ def test_llama_cpp_backend_labels_topics(fake_index):
     assert "".join(generator.stream([{"role": "user", "content": "Name a colour."}], max_tokens=8)).strip()
 
 
-def test_gguf_through_transformers_is_cached_dequantised(tmp_path, monkeypatch):
+def test_gguf_through_transformers_is_cached_dequantised(tmp_path):
     """The no-compiler path: the first load dequantises the GGUF and keeps it; later loads reuse it."""
     from topicchat.models.catalog import SMOLLM2
     from topicchat.models.hf_backend import CausalLMGenerator, _converted_dir
 
-    monkeypatch.setenv("TOPICCHAT_CACHE_DIR", str(tmp_path))
     gguf = SMOLLM2.path()
-    first = CausalLMGenerator(str(gguf))
-    cached = _converted_dir(gguf)
+    first = CausalLMGenerator(str(gguf), cache_dir=tmp_path)
+    cached = _converted_dir(gguf, tmp_path)
     assert (cached / "model.safetensors").exists() and str(cached).startswith(str(tmp_path))
-    second = CausalLMGenerator(str(gguf))
+    second = CausalLMGenerator(str(gguf), cache_dir=tmp_path)
     prompt = [{"role": "user", "content": "Name a colour."}]
     assert second.generate(prompt, max_tokens=8) == first.generate(prompt, max_tokens=8)
     assert not list(cached.parent.glob("*.pickle")) and not list(cached.glob("*.bin"))

@@ -13,15 +13,6 @@ import pandas as pd
 from topicchat.indexer.topics import LabelSource, TopicRecord
 
 
-def _resign(folder, name: str) -> None:
-    """Rewrite one artefact's checksum, as an older topicchat would have written it."""
-    from topicchat.indexer.store import sha256_file
-
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["artefacts"][name] = sha256_file(folder / name)
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-
-
 def test_label_source_reads_old_and_new_topics_json():
     old = {
         "id": 3,
@@ -72,25 +63,14 @@ def test_load_records_which_documents_have_titles(tmp_path):
     assert frame["title"].tolist()[1] == "two text", "an untitled document shows its text's start"
 
 
-def test_index_without_has_title_gets_it_from_the_old_rule(fake_index, tmp_path):
-    from topicchat.indexer.store import load_index
-
-    copy = tmp_path / "old"
-    shutil.copytree(fake_index, copy)
-    docs = pd.read_parquet(copy / "documents.parquet")
-    docs.loc[0, "title"] = docs.loc[0, "text"][:80]
-    docs.drop(columns=["has_title"]).to_parquet(copy / "documents.parquet", index=False)
-    _resign(copy, "documents.parquet")
-    loaded = load_index(copy).documents
-    assert not loaded["has_title"].iat[0] and loaded["has_title"].iloc[1:].all()
-
-
 def test_too_small_to_cluster_is_said(caplog):
-    from topicchat.indexer.cluster import hdbscan_labels
+    from topicchat.indexer.cluster import leaf_clusters
 
+    points = np.random.default_rng(0).normal(size=(15, 5)).astype(np.float32)
     with caplog.at_level(logging.WARNING):
-        labels, _ = hdbscan_labels(np.random.default_rng(0).normal(size=(15, 5)), 10, None)
+        labels, why = leaf_clusters(points, points, 10, None, 42, 0.4)
     assert (labels == -1).all() and "every document is an outlier" in caplog.text
+    assert why["method"].startswith("too few documents")
 
 
 def test_cache_shards_of_another_dimension_are_reported(tmp_path, caplog):

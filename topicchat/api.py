@@ -39,10 +39,14 @@ def open_index(path: Path | str) -> TopicIndex:
 
 
 def topic_rows(index: TopicIndex) -> list[dict[str, Any]]:
-    """One plain dict per topic (id, size, label, label source, keywords, summary), as `topics --json` prints."""
+    """One plain dict per node of the topic tree (leaves first, then each level up), as `topics --json`
+    prints: id, level, parent, children, size, label, label source, keywords, summary."""
     return [
         {
             "id": t.id,
+            "level": t.level,
+            "parent": t.parent,
+            "children": t.children,
             "size": t.size,
             "label": t.label,
             "label_source": str(t.label_source),
@@ -50,7 +54,7 @@ def topic_rows(index: TopicIndex) -> list[dict[str, Any]]:
             "keywords": t.top_keywords(8),
             "summary": t.summary,
         }
-        for t in index.topics
+        for t in [*index.topics, *index.parents]
     ]
 
 

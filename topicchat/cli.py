@@ -152,15 +152,25 @@ def build(
 
 
 def print_topic_table(index: TopicIndex) -> None:
-    """The topic table: id, size, label, keywords."""
+    """The topic table: id, size, label, keywords; the tree's levels indented, top level first."""
     from topicchat import api
 
-    rows = api.topic_rows(index)
+    rows = {r["id"]: r for r in api.topic_rows(index)}
     outliers = int((index.documents["topic"] == -1).sum())
-    typer.echo(f"{len(index.documents)} documents, {len(rows)} topics, {outliers} outliers")
-    typer.echo(f"{'id':>4}  {'size':>5}  {'label':<42}  keywords")
-    for r in rows:
-        typer.echo(f"{r['id']:>4}  {r['size']:>5}  {r['label'][:42]:<42}  {', '.join(r['keywords'][:5])}")
+    areas = f" in {len(index.top_level())} areas" if index.parents else ""
+    typer.echo(f"{len(index.documents)} documents, {len(index.topics)} topics{areas}, {outliers} outliers")
+    typer.echo(f"{'id':>4}  {'size':>5}  {'label':<46}  keywords")
+    top = index.levels - 1
+
+    def show(node_id: int) -> None:
+        r = rows[node_id]
+        label = "  " * (top - r["level"]) + r["label"]
+        typer.echo(f"{r['id']:>4}  {r['size']:>5}  {label[:46]:<46}  {', '.join(r['keywords'][:5])}")
+        for child in r["children"]:
+            show(child)
+
+    for node in index.top_level():
+        show(node.id)
 
 
 @app.command()
@@ -307,12 +317,16 @@ def _report(report: Any, as_json: bool) -> None:
 def eval_clustering(
     index_dir: IndexDir,
     label_col: Annotated[str, typer.Option(help="Corpus column with gold labels.")] = "label",
+    level: Annotated[
+        int | None,
+        typer.Option(help="Topic-tree level to score (0: leaves); default: the one nearest the number of labels."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """NMI and ARI of the topics against a label column, outlier share, number of topics."""
     from topicchat.evaluate import evaluate_clustering
 
-    _report(evaluate_clustering(index_dir, label_col), as_json)
+    _report(evaluate_clustering(index_dir, label_col, level), as_json)
 
 
 @eval_app.command("topics")

@@ -62,6 +62,7 @@ class ClusteringReport:
     clustered: int
     nmi_clustered: float | None
     ari_clustered: float | None
+    level: int = 0  # the topic-tree level scored (0: the leaves)
 
     def to_json(self) -> dict[str, Any]:
         return {k: _num(v) for k, v in asdict(self).items()}
@@ -97,8 +98,22 @@ def cluster_agreement(
     )
 
 
-def evaluate_clustering(index: TopicIndex | Path | str, label_col: str) -> ClusteringReport:
-    """Compare an index's topics with the metadata column `label_col` (NMI, ARI, outlier share)."""
+def level_labels(index: TopicIndex, level: int) -> np.ndarray:
+    """Each document's topic at one level of the tree (its leaf's ancestor there; -1 stays -1)."""
+    nodes = index.nodes
+    leaf = index.documents["topic"].to_numpy()
+    ancestor: dict[int, int] = {}
+    for topic in index.topics:
+        node = topic
+        while node.level < level and node.parent is not None:
+            node = nodes[node.parent]
+        ancestor[topic.id] = node.id
+    return np.array([ancestor.get(int(t), -1) for t in leaf], dtype=np.int64)
+
+
+def evaluate_clustering(index: TopicIndex | Path | str, label_col: str, level: int | None = None) -> ClusteringReport:
+    """Compare an index's topics with the metadata column `label_col` (NMI, ARI, outlier share), at the
+    tree level `level`, or by default at the level whose node count is nearest the number of labels."""
     index = _as_index(index)
     docs = index.documents
     if label_col not in docs.columns:
@@ -106,7 +121,16 @@ def evaluate_clustering(index: TopicIndex | Path | str, label_col: str) -> Clust
             f"The index has no column '{label_col}' to compare topics with. Its columns are: "
             f"{', '.join(map(str, docs.columns))}."
         )
-    return cluster_agreement(docs["topic"].to_numpy(), docs[label_col].tolist(), label_col)
+    gold = docs[label_col].tolist()
+    if level is None:
+        wanted = len(set(g for g in gold if g is not None and g == g))
+        counts = [len({t.id for t in index.nodes.values() if t.level == lv}) for lv in range(index.levels)]
+        level = min(range(len(counts)), key=lambda lv: (abs(counts[lv] - wanted), lv))
+    if not 0 <= level < index.levels:
+        raise TopicchatError(f"The index's topic tree has levels 0 to {index.levels - 1}, not {level}.")
+    report = cluster_agreement(level_labels(index, level), gold, label_col)
+    report.level = level
+    return report
 
 
 def _doc_terms(text: str, wanted: set[str], stop: frozenset[str] | Any) -> set[str]:
