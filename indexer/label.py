@@ -102,7 +102,45 @@ def validate_label(label: str, documents: Sequence[str], example: str = "") -> s
         return "repeats itself"
     if len(words) >= 4 and _copies(lowered, documents):
         return "copies a document"
+    missing = ungrounded(label, documents)
+    if missing:
+        return f"not in the topic's documents: {', '.join(missing)}"
     return None
+
+
+_STOP_LABEL = frozenset("a an and the of for in on with to from by via vs versus or its their".split())
+_WORD_RE = re.compile(r"[a-z0-9][a-z0-9\-]*")
+
+
+def _forms(word: str) -> set[str]:
+    """A word and its singular forms (papers -> paper, studies -> study, classes -> class)."""
+    forms = {word}
+    if word.endswith("ies") and len(word) > 4:
+        forms.add(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        forms.add(word[:-2])
+    if word.endswith("s") and len(word) > 2:
+        forms.add(word[:-1])
+    return forms
+
+
+def ungrounded(label: str, documents: Sequence[str]) -> list[str]:
+    """The label's content words found in none of the documents (up to plural forms): an invented
+    "Lemmatical" or "Re-Searches" is caught, "Researches" next to "research" is not."""
+    seen: set[str] = set()
+    for token in _WORD_RE.findall(" ".join(documents).lower()):
+        seen |= _forms(token)
+        seen |= {f for part in token.split("-") if part for f in _forms(part)}
+    missing = []
+    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-]*", label):
+        lowered = word.lower()
+        if lowered in _STOP_LABEL or _forms(lowered) & seen:
+            continue
+        parts = [x for x in lowered.split("-") if x]
+        if len(parts) > 1 and all(_forms(x) & seen or x in _STOP_LABEL for x in parts):
+            continue
+        missing.append(word)
+    return missing
 
 
 def _labels_with_retry(
@@ -217,7 +255,8 @@ def label_topics(
         keywords.append(", ".join(distinct_keywords(ranked)))
         titles = [titles_by_id.get(d, "") for d in topic.representative_doc_ids]
         blocks.append(_titles_block(titles))
-        docs.append([texts_by_id.get(d, "") for d in topic.representative_doc_ids] + titles)
+        # What a label may draw its words from: the representative documents, their titles, the keywords.
+        docs.append([texts_by_id.get(d, "") for d in topic.representative_doc_ids] + titles + [" ".join(ranked)])
         topic.label, topic.label_source, topic.label_rejected = topic.keyword_label(), LabelSource.KEYWORDS, None
         topic.summary = f"Documents about {keywords[-1] or topic.label}."
 

@@ -55,8 +55,16 @@ def test_validate_label_rejects_echoes_copies_and_lists():
     assert validate_label('Impact of "Large Models', docs) == "cut off"
     assert validate_label("Draft Models and Draft Models", docs) == "repeats itself"
     assert validate_label("Gender Bias and Biases and Biases", docs) == "repeats itself"
-    assert validate_label("Topic Models and Topic Coherence", docs) is None, "a repeated word is fine"
-    assert validate_label("Documents and Retrieval", docs) is None
+    more = ["topic models and their coherence", "documents for retrieval"]
+    assert validate_label("Topic Models and Topic Coherence", more) is None, "a repeated word is fine"
+    assert validate_label("Documents and Retrieval", more) is None
+
+
+def test_label_words_must_come_from_the_topic():
+    docs = ["Lemmatisation of research abstracts", "language models for lemmatization"]
+    assert validate_label("Lemmatization and Research", docs) is None, "stems match: researches ~ research"
+    assert validate_label("Lemmatical Re-Searches", docs) == "not in the topic's documents: Lemmatical, Re-Searches"
+    assert validate_label("Extrem Language Models", docs) == "not in the topic's documents: Extrem"
 
 
 def test_trim_label_never_ends_on_a_connector():
@@ -90,7 +98,7 @@ def _topics():
     return (
         [genes, goals],
         {"d1": "Genome study", "d2": "Cup final"},
-        {"d1": "We sequence genes.", "d2": "The match ended 2-1."},
+        {"d1": "We sequence genes to study genetics and heredity.", "d2": "The match ended 2-1."},
     )
 
 
