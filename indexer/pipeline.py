@@ -8,19 +8,52 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from topicchat.indexer import ann, cluster, embed, label, load, reduce, store, topics, tree, update
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.prompting import prompt_hash, prompt_texts
 from topicchat.indexer.settings import BuildSettings
+from topicchat.indexer.topics import TopicRecord
 from topicchat.models.base import Embedder, Generator
 
 log = logging.getLogger(__name__)
 MIN_DOCS_TO_CLUSTER = 20
 PROMPTS = ("label", "summary", "answer")
+
+
+@dataclass
+class Built:
+    """What the clustering (or an in-place update) produced, ready to be indexed and stored."""
+
+    vectors: np.ndarray
+    labels: np.ndarray
+    probabilities: np.ndarray
+    is_outlier: np.ndarray
+    coords: np.ndarray
+    records: list[TopicRecord]
+    topic_vectors: np.ndarray
+    parents: list[TopicRecord]
+    parent_vectors: np.ndarray | None
+
+
+@dataclass
+class Run:
+    """The build's inputs and bookkeeping that the manifest records."""
+
+    source: str
+    corpus: load.Corpus
+    docs: pd.DataFrame
+    embedder: Embedder
+    generator_id: str | None
+    hits: int
+    timings: dict[str, float]
+    started: float
+    report: Callable[[str], None]
 
 
 def _stderr(message: str) -> None:
@@ -94,30 +127,11 @@ def build_index(
         }
         min_size = old.manifest["parameters"].get("min_cluster_size_used")
         gen_id = old.manifest["models"].get("generator")
-        return _finish(
-            out,
-            source,
-            corpus,
-            docs,
-            vectors,
-            labels,
-            probabilities,
-            is_outlier,
-            coords,
-            records,
-            topic_vectors,
-            embedder,
-            gen_id,
-            parameters | {"min_cluster_size_used": min_size},
-            manifest_topics,
-            hits,
-            timings,
-            started,
-            report,
-            extra,
-            parents,
-            parent_vectors,
+        built = Built(
+            vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors
         )
+        run = Run(source, corpus, docs, embedder, gen_id, hits, timings, started, report)
+        return _finish(out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, extra)
 
     clusterable = n >= MIN_DOCS_TO_CLUSTER
     min_size = settings.cluster_size_for(n)
@@ -212,30 +226,9 @@ def build_index(
         "outliers_left": int((labels == -1).sum()),
         "retrieval_only": not records,
     } | label_counts
-    return _finish(
-        out,
-        source,
-        corpus,
-        docs,
-        vectors,
-        labels,
-        probabilities,
-        is_outlier,
-        coords,
-        records,
-        topic_vectors,
-        embedder,
-        getattr(gen, "model_id", None),
-        parameters | {"min_cluster_size_used": min_size},
-        manifest_topics,
-        hits,
-        timings,
-        started,
-        report,
-        {},
-        parents,
-        parent_vectors,
-    )
+    built = Built(vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors)
+    run = Run(source, corpus, docs, embedder, getattr(gen, "model_id", None), hits, timings, started, report)
+    return _finish(out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, {})
 
 
 def _previous(out: Path, docs, parameters: dict, full: bool):
@@ -251,81 +244,58 @@ def _previous(out: Path, docs, parameters: dict, full: bool):
     return old, update.plan_update(old, docs, parameters)
 
 
-def _finish(
-    out,
-    source,
-    corpus,
-    docs,
-    vectors,
-    labels,
-    probabilities,
-    is_outlier,
-    coords,
-    records,
-    topic_vectors,
-    embedder,
-    generator_id,
-    parameters,
-    manifest_topics,
-    hits,
-    timings,
-    started,
-    report,
-    extra,
-    parents,
-    parent_vectors,
-) -> Path:
+def _finish(out: Path | str, run: Run, built: Built, parameters: dict, manifest_topics: dict, extra: dict) -> Path:
     """Search structures, then the index folder with its manifest (shared by full builds and updates)."""
-    with _timed(timings, "ann", report):
-        faiss_index = ann.build_faiss(vectors)
-        lexical = ann.LexicalIndex.build((docs["title"] + "\n" + docs["text"]).tolist())
+    with _timed(run.timings, "ann", run.report):
+        faiss_index = ann.build_faiss(built.vectors)
+        lexical = ann.LexicalIndex.build((run.docs["title"] + "\n" + run.docs["text"]).tolist())
 
-    with _timed(timings, "store", report):
-        frame = docs.copy()
-        frame.insert(3, "topic", labels)
-        frame.insert(4, "probability", probabilities)
-        frame.insert(5, "is_outlier", is_outlier)
-        frame.insert(6, "x", coords[:, 0])
-        frame.insert(7, "y", coords[:, 1])
-        timings["total"] = round(time.perf_counter() - started, 3)
+    with _timed(run.timings, "store", run.report):
+        frame = run.docs.copy()
+        frame.insert(3, "topic", built.labels)
+        frame.insert(4, "probability", built.probabilities)
+        frame.insert(5, "is_outlier", built.is_outlier)
+        frame.insert(6, "x", built.coords[:, 0])
+        frame.insert(7, "y", built.coords[:, 1])
+        run.timings["total"] = round(time.perf_counter() - run.started, 3)
         manifest = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "corpus": {
-                "source": str(source),
-                "rows_read": corpus.rows_read,
-                "documents": len(docs),
-                "columns": corpus.columns,
-                "skipped": corpus.skipped,
-                "content_hash": _content_hash(docs),
+                "source": str(run.source),
+                "rows_read": run.corpus.rows_read,
+                "documents": len(run.docs),
+                "columns": run.corpus.columns,
+                "skipped": run.corpus.skipped,
+                "content_hash": _content_hash(run.docs),
             },
             "models": {
-                "embedder": embedder.model_id,
-                "embedder_name": embedder.name,
-                "embedder_variant": embedder.variant,
-                "embedding_dim": int(embedder.dim),
-                "generator": generator_id,
+                "embedder": run.embedder.model_id,
+                "embedder_name": run.embedder.name,
+                "embedder_variant": run.embedder.variant,
+                "embedding_dim": int(run.embedder.dim),
+                "generator": run.generator_id,
             },
             "parameters": parameters,
             "topics": manifest_topics,
-            "embedding_cache_hits": hits,
+            "embedding_cache_hits": run.hits,
             "prompts": {name: prompt_hash(name) for name in PROMPTS},
-            "timings_s": timings,
+            "timings_s": run.timings,
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
         } | extra
         path = store.write_index(
             Path(out),
             manifest,
             frame,
-            vectors,
+            built.vectors,
             faiss_index,
-            records,
-            topic_vectors,
+            built.records,
+            built.topic_vectors,
             lexical,
             prompt_texts(PROMPTS),
-            parents,
-            parent_vectors,
+            built.parents,
+            built.parent_vectors,
         )
-    report(f"Index written to {path} in {time.perf_counter() - started:.1f} s")
+    run.report(f"Index written to {path} in {time.perf_counter() - run.started:.1f} s")
     return path
 
 

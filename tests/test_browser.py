@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -175,9 +176,15 @@ def test_topic_browser_sets_chat_focus(page, tmp_path_factory):
     target = int(index.documents["topic"].iat[index.row_of("retrieval-0")])
     page.get_by_role("tab", name="Topics").click()
     page.wait_for_selector('#topics-df [data-testid="cell-0-1"]')
-    page.locator("#topics-df input[placeholder='Search...']").fill("retrieval")
-    page.wait_for_function("() => document.querySelectorAll('#topics-df [data-col=\"1\"][role=gridcell]').length === 1")
-    page.locator('#topics-df [role=gridcell][data-col="1"]').first.click()
+    label = index.nodes[target].label  # labels are unique across the tree
+    page.locator("#topics-df input[placeholder='Search...']").fill(label)
+    page.wait_for_function(
+        "n => document.querySelectorAll('#topics-df [data-col=\"1\"][role=gridcell]').length < n",
+        arg=len(index.nodes),
+    )
+    page.locator('#topics-df [role=gridcell][data-col="1"]').filter(
+        has_text=re.compile(rf"{re.escape(label)}\s*$")
+    ).first.click()
     page.wait_for_function(
         "t => document.querySelector('#topic-detail').innerText.includes(t)", arg=f"Topic {target}: "
     )

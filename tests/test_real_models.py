@@ -38,8 +38,10 @@ def test_real_topics_form_and_labels_validate(arxiv_index):
     texts = dict(zip(index.documents.doc_id, index.documents.text, strict=True))
     llm_labels = [t for t in index.topics if t.label_source == "llm"]
     assert len(llm_labels) >= 0.6 * len(index.topics), [t.label_source for t in index.topics]
-    for topic in llm_labels:
-        assert validate_label(topic.label, [texts[d] for d in topic.representative_doc_ids]) is None
+    titles = dict(zip(index.documents.doc_id, index.documents.title, strict=True))
+    for topic in llm_labels:  # the material a label may draw its words from: documents, titles, keywords
+        material = [texts[d] for d in topic.representative_doc_ids] + [titles[d] for d in topic.representative_doc_ids]
+        assert validate_label(topic.label, [*material, " ".join(topic.top_keywords())]) is None
     assert all(t.summary.endswith(".") for t in index.topics)
 
 

@@ -91,6 +91,9 @@ def main_options(
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="Index folder to write (replaced atomically).")]
 IndexDir = Annotated[Path, typer.Argument(help="Index folder.")]
+GeneratorOption = Annotated[
+    str | None, typer.Option(help="Generator for the prose ('none' for facts only); default: the index's.")
+]
 
 
 @app.command()
@@ -195,16 +198,14 @@ def ask(
     index_dir: IndexDir,
     question: Annotated[str, typer.Argument(help="The question.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: answer, topics, citations.")] = False,
-    generator: Annotated[
-        str | None, typer.Option(help="Generator for the prose ('none' for facts only); default: the index's.")
-    ] = None,
+    generator: GeneratorOption = None,
 ) -> None:
     """Answer a question from an index, routed to topics, with citations."""
     _quiet_libraries()
     from topicchat import api
 
     settings = _settings()
-    answer_settings = settings.answer.model_copy(update={"generator": generator or settings.answer.generator})
+    answer_settings = settings.answer_with(generator)
     answer = api.ask(index_dir, question, answer_settings, settings.retrieval, settings.cache_dir)
     if as_json:
         typer.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
@@ -260,9 +261,7 @@ def serve(
         ),
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
-    generator: Annotated[
-        str | None, typer.Option(help="Generator for the prose ('none' for facts only); default: the index's.")
-    ] = None,
+    generator: GeneratorOption = None,
 ) -> None:
     """Start the chat app (Gradio) on an index."""
     _quiet_libraries()
@@ -270,7 +269,7 @@ def serve(
 
     settings = _settings()
     given = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    answer_settings = settings.answer.model_copy(update={"generator": generator or settings.answer.generator})
+    answer_settings = settings.answer_with(generator)
     api.serve(
         index_dir, settings.serve.model_copy(update=given), answer_settings, settings.retrieval, settings.cache_dir
     )

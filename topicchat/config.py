@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         values.update({k: v for k, v in given.items() if v is not None})
         return BuildSettings(**values)
 
+    def answer_with(self, generator: str | None) -> AnswerSettings:
+        """The answer section, with the command line's generator when one was given."""
+        return self.answer.model_copy(update={"generator": generator or self.answer.generator})
+
     def shown(self) -> dict[str, Any]:
         """The settings as JSON-ready data, secrets masked."""
         data = json.loads(self.model_dump_json())
