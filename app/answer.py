@@ -319,11 +319,17 @@ class Assistant:
             f"The index holds {docs} documents in {len(self.index.topics)} topics, grouped into {len(top)} areas "
             f"({outliers} documents are outliers). Say 'tell me about topic N' to open one."
         ]
+
+        def add(node_id: int, depth: int) -> None:
+            node = self.topics[node_id]
+            words = f" — {self._keywords(node.id, n=5)}" if depth == 0 else ""
+            lines.append(f"{'  ' * depth}- Topic {node.id}: {node.label} ({node.size} documents){words}")
+            for child in node.children:
+                if child in self.topics:
+                    add(child, depth + 1)
+
         for t in top:
-            lines.append(f"- Topic {t.id}: {t.label} ({t.size} documents) — {self._keywords(t.id, n=5)}")
-            for c in t.children:
-                child = self.topics[c]
-                lines.append(f"  - Topic {child.id}: {child.label} ({child.size} documents)")
+            add(t.id, 0)
         return Reply("\n".join(lines))
 
     def _unknown_topic(self, missing: list[int]) -> Reply:

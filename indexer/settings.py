@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from topicchat.models.catalog import cache_root
 from topicchat.models.registry import DEFAULT_EMBEDDER, DEFAULT_GENERATOR
@@ -60,6 +60,11 @@ class BuildSettings(BaseModel):
         description="Precision of torch embedders: bfloat16 where the CPU computes it natively (auto); the model id records it.",
     )
     show_progress: bool = Field(True, description="Show progress bars.")
+
+    @field_validator("cache_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     def parameters(self) -> dict:
         """What the index records: every setting that decides its content."""

@@ -112,6 +112,8 @@ def write_index(
         documents.to_parquet(tmp / "documents.parquet", index=False)
         np.save(tmp / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "faiss.index"))
+        if parents and (parent_embeddings is None or len(parent_embeddings) != len(parents)):
+            raise ValueError("write_index: every parent topic needs its embedding row")
         nodes = [*topics, *(parents or [])]
         node_matrix = topic_embeddings
         if parents and parent_embeddings is not None:

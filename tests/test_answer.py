@@ -194,3 +194,12 @@ def test_citation_check_and_prose_cleaning():
         )
         == ""
     )
+
+
+def test_list_topics_shows_every_node_of_the_tree(assistant):
+    answer = assistant.ask("what are the main areas?")
+    assert answer.intent == "list_topics"
+    for node in assistant.index.nodes.values():
+        assert f"Topic {node.id}: {node.label} ({node.size} documents)" in answer.text
+    top = assistant.index.top_level()
+    assert f"grouped into {len(top)} areas" in answer.text

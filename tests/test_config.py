@@ -77,3 +77,21 @@ def test_config_command_shows_settings_with_secrets_masked(tmp_path):
     assert "[retrieval]" in text.stdout and "lexical_weight = 0.3" in text.stdout and "hunter2" not in text.stdout
     bad = run_cli("--config", str(tmp_path / "nope.toml"), "config")
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_older_password_variables_still_protect_the_server(monkeypatch):
+    monkeypatch.setenv("TOPICCHAT_PASSWORD", "old-secret")
+    monkeypatch.setenv("TOPICCHAT_USER", "alice")
+    serve = load_settings().serve
+    assert serve.password is not None and serve.password.get_secret_value() == "old-secret" and serve.user == "alice"
+    monkeypatch.setenv("TOPICCHAT_SERVE__PASSWORD", "new-secret")
+    assert load_settings().serve.password.get_secret_value() == "new-secret", "the new name wins"
+
+
+def test_build_section_and_home_folder(tmp_path):
+    config = tmp_path / "t.toml"
+    config.write_text('cache_dir = "~/tc-cache"\nembed_dtype = "bfloat16"\n[build]\nembed_dtype = "float32"\n')
+    settings = load_settings(config)
+    build = settings.build_settings()
+    assert build.embed_dtype == "float32", "the build section's own value wins over the machine-wide one"
+    assert "~" not in str(settings.cache_dir) and str(build.cache_dir).endswith("tc-cache")

@@ -185,6 +185,8 @@ def topics(
     """Show the topic table of an index: id, size, label, keywords."""
     from topicchat import api
 
+    _settings()  # a bad settings file is reported here too, and TOPICCHAT_DEBUG applies
+
     index = api.open_index(index_dir)
     if as_json:
         typer.echo(json.dumps(api.topic_rows(index), indent=2))
@@ -246,7 +248,9 @@ def demo(
     if serve_app:
         from topicchat.app.ui import launch
 
-        serve_settings = settings.serve.model_copy(update={"host": "127.0.0.1", "port": port or settings.serve.port})
+        serve_settings = type(settings.serve).model_validate(
+            settings.serve.model_dump() | {"host": "127.0.0.1", "port": port or settings.serve.port}
+        )
         launch(assistant, serve_settings)
 
 
@@ -271,7 +275,11 @@ def serve(
     given = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     answer_settings = settings.answer_with(generator)
     api.serve(
-        index_dir, settings.serve.model_copy(update=given), answer_settings, settings.retrieval, settings.cache_dir
+        index_dir,
+        type(settings.serve).model_validate(settings.serve.model_dump() | given),
+        answer_settings,
+        settings.retrieval,
+        settings.cache_dir,
     )
 
 

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,12 +62,18 @@ class Settings(BaseSettings):
             sources += (TomlConfigSettingsSource(settings_cls, toml_file=toml),)
         return sources
 
+    @field_validator("cache_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
     def build_settings(self, **given: Any) -> BuildSettings:
         """The build section with the machine-wide fields filled in and the command line's options on top."""
         values = self.build.model_dump()
         if "cache_dir" not in self.build.model_fields_set:
             values["cache_dir"] = self.cache_dir
-        values["embed_dtype"] = self.embed_dtype
+        if "embed_dtype" not in self.build.model_fields_set:
+            values["embed_dtype"] = self.embed_dtype
         values.update({k: v for k, v in given.items() if v is not None})
         return BuildSettings(**values)
 
@@ -93,7 +99,11 @@ def load_settings(config: Path | None = None, **given: Any) -> Settings:
     path = Path(config) if config is not None else Path.cwd() / CONFIG_FILE
     token = _toml_file.set(path if path.is_file() else None)
     try:
-        return Settings(**given)
+        settings = Settings(**given)
+        legacy = _legacy_serve_variables()
+        if legacy:
+            settings.serve = ServeSettings.model_validate(settings.serve.model_dump() | legacy)
+        return settings
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
         where = f" (from {path})" if path.is_file() else ""
@@ -102,6 +112,19 @@ def load_settings(config: Path | None = None, **given: Any) -> Settings:
         raise TopicchatError(f"Could not read the settings file {path}: {exc}") from None
     finally:
         _toml_file.reset(token)
+
+
+def _legacy_serve_variables() -> dict[str, Any]:
+    """TOPICCHAT_PASSWORD / TOPICCHAT_USER, the names before the settings model, still protect a server
+    (unless the new TOPICCHAT_SERVE__* names are set)."""
+    import os
+
+    found: dict[str, Any] = {}
+    for name in ("password", "user"):
+        value = os.environ.get(f"TOPICCHAT_{name.upper()}")
+        if value and not os.environ.get(f"TOPICCHAT_SERVE__{name.upper()}"):
+            found[name] = value
+    return found
 
 
 def secret(value: str | None) -> SecretStr | None:
