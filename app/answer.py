@@ -15,6 +15,7 @@ from topicchat.indexer.label import example_reply
 from topicchat.indexer.prompting import render_messages
 from topicchat.indexer.store import TopicIndex, load_index
 from topicchat.indexer.topics import LabelSource
+from topicchat.indexer.tree import path_of
 from topicchat.models.base import Embedder, Generator
 
 _CITE = re.compile(r"\[(\d+)\]")
@@ -246,10 +247,7 @@ class Assistant:
 
     def path(self, topic_id: int) -> str:
         """A topic with its ancestors, top level first: 'Reasoning > Math word problems'."""
-        chain = [self.topics[topic_id]]
-        while chain[0].parent is not None and chain[0].parent in self.topics:
-            chain.insert(0, self.topics[chain[0].parent])
-        return " > ".join(t.label for t in chain)
+        return " > ".join(t.label for t in path_of(topic_id, self.topics))
 
     def _routed(self, topic_id: int) -> RoutedTopic:
         """A topic the user named (no routing score: it is certain)."""
