@@ -8,9 +8,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from topicchat.app.intent import Intent, IntentKind, parse_intent
 from topicchat.app.route import Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
+from topicchat.app.trends import (
+    TrendChart,
+    change,
+    peak,
+    problem_sentence,
+    rank_changes,
+    series_text,
+    window_length,
+)
 from topicchat.indexer.label import example_reply
 from topicchat.indexer.prompting import render_messages
 from topicchat.indexer.store import TopicIndex, load_index
@@ -45,6 +56,7 @@ class Coverage:
     outlier_pool: int
     outliers_searched: bool
     restricted_to: list[int] = field(default_factory=list)
+    themes: bool = False  # a whole-corpus answer: the topics are themes that hold documents, nothing was searched
 
     @classmethod
     def of(cls, routing: Routing, total_documents: int) -> Coverage:
@@ -60,6 +72,12 @@ class Coverage:
     def render(self) -> str:
         """One sentence, e.g. 'Coverage: routed to 2 topic(s) (0, 3) holding 57 documents; the outlier pool
         (26 documents) was searched too.'"""
+        if self.themes:
+            share = self.documents_in_topics / self.total_documents if self.total_documents else 0.0
+            return (
+                f"Coverage: the {len(self.topic_ids)} topic(s) shown hold {self.documents_in_topics} of the "
+                f"{self.total_documents} documents ({share:.1%}); {self.outlier_pool} outlier document(s) belong to no topic."
+            )
         if not self.topic_ids:
             scope = f"searched all {self.total_documents} documents"
         else:
@@ -86,9 +104,11 @@ class Answer:
     coverage: Coverage | None
     matched: bool
     routing: Routing | None = None
+    chart: TrendChart | None = None
 
     def to_json(self) -> dict:
-        return {
+        trend = {"trend": self.chart.to_json()} if self.chart is not None else {}
+        return trend | {
             "question": self.question,
             "intent": str(self.intent),
             "answer": self.text,
@@ -133,6 +153,7 @@ class Reply:
     coverage: Coverage | None = None
     matched: bool = True
     routing: Routing | None = None
+    chart: TrendChart | None = None
 
 
 @dataclass
@@ -286,6 +307,9 @@ class Assistant:
             IntentKind.FOCUS: self._focus,
             IntentKind.CLEAR: self._clear,
             IntentKind.MAP: self._map,
+            IntentKind.TREND: self._trend,
+            IntentKind.EMERGING: self._emerging,
+            IntentKind.THEMES: self._themes,
         }
 
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
@@ -296,7 +320,15 @@ class Assistant:
         if reply.citations:
             conv.last_citations = reply.citations
         return Answer(
-            question, intent, text, reply.topics, reply.citations, reply.coverage, reply.matched, reply.routing
+            question,
+            intent,
+            text,
+            reply.topics,
+            reply.citations,
+            reply.coverage,
+            reply.matched,
+            reply.routing,
+            reply.chart,
         )
 
     def _list_topics(self, intent: Intent, conv: Conversation) -> Reply:
@@ -404,6 +436,249 @@ class Assistant:
             f"The document map shows all {len(self._texts)} documents in two dimensions, coloured by topic "
             "(outliers in grey); documents cited in the last answer are highlighted."
         )
+
+    # -- time and whole-corpus answers ---------------------------------------------------------
+    MAX_THEMES = 12
+    TREND_TOPICS = 3
+    EMERGING_TOPICS = 5
+
+    def _rows_of(self, topic_id: int) -> np.ndarray:
+        """Document rows of a node (its leaves' documents)."""
+        return np.flatnonzero(np.isin(self.retriever.topic_of, self.leaves_under(topic_id)))
+
+    def _best_row(self, rows: np.ndarray, vector: np.ndarray) -> int | None:
+        if len(rows) == 0:
+            return None
+        return int(rows[int(np.argmax(self.index.embeddings[rows] @ vector))])
+
+    def _no_timeline(self) -> Reply | None:
+        """The reason a time question cannot be answered, or None when it can."""
+        timeline = self.index.timeline
+        if timeline is None:
+            why = (self.index.manifest.get("time") or {}).get("reason") or "no column of dates or years was found"
+            return Reply(
+                f"I cannot count topics over time in this index: {why}. Rebuild with --time-col COLUMN "
+                "(a column of dates or years) to ask about trends.",
+                matched=False,
+            )
+        if len(timeline.periods) < 2:
+            only = timeline.periods[0] if timeline.periods else "none"
+            return Reply(
+                f"Every dated document falls in one {timeline.granularity} ({only}), so there is no trend to show.",
+                matched=False,
+            )
+        return None
+
+    def _chart(self, ids: list[int]) -> TrendChart:
+        timeline = self.index.timeline
+        assert timeline is not None
+        return TrendChart(
+            timeline.column,
+            timeline.granularity,
+            list(timeline.periods),
+            {f"{t}: {self.topics[t].label}": [int(c) for c in timeline.counts[t]] for t in ids},
+            [int(c) for c in timeline.totals],
+        )
+
+    def _dated_example(self, topic_id: int, positions: list[int], vector: np.ndarray) -> int | None:
+        """The document of a topic, from the given periods, closest to `vector`."""
+        timeline = self.index.timeline
+        assert timeline is not None
+        rows = self._rows_of(topic_id)
+        rows = rows[np.isin(timeline.doc_period[rows], positions)]
+        return self._best_row(rows, vector)
+
+    def _time_note(self) -> str:
+        timeline = self.index.timeline
+        assert timeline is not None
+        note = f"Counted from the index by {timeline.granularity} of '{timeline.column}' ({timeline.span(list(range(len(timeline.periods))))})"
+        if timeline.undated:
+            note += f"; {timeline.undated} document(s) without a date are not counted"
+        return note + "."
+
+    def _trend(self, intent: Intent, conv: Conversation) -> Reply:
+        """How a subject (routed to topics) or a named topic changed: counts and shares per period, cited."""
+        refused = self._no_timeline()
+        if refused is not None:
+            return refused
+        timeline = self.index.timeline
+        assert timeline is not None
+        routing = None
+        if intent.topic_ids:
+            missing = [t for t in intent.topic_ids if t not in self.topics]
+            if missing:
+                return self._unknown_topic(missing)
+            ids = intent.topic_ids[: self.TREND_TOPICS]
+            routed = [self._routed(t) for t in ids]
+            vector = self._node_vectors[ids[0]]
+        else:
+            routing = self.retriever.route(intent.content, k_docs=self.k_docs)
+            if not routing.matched or not routing.topics:
+                return Reply(
+                    f"Nothing in this index matches “{intent.content}” well enough to count it over time "
+                    f"(closest similarity {routing.best_similarity:.2f}). Type 'list topics' to see what the corpus covers.",
+                    matched=False,
+                    routing=routing,
+                )
+            routed = routing.topics[: self.TREND_TOPICS]
+            ids = [t.id for t in routed]
+            vector = self.retriever.embed_query(intent.content)
+        last = window_length(timeline, intent.window)
+        recent, before = timeline.window(last)
+        subject = f"“{intent.content}”" if not intent.topic_ids else "the topic(s) you named"
+        lines = [f"How {subject} changed over time, topic by topic. {self._time_note()}"]
+        citations: list[Citation] = []
+        for t in ids:
+            c = change(timeline, t, last)
+            examples = []
+            for positions in (before, recent):
+                row = self._dated_example(t, positions, vector)
+                if row is not None:
+                    citations.append(self._citation(len(citations) + 1, row, 1.0))
+                    period = timeline.periods[int(timeline.doc_period[row])]
+                    examples.append(f"[{citations[-1].n}] ({period})")
+            lines.append(
+                f"- Topic {t}: {self.path(t)} ({self.topics[t].size} documents): {c.before} in {timeline.span(before)} "
+                f"({c.before_share:.1%} of the documents then), {c.recent} in {timeline.span(recent)} "
+                f"({c.recent_share:.1%}): {c.verdict()}. Peak: {peak(timeline, timeline.counts[t])}. "
+                f"Examples: {' '.join(examples) or 'none dated'}"
+            )
+            lines.append(f"  per {timeline.granularity}: {series_text(timeline, timeline.counts[t])}")
+        return Reply("\n".join(lines), topics=routed, citations=citations, routing=routing, chart=self._chart(ids))
+
+    def _emerging(self, intent: Intent, conv: Conversation) -> Reply:
+        """The leaf topics whose share of the documents grew (or fell) most in the recent periods."""
+        refused = self._no_timeline()
+        if refused is not None:
+            return refused
+        timeline = self.index.timeline
+        assert timeline is not None
+        missing = [t for t in intent.topic_ids if t not in self.topics]
+        if missing:
+            return self._unknown_topic(missing)
+        scope = sorted({leaf for t in intent.topic_ids for leaf in self.leaves_under(t)}) or [
+            t.id for t in self.index.topics
+        ]
+        last = window_length(timeline, intent.window)
+        recent, before = timeline.window(last)
+        r_total, b_total = int(timeline.totals[recent].sum()), int(timeline.totals[before].sum())
+        ranked = rank_changes(timeline, scope, last, intent.declining)[: self.EMERGING_TOPICS]
+        where = f" under topic {', '.join(map(str, intent.topic_ids))}" if intent.topic_ids else ""
+        moved = "lost" if intent.declining else "gained"
+        head = (
+            f"Topics{where} that {moved} the most share of the documents in {timeline.span(recent)} "
+            f"({r_total} dated documents) against {timeline.span(before)} ({b_total}). {self._time_note()}"
+        )
+        if not ranked:
+            return Reply(
+                f"{head}\nNo topic{where} {'fell' if intent.declining else 'grew'} by a factor of 1.5 or more in share "
+                f"(topics with at least 5 dated documents were compared).",
+                chart=None,
+            )
+        lines = [head]
+        citations: list[Citation] = []
+        for c in ranked:
+            positions = before if intent.declining else recent
+            row = self._dated_example(c.topic, positions, self._node_vectors[c.topic])
+            example = ""
+            if row is not None:
+                citations.append(self._citation(len(citations) + 1, row, 1.0))
+                example = f" Example: [{citations[-1].n}] ({timeline.periods[int(timeline.doc_period[row])]})"
+            lines.append(
+                f"- Topic {c.topic}: {self.path(c.topic)}: {c.recent} documents ({c.recent_share:.1%}) against "
+                f"{c.before} before ({c.before_share:.1%}): {c.verdict()}.{example}"
+            )
+        ids = [c.topic for c in ranked]
+        return Reply(
+            "\n".join(lines), topics=[self._routed(t) for t in ids], citations=citations, chart=self._chart(ids)
+        )
+
+    def _theme_nodes(self) -> list[int]:
+        """The top level of the tree (for an index without a tree: its largest topics), largest first."""
+        return [t.id for t in self.index.top_level()]
+
+    def _themes(self, intent: Intent, conv: Conversation) -> Reply:
+        """Whole-corpus answers, map over the top-level themes then reduce: each theme's size, summary,
+        subtopics and representative documents, or (open problems) the sentence that names a challenge."""
+        if not self.index.topics:
+            return Reply(
+                f"This index holds {len(self._texts)} documents but no topics, so it has no themes to summarise. "
+                "Ask about papers instead.",
+                matched=False,
+            )
+        if intent.problems:
+            return self._problems(intent)
+        total = len(self._texts)
+        ids = self._theme_nodes()
+        shown = ids[: self.MAX_THEMES]
+        held = sum(self.topics[t].size for t in ids)
+        outliers = int((self.retriever.topic_of == -1).sum())
+        kind = "main themes (the top level of the topic tree)" if self.index.parents else "topics"
+        lines = [f"The {total} documents fall into {len(ids)} {kind}, largest first:"]
+        citations: list[Citation] = []
+        for i, t in enumerate(shown, start=1):
+            node = self.topics[t]
+            cites = []
+            for doc_id in node.representative_doc_ids[:2]:
+                citations.append(self._citation(len(citations) + 1, self.index.row_of(doc_id), 1.0))
+                cites.append(f"[{citations[-1].n}]")
+            about = node.summary.strip() if node.summary else f"Keywords: {self._keywords(t, n=6)}."
+            children = sorted((self.topics[c] for c in node.children if c in self.topics), key=lambda c: -c.size)
+            subtopics = f" Subtopics: {'; '.join(c.label for c in children[:4])}." if children else ""
+            lines.append(
+                f"{i}. {node.label} (topic {t}, {node.size} documents, {node.size / total:.1%}). {about}{subtopics} "
+                f"{' '.join(cites)}".rstrip()
+            )
+        if len(ids) > len(shown):
+            rest = ids[len(shown) :]
+            lines.append(
+                f"… and {len(rest)} smaller themes with {sum(self.topics[t].size for t in rest)} documents ('list topics' shows them all)."
+            )
+        coverage = Coverage(ids, held, total, outliers, False, themes=True)
+        return Reply("\n".join(lines), topics=[self._routed(t) for t in shown], citations=citations, coverage=coverage)
+
+    def _problems(self, intent: Intent) -> Reply:
+        """Open problems: per theme (or per topic a subject routes to), the abstract sentence that names a
+        challenge, limitation or gap, from the documents closest to 'open problems' in that theme."""
+        total = len(self._texts)
+        query = f"open problems, challenges and limitations of {intent.content}".strip()
+        vector = self.retriever.embed_query(query)
+        routing = None
+        if intent.content:
+            routing = self.retriever.route(intent.content, k_docs=self.k_docs)
+            if not routing.matched or not routing.topics:
+                return Reply(
+                    f"Nothing in this index matches “{intent.content}” well enough (closest similarity "
+                    f"{routing.best_similarity:.2f}). Type 'list topics' to see what the corpus covers.",
+                    matched=False,
+                    routing=routing,
+                )
+            ids = [t.id for t in routing.topics]
+            lines = [
+                f"Open problems the papers name on “{intent.content}”, topic by topic (quoted from the abstracts):"
+            ]
+        else:
+            ids = self._theme_nodes()[: self.MAX_THEMES]
+            lines = ["Open problems the papers name, theme by theme (quoted from the abstracts):"]
+        citations: list[Citation] = []
+        for t in ids:
+            rows = self._rows_of(t)
+            if len(rows) == 0:
+                continue
+            ranked = rows[np.argsort(-(self.index.embeddings[rows] @ vector))[:20]]
+            found = next(((r, s) for r in ranked if (s := problem_sentence(self._texts[int(r)])) is not None), None)
+            node = self.topics[t]
+            if found is None:
+                lines.append(f"- {node.label} (topic {t}, {node.size} documents): no abstract names an open problem.")
+                continue
+            row, sentence = found
+            citations.append(self._citation(len(citations) + 1, int(row), 1.0))
+            lines.append(f"- {node.label} (topic {t}, {node.size} documents): “{sentence}” [{citations[-1].n}]")
+        held = sum(self.topics[t].size for t in ids)
+        outliers = int((self.retriever.topic_of == -1).sum())
+        coverage = Coverage(ids, held, total, outliers, False, themes=True)
+        topics = routing.topics if routing is not None else [self._routed(t) for t in ids]
+        return Reply("\n".join(lines), topics=topics, citations=citations, coverage=coverage, routing=routing)
 
     def _search_answer(
         self, question: str, intent: Intent, conv: Conversation

@@ -18,6 +18,9 @@ class IntentKind(StrEnum):
     PAPERS = "papers"
     FOCUS = "focus"
     CLEAR = "clear_focus"
+    TREND = "trend"
+    EMERGING = "emerging"
+    THEMES = "themes"
     EMPTY = "empty"
 
 
@@ -29,14 +32,16 @@ class Intent:
     content: str
     topic_ids: list[int] = field(default_factory=list)
     follow_up: bool = False
+    window: tuple[int, str] | None = None  # "in the last three months" -> (3, "month")
+    declining: bool = False  # "which topics declined?"
+    problems: bool = False  # "what are the open problems?"
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(\d+)", re.IGNORECASE)
 _LIST = re.compile(
     r"^\s*(please\s+)?((list|show|browse|give me|display)\s+(me\s+)?(all\s+)?(the\s+)?topics|"
     r"what\s+topics\s+(are\s+there|exist|do you have|does (it|the corpus|this corpus) (have|hold|contain))|"
-    r"(give me an\s+)?overview|topics\??$|what\s+is\s+in\s+(the|this)\s+(corpus|collection|index)|"
-    r"what\s+are\s+the\s+(main|major|key|big|broad)\s+(areas|themes|topics|fields|research areas)\b)",
+    r"(give me an\s+)?overview|topics\??$|what\s+is\s+in\s+(the|this)\s+(corpus|collection|index))",
     re.IGNORECASE,
 )
 _COVER = re.compile(
@@ -67,6 +72,108 @@ _PAPERS_LEAD = re.compile(
 )
 
 
+_TREND = (
+    re.compile(
+        r"\bhow\s+(has|have|did|does|do|is|are)\s+(?P<x>.+?)\s+(changed?|evolved?|developed?|grown|grow|growing|"
+        r"shifted|progressed|moved|trended|done)\b(\s+over\s+time)?",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(trends?|evolution|development|popularity|growth|history|timeline)\s+(of|in|for|on)\s+(?P<x>.+)$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\s*(show\s+(me\s+)?)?(?P<x>.+?)\s+(over|through|across)\s+time\b", re.IGNORECASE),
+    re.compile(r"\b(is|are)\s+(?P<x>.+?)\s+(growing|declining|rising|falling|shrinking|on the rise)\b", re.IGNORECASE),
+)
+_TREND_FILLER = re.compile(
+    r"^\s*(the\s+)?((research|work|papers?|publications?|interest|studies)\s+(on|in|about|into)|"
+    r"(the\s+)?(topic|field|area)\s+of)\s+",
+    re.IGNORECASE,
+)
+_SUBJECTS = r"(topics?|areas?|themes?|research|directions?|fields?|subjects?|subtopics?)"
+_MOVES = (
+    r"(grew|grow|grown|growing|rose|risen|rising|gained|gaining|emerged|emerging|declined?|declining|shr[ai]nk|"
+    r"shrunk|shrinking|fell|fallen|falling|faded|fading|lost|losing|cooled)"
+)
+_EMERGING = re.compile(
+    rf"\b(what|which)\b[^?]*\b(is|are|'s|’s)\s+(emerging|trending|new|hot|rising|growing|declining|fading)\b|"
+    rf"\b(emerging|trending|hot|growing|fastest[- ]growing|declining|shrinking|rising|fading|new)\s+{_SUBJECTS}\b|"
+    rf"\b(which|what)\s+{_SUBJECTS}\s+(have\s+|has\s+|are\s+|did\s+|were\s+)?{_MOVES}\b",
+    re.IGNORECASE,
+)
+_DECLINING = re.compile(r"declin|shr[ai]nk|shrunk|\bfell\b|fall|fad(e|ed|ing)\b|\blost\b|losing|cool", re.IGNORECASE)
+_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1, "the": 1,
+}  # fmt: skip
+_WINDOW = re.compile(
+    r"\b(last|past|previous|recent)\s+(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)?\s*"
+    r"(?P<unit>months?|quarters?|years?|weeks?)\b",
+    re.IGNORECASE,
+)
+_THEMES = re.compile(
+    r"\b(main|major|key|big|broad|central|principal|overall|dominant)\s+(themes?|areas|topics|research areas|"
+    r"directions|fields|findings|research questions)\b|"
+    r"\bsummari[sz]e\s+(the\s+|this\s+|whole\s+|entire\s+)*(corpus|collection|index|data\s*set|documents|papers|abstracts)\b|"
+    r"\bsummary\s+of\s+(the\s+|this\s+|whole\s+|entire\s+)*(corpus|collection|index|data\s*set|documents|papers)\b|"
+    r"\bwhat\s+(is|are)\s+(this|the)\s+(corpus|collection|index|data\s*set|documents|papers)\s+about\b",
+    re.IGNORECASE,
+)
+_PROBLEMS = re.compile(
+    r"\b(open|unsolved|unresolved|remaining|outstanding)\s+(research\s+)?(problems?|questions?|challenges?|issues?)\b|"
+    r"\b(key|main|major|biggest|current)\s+(challenges|limitations|problems)\b|\bfuture\s+(work|directions)\b",
+    re.IGNORECASE,
+)
+_PROBLEMS_SUBJECT = re.compile(r"\b(in|of|for|on|about|within)\s+(?P<x>.+)$", re.IGNORECASE)
+
+
+def _window(q: str) -> tuple[int, str] | None:
+    m = _WINDOW.search(q)
+    if not m:
+        return None
+    n = m.group("n")
+    count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "one").lower(), 1)
+    return max(1, count), m.group("unit").lower().rstrip("s")
+
+
+def _time_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """Trend questions about one subject, and 'what is emerging / which topics grew' over the whole corpus."""
+    if _EMERGING.search(q):
+        return Intent(IntentKind.EMERGING, "", refs, follow, _window(q), bool(_DECLINING.search(q)))
+    for pattern in _TREND:
+        m = pattern.search(q)
+        if m:
+            subject = _strip(_TREND_FILLER.sub("", _WINDOW.sub("", m.group("x")).strip()))
+            subject = re.sub(r"\s+(in|over|during)\s*$", "", subject)
+            if subject or refs:
+                return Intent(IntentKind.TREND, subject, refs, follow, _window(q))
+    return None
+
+
+def _themes_intent(q: str, refs: list[int]) -> Intent | None:
+    """Whole-corpus questions: the main themes, a summary of the corpus, its open problems (optionally on a subject)."""
+    if refs:
+        return None
+    problems = _PROBLEMS.search(q)
+    if problems:
+        rest = q[problems.end() :]
+        m = _PROBLEMS_SUBJECT.search(rest)
+        subject = _strip(m.group("x")) if m else ""
+        subject = (
+            ""
+            if re.fullmatch(
+                r"(the|this|whole|entire|\s)*(corpus|collection|index|data\s*set|papers|documents)?",
+                subject,
+                re.IGNORECASE,
+            )
+            else subject
+        )
+        return Intent(IntentKind.THEMES, subject, problems=True)
+    if _THEMES.search(q):
+        return Intent(IntentKind.THEMES, "")
+    return None
+
+
 def _strip(text: str) -> str:
     return re.sub(r"[?!.\s]+$", "", text.strip())
 
@@ -87,6 +194,12 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.MAP, _strip(q), refs, follow)
     if _COMPARE.search(q) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
+    timed = _time_intent(q, refs, follow)
+    if timed is not None:
+        return timed
+    themes = _themes_intent(q, refs)
+    if themes is not None:
+        return themes
     m = _COVER.match(q)
     if m:
         return Intent(IntentKind.COVER, _strip(m.group("x") or m.group("y")), refs, follow)

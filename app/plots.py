@@ -1,4 +1,4 @@
-"""Plotly figures for the Map tab: the 2-d document map and the topic similarity heatmap."""
+"""Plotly figures: the 2-d document map and the topic similarity heatmap (Map tab), trend plots (chat)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from topicchat.app.trends import TrendChart
 from topicchat.indexer.store import TopicIndex
 
 OUTLIER_COLOUR = "#BDBDBD"
@@ -143,5 +144,41 @@ def topic_heatmap(index: TopicIndex) -> go.Figure:
         xaxis={"tickangle": -45, "constrain": "domain"},
         yaxis={"autorange": "reversed", "scaleanchor": "x", "constrain": "domain"},
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return fig
+
+
+def trend_figure(chart: TrendChart, share: bool = False) -> go.Figure:
+    """Documents per period for each topic of a trend answer (or their share of the period's documents)."""
+    if not chart.periods or not chart.series:
+        return _empty("No dated documents to plot.")
+    fig = go.Figure()
+    totals = np.asarray(chart.totals, dtype=float)
+    for i, (name, counts) in enumerate(chart.series.items()):
+        values = np.asarray(counts, dtype=float)
+        shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+        label = _plain(name, 50)
+        fig.add_trace(
+            go.Scatter(
+                x=chart.periods,
+                y=shares * 100 if share else values,
+                mode="lines+markers",
+                name=label,
+                line={"color": topic_colour(i)},
+                customdata=np.stack([values, shares * 100], axis=1),
+                meta=label,  # the label goes in as data, never into the template
+                hovertemplate="%{meta}<br>%{x}: %{customdata[0]:.0f} documents (%{customdata[1]:.1f}%)<extra></extra>",
+            )
+        )
+    what = "share of the documents (%)" if share else "documents"
+    fig.update_layout(
+        template="plotly_white",
+        height=360,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        title={"text": _plain(f"Documents per {chart.granularity} ({chart.column})", 80), "font": {"size": 14}},
+        xaxis={"title": chart.granularity, "type": "category"},
+        yaxis={"title": what, "rangemode": "tozero"},
+        showlegend=True,  # even for one line: the legend names the topic
+        legend={"orientation": "h", "y": -0.25},
     )
     return fig

@@ -30,18 +30,23 @@ from topicchat.app.answer import (
     TokenEvent,
 )
 from topicchat.app.intent import IntentKind, parse_intent
-from topicchat.app.plots import document_map, topic_heatmap
+from topicchat.app.plots import document_map, topic_heatmap, trend_figure
 from topicchat.app.route import RoutedTopic, Routing
 from topicchat.app.settings import ServeSettings
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 KEYWORD_KINDS = (("ctfidf", "c-TF-IDF"), ("keybert", "KeyBERTInspired"), ("mmr", "MMR"))
-CSS = "#chatbot details summary { cursor: pointer; font-weight: 600; } #topic-detail details { margin-bottom: .5em; }"
+CSS = (
+    "#chatbot details summary { cursor: pointer; font-weight: 600; } #topic-detail details { margin-bottom: .5em; } "
+    "#topic-tree details { margin-left: 1.1em; } #topic-tree summary { cursor: pointer; } "
+    "#topic-tree .tc-leaf { margin-left: 1.1em; } #topic-tree .tc-kw { color: #666; font-size: .9em; margin-left: 1.1em; }"
+)
 HELP = (
     "Ask about the documents. Try **list topics**, **what topics cover …?**, **tell me about topic 3**, "
     "**compare topic 1 and topic 2**, **use topic 4** (then follow up: *and which of those …?*), "
-    "**use all topics**, or **show the map**."
+    "**use all topics**, **what are the main themes?**, **what are the open problems?**, "
+    "**how has research on … changed?**, **which topics grew in the last three months?**, or **show the map**."
 )
 
 
@@ -140,10 +145,13 @@ class TopicChatUI:
     def _finished(self, answer: Answer, routing: Routing | None, routing_msg, answer_msg, conv) -> list:
         routing_msg.content = _routing_md(answer.topics, routing, answer.intent, answer.coverage, conv)
         answer_msg.content = md_safe(answer.text)
+        extra = []
+        if answer.chart is not None:
+            extra.append(gr.ChatMessage(content=gr.Plot(trend_figure(answer.chart), elem_classes=["trend-plot"])))
         if not answer.citations:
-            return []
+            return extra
         body = _sources_md(answer.citations)
-        return [
+        return extra + [
             gr.ChatMessage(content=body, metadata={"title": f"Sources ({len(answer.citations)})", "status": "done"})
         ]
 
@@ -190,6 +198,25 @@ class TopicChatUI:
         for t in self.index.top_level():
             add(t.id)
         return pd.DataFrame(rows, columns=["id", "label", "size", "keywords"])
+
+    def topic_tree_html(self) -> str:
+        """The topic tree as nested, collapsed <details> elements (click a node to expand it); every piece of
+        text is escaped. Leaves show their keywords."""
+        nodes = self.index.nodes
+        if not nodes:
+            return "<p>No topics.</p>"
+
+        def node_html(node_id: int) -> str:
+            t = nodes[node_id]
+            head = f"Topic {t.id}: {html_safe(t.label)} ({t.size} documents)"
+            words = f'<div class="tc-kw">{html_safe(", ".join(t.top_keywords(6)))}</div>'
+            children = [c for c in t.children if c in nodes]
+            if not children:
+                return f'<div class="tc-leaf" data-topic="{t.id}">{head}{words}</div>'
+            inner = "".join(node_html(c) for c in sorted(children, key=lambda c: -nodes[c].size))
+            return f'<details class="tc-node" data-topic="{t.id}"><summary>{head}</summary>{words}{inner}</details>'
+
+        return "".join(node_html(t.id) for t in self.index.top_level())
 
     def topic_detail(self, topic_id: Any) -> str:
         """Markdown for the detail pane: label, summary, size, keywords per representation, abstracts."""
@@ -259,6 +286,9 @@ class TopicChatUI:
             out.append(f"tell me about topic {t.id}")
             if words:
                 out.append(f"what topics cover {words[0][0]}?")
+            out.append("what are the main themes?")
+            if self.index.timeline is not None and len(self.index.timeline.periods) > 1:
+                out.append("which topics grew recently?")
         return out + ["show the map"]
 
 
@@ -295,6 +325,9 @@ def _topics_tab(ui: TopicChatUI) -> dict[str, Any]:
         gr.Markdown(
             "This index has no topics (the corpus was too small or too uniform to cluster); chat still searches every document."
         )
+    if ui.index.parents:
+        gr.Markdown("**Topic tree** (click an area to open its subtopics)")
+        gr.HTML(ui.topic_tree_html(), elem_id="topic-tree")
     table = gr.Dataframe(
         value=ui.topic_table(),
         interactive=False,

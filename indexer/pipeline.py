@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from topicchat.indexer import ann, cluster, embed, label, load, reduce, store, topics, tree, update
+from topicchat.indexer import ann, cluster, embed, label, load, reduce, store, timeline, topics, tree, update
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.prompting import prompt_hash, prompt_texts
 from topicchat.indexer.settings import BuildSettings
@@ -54,6 +54,7 @@ class Run:
     timings: dict[str, float]
     started: float
     report: Callable[[str], None]
+    time: dict  # the manifest's `time` section: which column and period length topics are counted by
 
 
 def _stderr(message: str) -> None:
@@ -90,6 +91,9 @@ def build_index(
         )
         docs = corpus.frame
         report(f"  {len(docs)} documents ({corpus.rows_read} rows read; skipped: {corpus.skipped})")
+        time_spec = timeline.timeline_spec(docs, settings.time_col, load.RESERVED)
+        if time_spec["column"]:
+            report(f"  topics over time: by {time_spec['granularity']} of '{time_spec['column']}'")
 
     parameters = settings.parameters()
     old, plan = _previous(Path(out), docs, parameters, settings.full_rebuild)
@@ -130,7 +134,7 @@ def build_index(
         built = Built(
             vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors
         )
-        run = Run(source, corpus, docs, embedder, gen_id, hits, timings, started, report)
+        run = Run(source, corpus, docs, embedder, gen_id, hits, timings, started, report, time_spec)
         return _finish(out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, extra)
 
     clusterable = n >= MIN_DOCS_TO_CLUSTER
@@ -227,7 +231,7 @@ def build_index(
         "retrieval_only": not records,
     } | label_counts
     built = Built(vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors)
-    run = Run(source, corpus, docs, embedder, getattr(gen, "model_id", None), hits, timings, started, report)
+    run = Run(source, corpus, docs, embedder, getattr(gen, "model_id", None), hits, timings, started, report, time_spec)
     return _finish(out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, {})
 
 
@@ -277,6 +281,7 @@ def _finish(out: Path | str, run: Run, built: Built, parameters: dict, manifest_
             },
             "parameters": parameters,
             "topics": manifest_topics,
+            "time": _time_section(run, frame, built),
             "embedding_cache_hits": run.hits,
             "prompts": {name: prompt_hash(name) for name in PROMPTS},
             "timings_s": run.timings,
@@ -297,6 +302,15 @@ def _finish(out: Path | str, run: Run, built: Built, parameters: dict, manifest_
         )
     run.report(f"Index written to {path} in {time.perf_counter() - run.started:.1f} s")
     return path
+
+
+def _time_section(run: Run, frame: pd.DataFrame, built: Built) -> dict:
+    """The time spec plus the span it covers (the counts themselves are recounted on load)."""
+    if not run.time.get("column"):
+        return run.time
+    nodes = {t.id: t for t in [*built.records, *built.parents]}
+    found = timeline.build_timeline(frame, nodes, run.time["column"], run.time["granularity"])
+    return run.time | (found.summary() if found is not None else {})
 
 
 def _content_hash(docs) -> str:

@@ -30,6 +30,10 @@ class BuildSettings(BaseModel):
     text_col: str | None = Field(None, description="Column with the document text (guessed when unset).")
     title_col: str | None = Field(None, description="Column with the document title (guessed when unset).")
     id_col: str | None = Field(None, description="Column with a unique document id (row number when unset).")
+    time_col: str | None = Field(
+        None,
+        description="Column of dates or years for topics over time (guessed when unset; 'none' turns it off).",
+    )
     limit: int | None = Field(None, description="Use only the first N documents.", ge=1)
     embedding_model: str = Field(DEFAULT_EMBEDDER, description="Embedder config string (see models.registry).")
     generator: str = Field(DEFAULT_GENERATOR, description="Generator config string for topic labels.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -16,9 +17,11 @@ import pandas as pd
 
 from topicchat.indexer.ann import LexicalIndex
 from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.load import RESERVED
+from topicchat.indexer.timeline import Timeline, build_timeline, timeline_spec
 from topicchat.indexer.topics import TopicRecord
 
-FORMAT_VERSION = 2  # 2: the topic tree (parent nodes in topics.json and topic_embeddings.npy)
+FORMAT_VERSION = 2  # 2: the topic tree (parent nodes in topics.json and topic_embeddings.npy); optional `time`
 FORMAT_NAME = "topicchat-index"
 
 
@@ -81,6 +84,18 @@ class TopicIndex:
     @property
     def topic_by_id(self) -> dict[int, TopicRecord]:
         return {t.id: t for t in self.topics}
+
+    @functools.cached_property
+    def timeline(self) -> Timeline | None:
+        """Documents per period for every node, recounted from the documents (None: the corpus has no dates).
+        An index whose manifest has no `time` section (built before it existed) gets a guessed column."""
+        spec = self.manifest.get("time")
+        if spec is None:
+            skip = RESERVED + ("topic", "probability", "is_outlier", "x", "y")
+            spec = timeline_spec(self.documents, None, skip)
+        if not spec.get("column"):
+            return None
+        return build_timeline(self.documents, self.nodes, spec["column"], spec.get("granularity"))
 
     def row_of(self, doc_id: str) -> int:
         """Row number of a document id (KeyError when absent)."""

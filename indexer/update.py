@@ -17,7 +17,7 @@ from topicchat.indexer.cluster import centroids
 from topicchat.indexer.store import TopicIndex
 from topicchat.indexer.topics import TopicRecord
 
-IGNORED_PARAMETERS = {"limit", "min_cluster_size_used", "full_rebuild"}
+IGNORED_PARAMETERS = {"limit", "min_cluster_size_used", "full_rebuild", "time_col"}  # time is recounted on load
 
 
 @dataclass

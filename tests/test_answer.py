@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
+
 from topicchat.app.answer import (
     Conversation,
     Coverage,
@@ -42,8 +44,54 @@ def test_intents():
         "papers",
         "focus",
         "clear_focus",
+        "trend",
+        "emerging",
+        "themes",
         "empty",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "content", "extra"),
+    [
+        ("How has research on question answering changed?", IntentKind.TREND, "question answering", {}),
+        ("trends in machine translation", IntentKind.TREND, "machine translation", {}),
+        ("hallucination over time", IntentKind.TREND, "hallucination", {}),
+        ("is speech recognition growing?", IntentKind.TREND, "speech recognition", {}),
+        ("how has topic 5 changed?", IntentKind.TREND, "topic 5", {"topic_ids": [5]}),
+        ("what is emerging?", IntentKind.EMERGING, "", {"window": None, "declining": False}),
+        ("which topics grew in the last three months?", IntentKind.EMERGING, "", {"window": (3, "month")}),
+        (
+            "Which topics declined over the past year?",
+            IntentKind.EMERGING,
+            "",
+            {"window": (1, "year"), "declining": True},
+        ),
+        ("what's trending?", IntentKind.EMERGING, "", {}),
+        ("What are the main themes?", IntentKind.THEMES, "", {"problems": False}),
+        ("what are the main areas?", IntentKind.THEMES, "", {}),
+        ("summarise this corpus", IntentKind.THEMES, "", {}),
+        ("what are the open problems?", IntentKind.THEMES, "", {"problems": True}),
+        (
+            "what are the open problems in machine translation?",
+            IntentKind.THEMES,
+            "machine translation",
+            {"problems": True},
+        ),
+        # questions that only look like these stay what they were
+        ("papers on emerging languages", IntentKind.PAPERS, "papers on emerging languages", {}),
+        ("how do language models handle long documents?", IntentKind.PAPERS, None, {}),
+        ("summarise topic 3", IntentKind.TOPIC, None, {"topic_ids": [3]}),
+        ("list topics", IntentKind.LIST, "", {}),
+    ],
+)
+def test_time_and_corpus_intents(question, kind, content, extra):
+    intent = parse_intent(question)
+    assert intent.kind == kind
+    if content is not None:
+        assert intent.content == content
+    for name, value in extra.items():
+        assert getattr(intent, name) == value
 
 
 def test_which_topics_routes_to_the_right_theme_and_cites_real_documents(assistant):
@@ -197,7 +245,7 @@ def test_citation_check_and_prose_cleaning():
 
 
 def test_list_topics_shows_every_node_of_the_tree(assistant):
-    answer = assistant.ask("what are the main areas?")
+    answer = assistant.ask("list topics")
     assert answer.intent == "list_topics"
     for node in assistant.index.nodes.values():
         assert f"Topic {node.id}: {node.label} ({node.size} documents)" in answer.text

@@ -199,3 +199,56 @@ def test_topic_browser_sets_chat_focus(page, tmp_path_factory):
     assert selected == ["Chat"]
     ask(page, "which papers discuss ranking?")
     assert f"Restricted to topic(s) {target} (the topic focus)" in expand(page, "Routing")
+
+
+@pytest.fixture(scope="module")
+def dated_url(tmp_path_factory):
+    from tests.ui_helpers import shared_dated_index
+    from topicchat import api
+    from topicchat.app.settings import ServeSettings
+
+    demo = api.serve(shared_dated_index(tmp_path_factory), ServeSettings(port=_free_port()), block=False)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+def test_topic_tree_expands_and_a_trend_answer_draws_its_plot(browser, dated_url, tmp_path, tmp_path_factory):
+    from tests.ui_helpers import shared_dated_index
+    from topicchat.indexer.store import load_index
+
+    index = load_index(shared_dated_index(tmp_path_factory))
+    area = index.top_level()[0]
+    child = index.nodes[area.children[0]]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(dated_url)
+        page.wait_for_selector("#chat-input textarea")
+        page.get_by_role("tab", name="Topics").click()
+        node = page.locator(f'#topic-tree details[data-topic="{area.id}"]')
+        leaf = node.locator(f'[data-topic="{child.id}"]')
+        node.wait_for()
+        assert not leaf.is_visible()  # collapsed until the user opens it
+        node.locator("summary").first.click()
+        leaf.wait_for(state="visible")
+        assert f"Topic {child.id}: {child.label}" in leaf.inner_text()
+        save_shot(page, tmp_path, "topic-tree.png")
+
+        page.get_by_role("tab", name="Chat").click()
+        ask(page, "which topics grew in the last three months?")
+        plot = page.locator("#chatbot .js-plotly-plot").last
+        plot.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => document.querySelectorAll('#chatbot .js-plotly-plot .scatterlayer .trace').length > 0"
+        )
+        grower = int(index.documents.loc[index.documents.doc_id == "glacier-0", "topic"].iat[0])
+        assert plot.locator(".legendtext", has_text=f"{grower}: ").count() == 1
+        assert "2024-12" in plot.inner_text()  # the month axis
+        save_shot(page, tmp_path, "chat-trend.png")
+        assert page.dialogs == []
+    finally:
+        context.close()

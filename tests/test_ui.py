@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 import re
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from topicchat.app.plots import (
     OUTLIER_NAME,
     document_map,
     topic_heatmap,
+    trend_figure,
 )
 from topicchat.app.settings import ServeSettings
 from topicchat.app.ui import TopicChatUI, create_app, launch
@@ -295,3 +297,39 @@ def test_app_for_an_index_without_topics(assistant):
     fig = document_map(bare)
     assert [t.name for t in fig.data] == [OUTLIER_NAME] and len(fig.data[0].x) == len(docs)
     assert isinstance(create_app(services), gr.Blocks)
+
+
+@pytest.fixture(scope="module")
+def dated_ui(tmp_path_factory) -> TopicChatUI:
+    from tests.ui_helpers import shared_dated_index
+
+    return TopicChatUI(Assistant.open(shared_dated_index(tmp_path_factory)))
+
+
+def test_a_trend_answer_shows_its_plot_in_the_chat(dated_ui):
+    _, history = ask(dated_ui, "which topics grew in the last three months?", Conversation())
+    plots = [m for m in history if isinstance(getattr(m, "content", None), gr.Plot)]
+    assert len(plots) == 1
+    # the figure draws one line per topic of the answer, over every month, with the counted values
+    chart = dated_ui.assistant.ask("which topics grew in the last three months?").chart
+    figure = trend_figure(chart)
+    assert [t.name for t in figure.data] == [html.escape(n, quote=False) for n in chart.series]
+    assert list(figure.data[0].x) == chart.periods
+    assert list(figure.data[0].y) == next(iter(chart.series.values()))
+    _, history = ask(dated_ui, "list topics", Conversation())  # no figures, no plot
+    assert not [m for m in history if isinstance(getattr(m, "content", None), gr.Plot)]
+
+
+def test_the_topic_tree_nests_every_node_and_escapes_labels(dated_ui):
+    index = dated_ui.index
+    tree = dated_ui.topic_tree_html()
+    for node in index.nodes.values():
+        assert f'data-topic="{node.id}"' in tree
+    assert tree.count("<details") == len(index.parents)  # a parent expands, a leaf does not
+    original = index.topics[0]
+    try:
+        index.topics[0] = dataclasses.replace(original, label='<img src=x onerror="alert(1)">')
+        tree = dated_ui.topic_tree_html()
+        assert "<img" not in tree and "&lt;img src=x" in tree
+    finally:
+        index.topics[0] = original

@@ -69,6 +69,8 @@ def msg_text(message) -> str:
     content = message.content if hasattr(message, "content") else message["content"]
     if isinstance(content, str):
         return content
+    if not isinstance(content, list | tuple):  # a component (a plot): no text
+        return ""
     return "".join(part.get("text", "") for part in content if isinstance(part, dict))
 
 
@@ -86,3 +88,56 @@ def shared_index(tmp_path_factory) -> Path:
     if "main" not in _BUILT:
         _BUILT["main"] = build_test_index(tmp_path_factory.mktemp("ui-index"))
     return _BUILT["main"]
+
+
+# A corpus with a date column and enough themes for a topic tree (>= 16 leaves): theme 0 appears only in
+# the last months (it grows), theme 1 only in the first months (it declines), the rest spread over 2024.
+DATED_THEMES = [
+    "glacier", "violin", "tractor", "orchid", "volcano", "saxophone", "harbour", "falcon", "cactus", "lantern",
+    "meteor", "tulip", "canyon", "trumpet", "lobster", "walnut", "compass", "marble", "pelican", "kettle",
+]  # fmt: skip
+DATED_SUFFIXES = ["", "s", "wood", "field", "stone", "light", "craft", "work", "land", "line", "side", "fall"]
+PROBLEM_SENTENCE = "However, measuring {w} drift over long periods remains an open problem."
+UNDATED = 3
+
+
+def dated_rows(per_theme: int = 12, seed: int = 3) -> list[dict[str, str]]:
+    """Documents in 20 themes with a `published` date (2024-01 .. 2024-12) and a few undated ones."""
+    rng = random.Random(seed)
+    rows: list[dict[str, str]] = []
+    for t, theme in enumerate(DATED_THEMES):
+        words = [theme + s for s in DATED_SUFFIXES]
+        for i in range(per_theme):
+            text = " ".join(rng.choice(words) for _ in range(16)) + "."
+            if i % 4 == 0:
+                text += " " + PROBLEM_SENTENCE.format(w=theme)
+            month = 10 + i % 3 if t == 0 else 1 + i % 3 if t == 1 else 1 + (i * 7 + t) % 12
+            published = "" if (t == 5 and i < UNDATED) else f"2024-{month:02d}-{1 + i % 27:02d}"
+            rows.append(
+                {"id": f"{theme}-{i}", "title": f"{theme.capitalize()} study {i}", "text": text, "published": published}
+            )
+    return rows
+
+
+def build_dated_index(folder: Path) -> Path:
+    """The dated corpus built with the fake embedder and generator (a tree of about 20 leaves)."""
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.settings import BuildSettings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "dated.csv"
+    with source.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["id", "title", "text", "published"])
+        writer.writeheader()
+        writer.writerows(dated_rows())
+    settings = BuildSettings(
+        embedding_model="fake", generator="fake", cache_dir=folder / "cache", show_progress=False, min_cluster_size=5
+    )
+    return build_index(str(source), folder / "index", settings, report=lambda _msg: None)
+
+
+def shared_dated_index(tmp_path_factory) -> Path:
+    """The dated index, built once per test session."""
+    if "dated" not in _BUILT:
+        _BUILT["dated"] = build_dated_index(tmp_path_factory.mktemp("dated-index"))
+    return _BUILT["dated"]

@@ -106,6 +106,9 @@ def build(
     text_col: Annotated[str | None, typer.Option(help="Column with the text.")] = None,
     title_col: Annotated[str | None, typer.Option(help="Column with the title.")] = None,
     id_col: Annotated[str | None, typer.Option(help="Column with a unique id.")] = None,
+    time_col: Annotated[
+        str | None, typer.Option(help="Column of dates or years for topics over time (guessed; 'none': off).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Use only the first N rows.")] = None,
     embedding_model: Annotated[
         str | None, typer.Option(help="Embedder: hub id, folder, 'onnx:<id>', or 'fake'.")
@@ -139,6 +142,7 @@ def build(
         text_col=text_col,
         title_col=title_col,
         id_col=id_col,
+        time_col=time_col,
         limit=limit,
         embedding_model=embedding_model,
         generator=generator,

@@ -1,0 +1,178 @@
+"""Topics over time and whole-corpus answers: the time column, the periods, the counts, and the answers
+that quote them (fake models; the figures are checked against a recount of the documents)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.ui_helpers import DATED_THEMES, PROBLEM_SENTENCE, UNDATED, shared_dated_index
+from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.timeline import all_periods, choose_granularity, guess_time_column, parse_times, timeline_spec
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory):
+    from topicchat.app.answer import Assistant
+
+    return Assistant.open(shared_dated_index(tmp_path_factory))
+
+
+def theme_topic(assistant, theme: str) -> int:
+    """The leaf topic holding most documents of a theme."""
+    docs = assistant.index.documents
+    mine = docs[docs["doc_id"].str.startswith(f"{theme}-")]
+    return int(mine["topic"].mode().iat[0])
+
+
+# -- the time column and the periods ------------------------------------------------------------------
+def test_the_time_column_is_guessed_from_names_and_values():
+    frame = pd.DataFrame(
+        {
+            "text": ["a", "b", "c"],
+            "note_date": ["soon", "later", "never"],  # a date-like name whose values are not dates
+            "published": ["2021-01-05T10:00:00Z", "2021-03-01", None],
+        }
+    )
+    assert guess_time_column(frame, None) == "published"
+    assert guess_time_column(pd.DataFrame({"text": ["a"], "score": [3]}), None) is None
+    years = pd.DataFrame({"year": [1999, 2005, "2010", None]})
+    assert guess_time_column(years, None) == "year"
+    times, years_only = parse_times(years["year"])
+    assert years_only and times.dt.year.tolist()[:3] == [1999, 2005, 2010] and pd.isna(times.iat[3])
+
+
+def test_a_named_time_column_must_exist_and_hold_dates():
+    frame = pd.DataFrame({"text": ["a", "b"], "when": ["x", "y"]})
+    with pytest.raises(TopicchatError, match="no time column 'missing'.*when"):
+        guess_time_column(frame, "missing")
+    with pytest.raises(TopicchatError, match="holds no dates"):
+        guess_time_column(frame, "when")
+    assert timeline_spec(frame, "none", ())["column"] is None
+
+
+def test_the_period_length_follows_the_span():
+    ts = pd.Timestamp
+    assert choose_granularity(ts("2025-03-01"), ts("2026-07-31"), False) == "month"  # 17 months
+    assert choose_granularity(ts("2015-01-01"), ts("2021-06-01"), False) == "quarter"
+    assert choose_granularity(ts("1990-01-01"), ts("2020-01-01"), False) == "year"
+    assert choose_granularity(ts("2024-01-01"), ts("2024-02-01"), True) == "year"  # bare years stay years
+    assert all_periods("2024-11", "2025-02", "month") == ["2024-11", "2024-12", "2025-01", "2025-02"]
+
+
+# -- the index's timeline ---------------------------------------------------------------------------
+def test_the_build_records_the_column_and_every_node_is_counted(dated):
+    index = dated.index
+    spec = index.manifest["time"]
+    assert spec["column"] == "published" and spec["granularity"] == "month" and spec["guessed"]
+    timeline = index.timeline
+    assert timeline.periods == [f"2024-{m:02d}" for m in range(1, 13)]
+    assert timeline.undated == UNDATED == spec["undated"]
+    assert int(timeline.totals.sum()) == len(index.documents) - UNDATED == spec["dated"]
+    # a leaf's counts are its dated documents; a parent's are the sum of its children's
+    months = pd.to_datetime(index.documents["published"], errors="coerce").dt.month
+    for leaf in index.topics:
+        mine = months[index.documents["topic"] == leaf.id].dropna().astype(int)
+        assert timeline.counts[leaf.id].tolist() == [int((mine == m).sum()) for m in range(1, 13)]
+    assert index.parents, "the dated corpus is large enough for a tree"
+    for parent in index.parents:
+        assert np.array_equal(timeline.counts[parent.id], sum(timeline.counts[c] for c in parent.children))
+
+
+def test_an_index_without_dates_says_how_to_get_trends(assistant):
+    answer = assistant.ask("how has research on telescopes changed?")
+    assert answer.intent == "trend" and not answer.matched
+    assert "--time-col" in answer.text and answer.chart is None
+
+
+# -- trend answers ----------------------------------------------------------------------------------
+def _numbers(line: str) -> tuple[int, int]:
+    m = re.search(r": (\d+) documents \([\d.]+%\) against (\d+) before", line)
+    assert m, line
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_which_topics_grew_names_the_growing_theme_with_counted_figures(dated):
+    answer = dated.ask("which topics grew in the last three months?")
+    assert answer.intent == "emerging" and answer.chart is not None
+    grower = theme_topic(dated, DATED_THEMES[0])
+    assert answer.topics[0].id == grower
+    line = next(x for x in answer.text.splitlines() if x.startswith(f"- Topic {grower}:"))
+    recent, before = _numbers(line)
+    counts = dated.index.timeline.counts[grower]
+    assert (recent, before) == (int(counts[9:].sum()), int(counts[:9].sum()))
+    assert "2024-10 to 2024-12" in answer.text
+    # the example cited for it is one of its documents from the recent months
+    cited = answer.citations[0]
+    assert (
+        cited.topic == grower and dated.index.documents.set_index("doc_id").loc[cited.doc_id, "published"] >= "2024-10"
+    )
+    assert answer.chart.series[f"{grower}: {dated.index.nodes[grower].label}"] == counts.tolist()
+
+
+def test_which_topics_declined_names_the_fading_theme(dated):
+    answer = dated.ask("which topics declined?")
+    fader = theme_topic(dated, DATED_THEMES[1])
+    assert answer.intent == "emerging" and answer.topics[0].id == fader
+    assert "declined" in answer.text and theme_topic(dated, DATED_THEMES[0]) not in [t.id for t in answer.topics]
+
+
+def test_a_trend_question_routes_the_subject_and_cites_both_ends(dated):
+    theme = DATED_THEMES[0]
+    answer = dated.ask(
+        f"how has research on {theme} and {theme}s changed?"
+    )  # two words: the fake embedder hashes words
+    grower = theme_topic(dated, DATED_THEMES[0])
+    assert answer.intent == "trend" and answer.topics[0].id == grower
+    line = next(x for x in answer.text.splitlines() if "per month:" in x)
+    series = [int(n) for n in re.findall(r"\d{4}-\d{2}: (\d+)", line)]
+    assert series == dated.index.timeline.counts[grower].tolist()
+    assert "grew" in answer.text
+    assert all(c.topic == grower for c in answer.citations) and answer.citations
+    payload = answer.to_json()
+    assert payload["trend"]["periods"][0] == "2024-01" and json.dumps(payload)
+
+
+def test_a_trend_of_a_named_topic_and_an_unknown_one(dated):
+    fader = theme_topic(dated, DATED_THEMES[1])
+    answer = dated.ask(f"how has topic {fader} changed?")
+    assert answer.intent == "trend" and "declined" in answer.text and answer.topics[0].id == fader
+    assert not dated.ask("how has topic 999 changed?").matched
+
+
+# -- whole-corpus answers ---------------------------------------------------------------------------
+def test_main_themes_cover_the_top_level_with_citations_and_coverage(dated):
+    index = dated.index
+    answer = dated.ask("what are the main themes?")
+    assert answer.intent == "themes"
+    top = index.top_level()
+    assert [t.id for t in answer.topics] == [t.id for t in top]
+    for node in top:
+        assert f"{node.label} (topic {node.id}, {node.size} documents" in answer.text
+    assert answer.citations and all(
+        c.doc_id in {d for t in top for d in t.representative_doc_ids} for c in answer.citations
+    )
+    held = sum(t.size for t in top)
+    assert (
+        answer.coverage is not None
+        and f"hold {held} of the {len(index.documents)} documents" in answer.coverage.render()
+    )
+
+
+def test_open_problems_quote_sentences_of_the_cited_abstracts(dated):
+    answer = dated.ask("what are the open problems?")
+    assert answer.intent == "themes" and answer.citations
+    for line in answer.text.splitlines()[1:]:
+        quote = re.search(r"“(.+)” \[(\d+)\]", line)
+        if quote:
+            cited = answer.citations[int(quote.group(2)) - 1]
+            assert quote.group(1) in " ".join(cited.text.split())
+            assert "remains an open problem" in quote.group(1)
+    theme = DATED_THEMES[2]
+    focused = dated.ask(f"what are the open problems in {theme} and {theme}s?")
+    assert focused.topics[0].id == theme_topic(dated, DATED_THEMES[2])
+    assert PROBLEM_SENTENCE.format(w=DATED_THEMES[2]) in focused.text
