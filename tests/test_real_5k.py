@@ -81,8 +81,56 @@ def test_a_subject_routes_to_a_topic_about_it_with_cited_documents(arxiv_5k, que
     assert " > " in answer.text, "leaves are shown with their path in the tree"
 
 
-def test_main_areas_question_shows_the_top_level(arxiv_5k):
+def test_main_areas_question_shows_the_top_level_with_citations(arxiv_5k):
     answer = arxiv_5k.ask("what are the main areas?")
     top = arxiv_5k.index.top_level()
-    assert answer.intent == "list_topics" and f"grouped into {len(top)} areas" in answer.text
-    assert all(f"Topic {t.id}: {t.label}" in answer.text for t in top)
+    assert answer.intent == "themes" and [t.id for t in answer.topics] == [t.id for t in top[:12]]
+    assert all(f"{t.label} (topic {t.id}, {t.size} documents" in answer.text for t in top[:12])
+    assert len(answer.citations) >= len(answer.topics)
+    assert "Coverage: the" in answer.coverage.render()
+
+
+def _months(index, doc_id: str) -> str:
+    return str(index.documents.set_index("doc_id").loc[doc_id, "listed_date"])[:7]
+
+
+def test_a_trend_question_counts_months_from_the_documents(arxiv_5k):
+    index = arxiv_5k.index
+    answer = arxiv_5k.ask("How has research on machine translation changed?")
+    assert answer.intent == "trend" and answer.topics and answer.chart is not None
+    timeline = index.timeline
+    assert timeline.column == "listed_date" and timeline.granularity == "month"
+    months = index.documents["listed_date"].astype(str).str.slice(0, 7)
+    for t in answer.topics:
+        leaves = arxiv_5k.leaves_under(t.id)
+        mine = months[index.documents["topic"].isin(leaves)]
+        expected = [int((mine == p).sum()) for p in timeline.periods]
+        assert answer.chart.series[f"{t.id}: {index.nodes[t.id].label}"] == expected
+        assert f"per month: {timeline.periods[0]}: {expected[0]}" in answer.text
+    assert re.search(r"translat", " ".join(index.nodes[t.id].label for t in answer.topics), re.IGNORECASE)
+    # each example is cited with the month it was listed in
+    for c in answer.citations:
+        assert f"[{c.n}] ({_months(index, c.doc_id)})" in answer.text
+
+
+def test_which_topics_grew_lists_counted_shares(arxiv_5k):
+    answer = arxiv_5k.ask("which topics grew in the last two months?")
+    timeline = arxiv_5k.index.timeline
+    assert answer.intent == "emerging"
+    recent = timeline.periods[-2:]
+    assert f"{recent[0]} to {recent[1]}" in answer.text
+    for t in answer.topics:
+        line = next(x for x in answer.text.splitlines() if x.startswith(f"- Topic {t.id}:"))
+        now, before = (int(n) for n in re.search(r": (\d+) documents \([\d.]+%\) against (\d+) before", line).groups())
+        counts = timeline.counts[t.id]
+        assert (now, before) == (int(counts[-2:].sum()), int(counts[:-2].sum()))
+        assert now / timeline.totals[-2:].sum() > before / timeline.totals[:-2].sum()
+
+
+def test_open_problems_are_quoted_from_the_cited_abstracts(arxiv_5k):
+    answer = arxiv_5k.ask("what are the open problems in speech recognition?")
+    assert answer.intent == "themes" and answer.citations
+    quotes = re.findall(r"“(.+?)” \[(\d+)\]", answer.text)
+    assert quotes
+    for sentence, n in quotes:
+        assert sentence.rstrip("…") in " ".join(answer.citations[int(n) - 1].text.split())
