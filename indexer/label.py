@@ -78,8 +78,11 @@ def _repeats(lowered: str) -> bool:
     return len(set(pairs)) < len(pairs)
 
 
-def validate_label(label: str, documents: Sequence[str], example: str = "") -> str | None:
-    """None when the label is usable, else the reason it is not."""
+def validate_label(
+    label: str, documents: Sequence[str], example: str = "", vocab: set[str] | None = None
+) -> str | None:
+    """None when the label is usable, else the reason it is not (`vocab`: more words the label may use,
+    those of all the topic's documents)."""
     words = label.split()
     if not words:
         return "empty"
@@ -102,7 +105,7 @@ def validate_label(label: str, documents: Sequence[str], example: str = "") -> s
         return "repeats itself"
     if len(words) >= 4 and _copies(lowered, documents):
         return "copies a document"
-    missing = ungrounded(label, documents)
+    missing = ungrounded(label, documents, vocab)
     if missing:
         return f"not in the topic's documents: {', '.join(missing)}"
     return None
@@ -124,13 +127,35 @@ def _forms(word: str) -> set[str]:
     return forms
 
 
-def ungrounded(label: str, documents: Sequence[str]) -> list[str]:
-    """The label's content words found in none of the documents (up to plural forms): an invented
-    "Lemmatical" or "Re-Searches" is caught, "Researches" next to "research" is not."""
+def vocabulary(documents: Sequence[str]) -> set[str]:
+    """Every word of the documents with its singular forms (and the parts of hyphenated words)."""
     seen: set[str] = set()
-    for token in _WORD_RE.findall(" ".join(documents).lower()):
+    for token in set(_WORD_RE.findall(" ".join(documents).lower())):
         seen |= _forms(token)
         seen |= {f for part in token.split("-") if part for f in _forms(part)}
+    return seen
+
+
+def topic_vocabularies(
+    texts: Sequence[str], labels: Sequence[int], topics: Sequence[TopicRecord]
+) -> dict[int, set[str]]:
+    """The vocabulary of every node's documents (a leaf's members; a parent's, the union of its children's):
+    what a label's words are checked against."""
+    by_leaf: dict[int, list[str]] = {}
+    for text, leaf in zip(texts, labels, strict=True):
+        if leaf >= 0:
+            by_leaf.setdefault(int(leaf), []).append(text)
+    vocab = {t.id: vocabulary(by_leaf.get(t.id, [])) for t in topics if t.level == 0}
+    for node in sorted((t for t in topics if t.level > 0), key=lambda t: t.level):
+        vocab[node.id] = set().union(*(vocab.get(c, set()) for c in node.children))
+    return vocab
+
+
+def ungrounded(label: str, documents: Sequence[str], vocab: set[str] | None = None) -> list[str]:
+    """The label's content words found in none of the documents (up to plural forms): an invented
+    "Lemmatical" or "Re-Searches" is caught, "Researches" next to "research" is not. `vocab` (from
+    `vocabulary`) adds the words of documents not passed in full, e.g. every member of the topic."""
+    seen = vocabulary(documents) | (vocab or set())
     missing = []
     for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-]*", label):
         lowered = word.lower()
@@ -149,21 +174,32 @@ def _labels_with_retry(
     retry_prompt: Callable[[int], list[dict[str, str]]],
     docs: Sequence[Sequence[str]],
     example: str,
+    vocabs: Sequence[set[str] | None],
 ) -> list[tuple[str, str | None]]:
     """(label, rejection reason) per topic. A rejected topic i is asked once more with `retry_prompt(i)`
     (the same prompt over its MMR keywords: a different, more diverse view of the topic)."""
     results: list[tuple[str, str | None]] = []
-    for reply, topic_docs in zip(generate_many(generator, prompts, max_tokens=16, stop=["\n"]), docs, strict=True):
-        label = trim_label(clean_label(reply))
-        results.append((label, validate_label(label, topic_docs, example)))
+    for i, reply in enumerate(generate_many(generator, prompts, max_tokens=16, stop=["\n"])):
+        results.append(_checked(reply, docs[i], example, vocabs[i]))
     retry = [i for i, (_, reason) in enumerate(results) if reason is not None]
     if retry:
         replies = generate_many(generator, [retry_prompt(i) for i in retry], max_tokens=16, stop=["\n"])
         for i, reply in zip(retry, replies, strict=True):
-            label = trim_label(clean_label(reply))
-            reason = validate_label(label, docs[i], example)
+            label, reason = _checked(reply, docs[i], example, vocabs[i])
             results[i] = (label, None) if reason is None else (results[i][0], f"{results[i][1]}; retry: {reason}")
     return results
+
+
+def _checked(reply: str, documents: Sequence[str], example: str, vocab: set[str] | None) -> tuple[str, str | None]:
+    """A reply as a label and why it is refused (None: usable). A reply that lists phrases ("Mixture of
+    Experts, MoE, Sparse Models") is read as its first phrase when that phrase passes every check on its own."""
+    label = trim_label(clean_label(reply))
+    reason = validate_label(label, documents, example, vocab)
+    if reason == "a keyword list, not a label":
+        first = trim_label(label.split(",")[0].strip())
+        if len(re.findall(r"[A-Za-z]{2,}", first)) >= 2 and validate_label(first, documents, example, vocab) is None:
+            return first, None
+    return label, reason
 
 
 def clean_summary(raw: str) -> str:
@@ -241,6 +277,7 @@ def label_topics(
     summaries: bool = True,
     prompts_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    vocabularies: Mapping[int, set[str]] | None = None,
 ) -> dict[str, int]:
     """Fill label, label_source and summary of each topic; returns counts for the manifest.
 
@@ -271,7 +308,8 @@ def label_topics(
             mmr = ", ".join(distinct_keywords([w for w, _ in topics[i].keywords.get("mmr", [])]))
             return render_messages("label", prompts_dir, keywords=mmr or keywords[i] or topics[i].label)
 
-        labelled = _labels_with_retry(generator, prompts, retry_prompt, docs, label_example)
+        vocabs = [(vocabularies or {}).get(t.id) for t in topics]
+        labelled = _labels_with_retry(generator, prompts, retry_prompt, docs, label_example, vocabs)
         for topic, (label, reason) in zip(topics, labelled, strict=True):
             if reason is None:
                 topic.label, topic.label_source = label, LabelSource.LLM

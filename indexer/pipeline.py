@@ -218,8 +218,10 @@ def build_index(
             disable=not settings.show_progress,
             file=sys.stderr,
         ) as bar:
+            nodes = [*records, *parents]
+            vocabularies = label.topic_vocabularies(docs["text"].tolist(), labels, nodes) if gen else None
             label_counts = label.label_topics(
-                [*records, *parents], gen, titles, texts, settings.summaries, progress=bar.update
+                nodes, gen, titles, texts, settings.summaries, progress=bar.update, vocabularies=vocabularies
             )
 
     manifest_topics = {

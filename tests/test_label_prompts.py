@@ -139,3 +139,32 @@ def test_label_that_fails_its_retry_falls_back_to_keywords_with_both_reasons():
     assert genes.label == genes.keyword_label() and counts["fallback_labels"] == 1
     assert genes.label_source == "keywords"
     assert genes.label_rejected == "LLM reply rejected: echoes the prompt; retry: a keyword list, not a label"
+
+
+def test_a_label_may_use_any_word_of_the_topics_documents_but_no_invented_one():
+    from topicchat.indexer.label import topic_vocabularies
+    from topicchat.indexer.topics import TopicRecord
+
+    representatives = ["Dense retrieval with passage ranking."]
+    members = ["Dense retrieval with passage ranking.", "Rerankers improve reliability of search engines."]
+    leaves = [TopicRecord(0, 2, {}, ["a"]), TopicRecord(1, 1, {}, ["b"], parent=2)]
+    leaves[0].parent = 2
+    parent = TopicRecord(2, 3, {}, ["a"], level=1, children=[0, 1])
+    vocab = topic_vocabularies([*members, "Speech codecs."], [0, 0, 1], [*leaves, parent])
+    assert validate_label("Retrieval Reliability", representatives) is not None  # not in the representatives
+    assert validate_label("Retrieval Reliability", representatives, vocab=vocab[0]) is None  # in a member
+    assert validate_label("Retrieval Reliabilism", representatives, vocab=vocab[0]).endswith("Reliabilism")
+    assert validate_label("Speech Retrieval", representatives, vocab=vocab[0]) is not None  # another topic's word
+    assert validate_label("Speech Retrieval", representatives, vocab=vocab[2]) is None  # the parent holds both
+
+
+def test_a_reply_listing_phrases_is_read_as_its_first_phrase_when_that_passes():
+    from topicchat.indexer.label import _checked
+
+    docs = ["Sparse mixture-of-experts models with token routing to experts (MoE)."]
+    assert _checked("Mixture-of-Experts Routing, MoE, Sparse Models", docs, "", None) == (
+        "Mixture-of-Experts Routing",
+        None,
+    )
+    label, reason = _checked("MoE, Sparse, Experts", docs, "", None)  # a first "phrase" of one word stays a list
+    assert reason == "a keyword list, not a label"

@@ -35,13 +35,13 @@ def test_real_topics_form_and_labels_validate(arxiv_index):
     assert manifest["models"]["embedder"].startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert manifest["models"]["generator"].startswith("transformers:SmolLM2")
     assert len(index.topics) >= 4
-    texts = dict(zip(index.documents.doc_id, index.documents.text, strict=True))
     llm_labels = [t for t in index.topics if t.label_source == "llm"]
     assert len(llm_labels) >= 0.6 * len(index.topics), [t.label_source for t in index.topics]
-    titles = dict(zip(index.documents.doc_id, index.documents.title, strict=True))
-    for topic in llm_labels:  # the material a label may draw its words from: documents, titles, keywords
-        material = [texts[d] for d in topic.representative_doc_ids] + [titles[d] for d in topic.representative_doc_ids]
-        assert validate_label(topic.label, [*material, " ".join(topic.top_keywords())]) is None
+    docs = index.documents
+    for topic in llm_labels:  # the material a label may draw its words from: the topic's documents, titles, keywords
+        members = docs.loc[docs.topic == topic.id]
+        material = [*members.text, *members.title, " ".join(topic.top_keywords())]
+        assert validate_label(topic.label, material) is None, topic.label
     assert all(t.summary.endswith(".") for t in index.topics)
 
 
