@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -55,9 +56,19 @@ def html_safe(text: Any) -> str:
     return html.escape(" ".join(str(text).split()))
 
 
+_LINKY = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data|file|www)([:.])")
+_CITATION = re.compile(r"\\\[(\d{1,3})\\\](?![(:\[])")  # an escaped [n] that cannot start a link: shown as is
+
+
 def md_safe(text: Any) -> str:
-    """Escape untrusted text for a markdown context: no HTML, and no markdown images (no remote loads)."""
-    return html.escape(str(text)).replace("![", "!\\[")
+    """Escape untrusted text for a markdown context: no HTML, no markdown link or image syntax (every bracket
+    but a citation's [n] is escaped), and no bare URL or e-mail address the renderer would turn into a
+    link (a backslash before the ':' of 'https:', the '.' of 'www.' or an '@' breaks the pattern while
+    the text still reads the same)."""
+    escaped = html.escape(str(text)).replace("[", "\\[").replace("]", "\\]")
+    escaped = _CITATION.sub(r"[\1]", escaped)
+    escaped = _LINKY.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped)
+    return escaped.replace("@", "\\@")
 
 
 def _routing_md(
@@ -225,8 +236,7 @@ class TopicChatUI:
         except (TypeError, ValueError):
             return "Select a topic in the table, or enter a topic id."
         if tid not in self.topics:
-            known = f"0 to {max(self.topics)}" if self.topics else "none"
-            return f"There is no topic {tid} in this index (topic ids: {known})."
+            return self.assistant.unknown_topic([tid]).text
         t = self.topics[tid]
         lines = [f"### Topic {t.id}: {md_safe(t.label)}", "", f"*{md_safe(t.summary)}*" if t.summary else "", ""]
         source = str(t.label_source) + (f" ({t.label_rejected})" if t.label_rejected else "")

@@ -163,6 +163,10 @@ def test_document_html_is_shown_as_text_not_run(page, tmp_path):
     assert page.locator("#chatbot script").count() == 0
     assert page.locator('#chatbot img[src="x"]').count() == 0
     assert page.locator("#chatbot [onerror]").count() == 0
+    # markdown links, bare URLs and addresses in a document stay text
+    assert page.locator('#chatbot a[href*="evil.invalid"]').count() == 0
+    body = page.evaluate("document.body.innerText")
+    assert "[zebrafinch portal](https://evil.invalid/login)" in body, body[body.find("portal") - 200 :][:400]
     text = page.evaluate("document.body.innerText")
     assert "<script>window.__xss=1</script>" in text
     assert '<img src=x onerror="window.__xss2=1">' in text

@@ -23,7 +23,7 @@ from topicchat.app.plots import (
     trend_figure,
 )
 from topicchat.app.settings import ServeSettings
-from topicchat.app.ui import TopicChatUI, create_app, launch
+from topicchat.app.ui import TopicChatUI, create_app, launch, md_safe
 from topicchat.indexer.errors import TopicchatError
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -162,6 +162,30 @@ def test_user_text_and_markdown_images_are_neutralised(ui):
     assert "<b>" not in user and "&lt;b&gt;" in user and "![" not in user
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[login](https://evil.invalid/a)",
+        "[1](https://evil.invalid/a)",
+        "[1]: https://evil.invalid/a",
+        "see https://evil.invalid/a",
+        "see www.evil.invalid",
+        "mail spy@evil.invalid",
+        "![x](https://evil.invalid/p.png)",
+    ],
+)
+def test_markdown_links_and_urls_from_documents_stay_text(text):
+    """What a renderer needs for a link or an autolink is gone: an unescaped ']('/']:', '://', 'www.' or
+    '@' (the browser test checks the rendered page has no such link)."""
+    safe = md_safe(text)
+    assert not re.search(r"(?<!\\)\](\(|:)", safe), safe
+    assert not re.search(r"[a-z]://", safe) and "www." not in safe and not re.search(r"(?<!\\)@", safe), safe
+
+
+def test_citations_keep_their_brackets():
+    assert md_safe("as shown [1] and [12].") == "as shown [1] and [12]."
+
+
 def test_failure_is_shown_in_chat(assistant, monkeypatch):
     ui = TopicChatUI(assistant)
 
@@ -290,7 +314,7 @@ def test_app_for_an_index_without_topics(assistant):
     bare = dataclasses.replace(
         index, documents=docs, topics=[], topic_embeddings=np.zeros((0, index.topic_embeddings.shape[1])), parents=[]
     )
-    services = SimpleNamespace(index=bare, generator=None)
+    services = Assistant(bare, assistant.retriever.embedder, None)
     ui = TopicChatUI(services)
     assert ui.topic_table().empty and "no topic 0" in ui.topic_detail(0)
     assert ui.examples() == ["list topics", "show the map"]

@@ -9,7 +9,9 @@ from pathlib import Path
 XSS_TITLE = '<script>window.__xss=1</script> Zebrafinch birdsong <img src=x onerror="window.__xss2=1"> recognition'
 XSS_TEXT = (
     "Zebrafinch birdsong recognition <script>window.__xss=1</script> with acoustic speech models "
-    '<img src=x onerror="window.__xss2=1"> and spectrogram features of the zebrafinch waveform.'
+    '<img src=x onerror="window.__xss2=1"> and spectrogram features of the zebrafinch waveform. '
+    "Log in at [zebrafinch portal](https://evil.invalid/login) or https://evil.invalid/x, www.evil.invalid "
+    "and mail spy@evil.invalid."
 )
 XSS_DOC_ID = "xss-1"
 XSS_QUESTION = "which papers discuss zebrafinch birdsong recognition?"
