@@ -362,15 +362,20 @@ class Assistant:
             add(t.id, 0)
         return Reply("\n".join(lines))
 
-    def _unknown_topic(self, missing: list[int]) -> Reply:
-        known = f"0 to {max(self.topics)}" if self.topics else "none"
+    def unknown_topic(self, missing: list[int]) -> Reply:
+        """The reply to a topic id the index does not have: which ids it does have, leaves and areas apart."""
+        leaves = [t.id for t in self.index.topics]
+        parents = [t.id for t in self.index.parents]
+        known = f"{min(leaves)} to {max(leaves)}" if leaves else "none"
+        if parents:
+            known += f" for topics, {min(parents)} to {max(parents)} for the areas above them"
         text = f"There is no topic {', '.join(map(str, missing))} in this index (topic ids: {known}). Type 'list topics' to see them."
         return Reply(text, matched=False)
 
     def _topic_detail(self, intent: Intent, conv: Conversation) -> Reply:
         tid = intent.topic_ids[0]
         if tid not in self.topics:
-            return self._unknown_topic([tid])
+            return self.unknown_topic([tid])
         t = self.topics[tid]
         citations = [self._citation(i + 1, self.index.row_of(d), 1.0) for i, d in enumerate(t.representative_doc_ids)]
         lines = [
@@ -394,7 +399,7 @@ class Assistant:
         a, b = intent.topic_ids[:2]
         missing = [x for x in (a, b) if x not in self.topics]
         if missing:
-            return self._unknown_topic(missing)
+            return self.unknown_topic(missing)
         sim = float(self._node_vectors[a] @ self._node_vectors[b])
         words = {x: [w for w, _ in (self.topics[x].keywords.get("ctfidf") or [])] for x in (a, b)}
         shared = [w for w in words[a] if w in words[b]]
@@ -420,7 +425,7 @@ class Assistant:
     def _focus(self, intent: Intent, conv: Conversation) -> Reply:
         missing = [x for x in intent.topic_ids if x not in self.topics]
         if missing:
-            return self._unknown_topic(missing)
+            return self.unknown_topic(missing)
         conv.focus = list(intent.topic_ids)
         names = "; ".join(f"topic {x} ({self.topics[x].label})" for x in conv.focus)
         return Reply(
@@ -507,7 +512,7 @@ class Assistant:
         if intent.topic_ids:
             missing = [t for t in intent.topic_ids if t not in self.topics]
             if missing:
-                return self._unknown_topic(missing)
+                return self.unknown_topic(missing)
             ids = intent.topic_ids[: self.TREND_TOPICS]
             routed = [self._routed(t) for t in ids]
             vector = self._node_vectors[ids[0]]
@@ -555,7 +560,7 @@ class Assistant:
         assert timeline is not None
         missing = [t for t in intent.topic_ids if t not in self.topics]
         if missing:
-            return self._unknown_topic(missing)
+            return self.unknown_topic(missing)
         scope = sorted({leaf for t in intent.topic_ids for leaf in self.leaves_under(t)}) or [
             t.id for t in self.index.topics
         ]
