@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import Intent, IntentKind, parse_intent
 from topicchat.app.route import Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
@@ -44,6 +45,7 @@ class Citation:
     snippet: str
     text: str
     score: float
+    evidence: str = ""  # the sentence of the text that answers the question best (searches only)
 
 
 @dataclass
@@ -113,7 +115,11 @@ class Answer:
             "intent": str(self.intent),
             "answer": self.text,
             "topics": [{"id": t.id, "label": t.label, "score": t.score, "size": t.size} for t in self.topics],
-            "citations": [{"n": c.n, "doc_id": c.doc_id, "title": c.title, "topic": c.topic} for c in self.citations],
+            "citations": [
+                {"n": c.n, "doc_id": c.doc_id, "title": c.title, "topic": c.topic}
+                | ({"evidence": c.evidence} if c.evidence else {})
+                for c in self.citations
+            ],
             "coverage": self.coverage.render() if self.coverage is not None else "",
             "matched": self.matched,
         }
@@ -705,6 +711,7 @@ class Assistant:
             yield TokenEvent(text)
             return Reply(text, matched=False, routing=routing)
         citations = [self._citation(i + 1, h.row, h.score) for i, h in enumerate(routing.hits)]
+        self._add_evidence(query, citations)
         prose = ""
         if self.generator is not None and citations:
             sources = "\n".join(f"[{c.n}] {c.title}: {snippet(c.text, 25)}" for c in citations[:3])
@@ -727,6 +734,20 @@ class Assistant:
             routing=routing,
         )
 
+    def _add_evidence(self, query: str, citations: list[Citation]) -> None:
+        """Each citation's key sentence for the question (a lexical prefilter, then the embedder)."""
+        if not citations:
+            return
+        found = evidence_sentences(
+            query,
+            [c.text for c in citations],
+            self.retriever.embedder,
+            self.retriever.embed_query(query),
+            self.index.lexical.stem,
+        )
+        for citation, sentence in zip(citations, found, strict=True):
+            citation.evidence = sentence
+
     def _facts(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
         if intent.kind is IntentKind.COVER:
             lines = [f"Topics covering “{query}”:"]
@@ -740,6 +761,9 @@ class Assistant:
                 lines.append("- no topic fits well; the closest documents are below.")
             lines.append("Closest documents: " + "; ".join(f"[{c.n}] {c.title}" for c in citations))
             return "\n".join(lines)
-        lines = ["Most relevant documents:"]
-        lines += [f"[{c.n}] {c.title} (topic {c.topic}: {c.topic_label})" for c in citations]
+        lines = ["Most relevant documents, each with its sentence that answers best:"]
+        for c in citations:
+            lines.append(f"[{c.n}] {c.title} (topic {c.topic}: {c.topic_label})")
+            if c.evidence:
+                lines.append(f"    “{c.evidence}”")
         return "\n".join(lines)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from topicchat.app.evidence import clip, sentences
 from topicchat.indexer.timeline import Timeline
 
 MONTHS_PER = {"week": 0.25, "month": 1, "quarter": 3, "year": 12}
@@ -21,7 +22,6 @@ CUES = re.compile(  # words that name a gap, limitation or open problem
     re.IGNORECASE,
 )
 WEAK_CUES = re.compile(r"\b(challenges?|difficult\w*|however|issues?|costly|expensive|risks?)\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'“])")
 
 
 @dataclass
@@ -120,10 +120,6 @@ def peak(timeline: Timeline, counts: np.ndarray) -> str:
     return f"{timeline.periods[i]} ({int(counts[i])} documents)"
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
-
-
 def problem_sentence(text: str, max_chars: int = 320) -> str | None:
     """The sentence of an abstract that names a challenge, gap or limitation best (None when none does)."""
     best, best_hits = None, 0
@@ -133,4 +129,4 @@ def problem_sentence(text: str, max_chars: int = 320) -> str | None:
             best, best_hits = sentence, hits
     if best is None:
         return None
-    return best if len(best) <= max_chars else best[: max_chars - 1].rstrip() + "…"
+    return clip(best, max_chars)

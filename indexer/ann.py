@@ -49,6 +49,7 @@ def _light_stem(token: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
+@functools.cache
 def stemmer(name: str) -> Callable[[str], str]:
     """A cached token -> stem function: "snowball" (Snowball English, via PyStemmer) or "light"."""
     if name == "light":

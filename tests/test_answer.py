@@ -251,3 +251,28 @@ def test_list_topics_shows_every_node_of_the_tree(assistant):
         assert f"Topic {node.id}: {node.label} ({node.size} documents)" in answer.text
     top = assistant.index.top_level()
     assert f"grouped into {len(top)} areas" in answer.text
+
+
+def test_evidence_picks_the_sentence_that_answers_the_question():
+    from topicchat.app.evidence import evidence_sentences, sentences
+    from topicchat.models.fake import HashingEmbedder
+
+    embedder = HashingEmbedder(256)
+    texts = [
+        "We study galaxies. Our telescope survey maps the redshift of 400 quasars. Results are public.",
+        "Bread needs flour. A slow oven roast keeps the garlic sweet.",
+        "",
+    ]
+    question = "telescope redshift survey"
+    found = evidence_sentences(question, texts, embedder, embedder.embed([question])[0], "snowball")
+    assert found[0] == "Our telescope survey maps the redshift of 400 quasars."
+    assert found[1] in sentences(texts[1]) and found[2] == ""
+
+
+def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
+    answer = assistant.ask("which papers discuss telescope galaxy nebula?")
+    assert answer.citations
+    for c in answer.citations:
+        assert c.evidence and c.evidence.rstrip("…") in " ".join(c.text.split())
+        assert f"“{c.evidence}”" in answer.text
+    assert all("evidence" in c for c in answer.to_json()["citations"])

@@ -1,0 +1,59 @@
+"""Evidence sentences: for a cited document, the sentence of its text that answers the question best.
+
+Query-focused and cheap: a lexical prefilter keeps each document's few sentences that share the most
+(stemmed) words with the question, and only those are embedded and compared with the question, so no
+vector per sentence is stored in the index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from topicchat.indexer.ann import tokenize
+from topicchat.models.base import Embedder
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'“])")
+CANDIDATES = 3  # sentences per document that reach the embedder
+LEXICAL_WEIGHT = 0.1  # added per shared question word (as a share of the question's words)
+
+
+def sentences(text: str) -> list[str]:
+    """A text cut into sentences (whitespace normalised)."""
+    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
+
+
+def clip(sentence: str, max_chars: int = 320) -> str:
+    return sentence if len(sentence) <= max_chars else sentence[: max_chars - 1].rstrip() + "…"
+
+
+def evidence_sentences(
+    question: str,
+    texts: Sequence[str],
+    embedder: Embedder,
+    question_vector: np.ndarray,
+    stem: str,
+    max_chars: int = 320,
+) -> list[str]:
+    """The best sentence of each text for the question ('' for an empty text)."""
+    wanted = set(tokenize(question, stem=stem))
+    candidates: list[tuple[int, str, float]] = []
+    for i, text in enumerate(texts):
+        parts = sentences(text)
+        scored = []
+        for position, sentence in enumerate(parts):
+            shared = len(wanted & set(tokenize(sentence, stem=stem))) / max(1, len(wanted))
+            scored.append((-shared, position, sentence))
+        for neg_shared, _, sentence in sorted(scored)[:CANDIDATES]:
+            candidates.append((i, sentence, -neg_shared))
+    best: dict[int, tuple[float, str]] = {}
+    if candidates:
+        vectors = embedder.embed([s for _, s, _ in candidates])
+        scores = vectors @ question_vector.astype(vectors.dtype)
+        for (i, sentence, shared), score in zip(candidates, scores, strict=True):
+            total = float(score) + LEXICAL_WEIGHT * shared
+            if i not in best or total > best[i][0]:
+                best[i] = (total, sentence)
+    return [clip(best[i][1], max_chars) if i in best else "" for i in range(len(texts))]
