@@ -3,8 +3,9 @@
 Embedders: `fake[:dim]`, `sentence-transformers:<id-or-folder>`, `onnx:<id-or-folder>` (int8 ONNX
 encoder), or a bare id / folder (sentence-transformers).
 Generators: `fake`, `llama-cpp:<file.gguf|smollm2>`, `transformers:<id|folder|file.gguf|smollm2>`,
-`flan-t5:<id-or-folder>`, a bare `.gguf` path (llama.cpp), or `smollm2` (llama.cpp when installed,
-else transformers' GGUF loader, with a warning).
+`flan-t5:<id-or-folder>`, `openai:<model>@<base url>` (any OpenAI-compatible server: Ollama, llama.cpp's
+server, vLLM, LM Studio), a bare `.gguf` path (llama.cpp), or `smollm2` (llama.cpp when installed, else
+transformers' GGUF loader, with a warning).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ DEFAULT_GENERATOR = "transformers:smollm2"
 
 def _split(spec: str) -> tuple[str, str]:
     prefix, sep, rest = spec.partition(":")
-    if sep and prefix in {"fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5"}:
+    if sep and prefix in {"fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5", "openai"}:
         return prefix, rest
     return "", spec
 
@@ -75,6 +76,10 @@ def load_generator(spec: str = DEFAULT_GENERATOR, cache_dir: Path | None = None)
         from topicchat.models.hf_backend import Seq2SeqGenerator
 
         return Seq2SeqGenerator(name)
+    if kind == "openai":
+        from topicchat.models.openai_backend import OpenAIGenerator, parse_spec
+
+        return OpenAIGenerator(*parse_spec(name))
     if kind == "transformers":
         from topicchat.models.hf_backend import CausalLMGenerator
 

@@ -92,7 +92,11 @@ def main_options(
 Out = Annotated[Path, typer.Option("--out", "-o", help="Index folder to write (replaced atomically).")]
 IndexDir = Annotated[Path, typer.Argument(help="Index folder.")]
 GeneratorOption = Annotated[
-    str | None, typer.Option(help="Generator for the prose ('none' for facts only); default: the index's.")
+    str | None,
+    typer.Option(
+        help="Generator for the prose ('none' for facts only; 'openai:<model>@<url>' for a local LLM server); "
+        "default: the index's."
+    ),
 ]
 
 
@@ -116,7 +120,8 @@ def build(
     generator: Annotated[
         str | None,
         typer.Option(
-            help="Label generator: 'smollm2', 'llama-cpp:<gguf>', 'transformers:<id|gguf>', 'flan-t5:<id>', 'fake'."
+            help="Label generator: 'smollm2', 'llama-cpp:<gguf>', 'transformers:<id|gguf>', 'flan-t5:<id>', "
+            "'openai:<model>@<url>', 'fake'."
         ),
     ] = None,
     min_cluster_size: Annotated[
