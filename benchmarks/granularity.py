@@ -144,7 +144,7 @@ def stability(corpus: str, n: int, seeds: list[int], noises: list[float], cache:
                 settings.outlier_threshold,
                 settings.max_topic_share,
             )
-            labels = cluster.reduce_outliers(v, raw, settings.outlier_threshold)
+            labels = cluster.reduce_outliers(v, raw, settings.outlier_threshold, settings.max_outlier_share)
             sizes = np.bincount(labels[labels >= 0])
             rows.append(
                 {

@@ -97,8 +97,12 @@ def centroids(embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     return ids, cents
 
 
-def reduce_outliers(embeddings: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
-    """Give each outlier the topic whose centroid it is most similar to, if the cosine reaches threshold.
+def reduce_outliers(
+    embeddings: np.ndarray, labels: np.ndarray, threshold: float, max_share: float | None = None
+) -> np.ndarray:
+    """Give each outlier the topic whose centroid it is most similar to, if the cosine reaches threshold;
+    then, while more than `max_share` of the documents would stay outliers, the closest remaining ones join
+    their nearest topic too (short or varied texts sit further from any centroid than abstracts do).
 
     Centroids come from the clustered documents only, so the topics' cores do not drift; outliers
     too far from every topic stay outliers (the 'outlier pool' the assistant searches separately).
@@ -110,7 +114,14 @@ def reduce_outliers(embeddings: np.ndarray, labels: np.ndarray, threshold: float
         return out
     sims = embeddings[outliers] @ cents.T
     best = sims.argmax(axis=1)
-    close = sims[np.arange(len(outliers)), best] >= threshold
+    best_sim = sims[np.arange(len(outliers)), best]
+    close = best_sim >= threshold
+    if max_share is not None:
+        allowed = int(np.floor(max_share * len(labels)))
+        left = np.flatnonzero(~close)
+        if len(left) > allowed:
+            order = left[np.argsort(-best_sim[left], kind="stable")]
+            close[order[: len(left) - allowed]] = True
     out[outliers[close]] = ids[best[close]]
     return out
 

@@ -159,7 +159,9 @@ def build_index(
             is_outlier = raw_labels == -1
             labels = raw_labels
             if settings.reduce_outliers:
-                labels = cluster.reduce_outliers(vectors, labels, settings.outlier_threshold)
+                labels = cluster.reduce_outliers(
+                    vectors, labels, settings.outlier_threshold, settings.max_outlier_share
+                )
             labels = cluster.renumber_by_size(labels)
             probabilities = cluster.membership(vectors, labels)
             report(

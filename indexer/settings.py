@@ -51,6 +51,12 @@ class BuildSettings(BaseModel):
     )
     reduce_outliers: bool = Field(True, description="Assign outliers to a topic when they are close enough to one.")
     outlier_threshold: float = Field(0.4, description="Minimum cosine to a topic centroid for an outlier to join it.")
+    max_outlier_share: float = Field(
+        0.1,
+        description="At most this share of the documents stays an outlier: the closest of the rest join their nearest topic.",
+        ge=0,
+        le=1,
+    )
     top_n_words: int = Field(10, description="Keywords kept per topic and representation.")
     label_topics: bool = Field(True, description="Ask the generator for topic labels and summaries.")
     summaries: bool = Field(True, description="Write a one-sentence summary per topic (needs label_topics).")

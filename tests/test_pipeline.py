@@ -232,3 +232,25 @@ def test_same_seed_same_tree(tmp_path, corpus_csv, fake_index):
 
     assert shape(first) == shape(second)
     assert first.documents.topic.tolist() == second.documents.topic.tolist()
+
+
+def test_outlier_reduction_keeps_at_most_the_allowed_share_and_keeps_the_farthest():
+    import numpy as np
+
+    from topicchat.indexer.cluster import reduce_outliers
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(8)[:2]
+    members = np.repeat(centres, 35, axis=0) + rng.normal(0, 0.05, (70, 8))
+    strays = rng.normal(0, 1, (30, 8))  # far from both topics: below the cosine threshold
+    vectors = np.vstack([members, strays])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = np.array([0] * 35 + [1] * 35 + [-1] * 30)
+    plain = reduce_outliers(vectors, labels, threshold=0.99)
+    assert (plain == -1).sum() == 30  # the threshold alone keeps them all out
+    capped = reduce_outliers(vectors, labels, threshold=0.99, max_share=0.1)
+    assert (capped == -1).sum() == 10
+    best = (vectors[70:] @ centres.T).max(axis=1)
+    kept = np.flatnonzero(capped[70:] == -1)
+    joined = np.flatnonzero(capped[70:] != -1)
+    assert best[kept].max() <= best[joined].min()  # the ones left out are the farthest
