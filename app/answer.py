@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import Intent, IntentKind, parse_intent
+from topicchat.app.prose import ProseChecker, split_complete
 from topicchat.app.route import Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
 from topicchat.app.trends import (
@@ -31,6 +33,7 @@ from topicchat.indexer.tree import path_of
 from topicchat.models.base import Embedder, Generator
 
 _CITE = re.compile(r"\[(\d+)\]")
+PROSE_HEAD = "\n\nSummary (every sentence checked against the source it cites): "
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Citation:
     text: str
     score: float
     evidence: str = ""  # the sentence of the text that answers the question best (searches only)
+    row: int = -1  # the document's row in the index
 
 
 @dataclass
@@ -186,22 +190,6 @@ def _ngrams(text: str, n: int = 5) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def clean_prose(prose: str, n_citations: int, example: str = "") -> str:
-    """Keep the model's sentences that cite a real source, are new, and do not echo the prompt's example."""
-    example_grams = _ngrams(example)
-    kept: list[str] = []
-    seen: set[str] = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", check_citations(prose.strip(), n_citations)):
-        key = sentence.lower().strip()
-        if not key or key in seen or not _CITE.search(sentence):
-            continue
-        if example_grams & _ngrams(sentence):
-            continue
-        seen.add(key)
-        kept.append(sentence.strip())
-    return " ".join(kept)
-
-
 class Assistant:
     """Answers questions about one index; the CLI and the UI both drive `stream`."""
 
@@ -259,7 +247,15 @@ class Assistant:
         label = self.topics[topic].label if topic in self.topics else "outliers"
         text = self._texts[row]
         return Citation(
-            n, self.retriever.doc_ids[row], self.retriever.titles[row], topic, label, snippet(text), text, score
+            n,
+            self.retriever.doc_ids[row],
+            self.retriever.titles[row],
+            topic,
+            label,
+            snippet(text),
+            text,
+            score,
+            row=row,
         )
 
     def _keywords(self, topic_id: int, kind: str = "keybert", n: int = 6) -> str:
@@ -712,27 +708,69 @@ class Assistant:
             return Reply(text, matched=False, routing=routing)
         citations = [self._citation(i + 1, h.row, h.score) for i, h in enumerate(routing.hits)]
         self._add_evidence(query, citations)
-        prose = ""
-        if self.generator is not None and citations:
-            sources = "\n".join(f"[{c.n}] {c.title}: {snippet(c.text, 25)}" for c in citations[:3])
-            messages = render_messages("answer", self.prompts_dir, question=question, sources=sources)
-            for piece in self.generator.stream(
-                messages, max_tokens=self.settings.max_tokens, stop=["\n\n", "Sources:", "Question:"]
-            ):
-                prose += piece
-                yield TokenEvent(piece)
-            prose = clean_prose(prose, len(citations), self._answer_example)
         facts = self._facts(intent, routing, citations, query)
-        if prose:
-            yield TokenEvent("\n\n")
-        yield TokenEvent(facts)
+        yield TokenEvent(facts)  # facts and evidence first: they do not wait for the model
+        text = facts
+        if self.generator is not None and citations:
+            for piece in self._checked_prose(question, citations):
+                text += piece
+                yield TokenEvent(piece)
         return Reply(
-            f"{prose}\n\n{facts}" if prose else facts,
+            text,
             topics=routing.topics,
             citations=citations,
             coverage=Coverage.of(routing, len(self._texts)),
             routing=routing,
         )
+
+    def _checked_prose(self, question: str, citations: list[Citation]) -> Iterator[str]:
+        """The model's summary, sentence by sentence, each kept only when its cited source supports it;
+        what is yielded is exactly what the answer keeps. Says so when nothing survives or time ran out."""
+        assert self.generator is not None
+        sources = "\n".join(f"[{c.n}] {c.title}: {snippet(c.text, 25)}" for c in citations[:3])
+        messages = render_messages("answer", self.prompts_dir, question=question, sources=sources)
+        checker = ProseChecker(
+            self.retriever.embedder,
+            {c.n: f"{c.title}. {c.text}" for c in citations},  # a copied title is a copy too
+            {c.n: self.index.embeddings[c.row] for c in citations},
+            self.index.lexical.stem,
+        )
+        example_grams = _ngrams(self._answer_example)
+        kept, seen, buffer, late = 0, set(), "", False
+        deadline = time.monotonic() + self.settings.prose_deadline_s
+
+        def judge(sentence: str) -> str | None:
+            key = " ".join(_CITE.sub("", sentence).lower().split())  # the same claim citing another source
+            if key in seen or (example_grams & _ngrams(sentence)):
+                return None
+            seen.add(key)
+            return sentence if checker.check(sentence).kept else None
+
+        stream = self.generator.stream(
+            messages, max_tokens=self.settings.max_tokens, stop=["\n\n", "Sources:", "Question:"]
+        )
+        try:
+            for piece in stream:
+                buffer += piece
+                complete, buffer = split_complete(buffer)
+                for sentence in complete:
+                    if (good := judge(sentence)) is not None:
+                        yield (PROSE_HEAD if kept == 0 else " ") + good
+                        kept += 1
+                if time.monotonic() > deadline:
+                    late = True
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        if not late and buffer.strip() and (good := judge(buffer.strip())) is not None:
+            yield (PROSE_HEAD if kept == 0 else " ") + good
+            kept += 1
+        if kept == 0:
+            yield "\n\nNo summary could be written from the sources: no sentence the model wrote was supported by the source it cites."
+        if late:
+            yield f" (The summary was cut at the {self.settings.prose_deadline_s:g}-second limit.)"
 
     def _add_evidence(self, query: str, citations: list[Citation]) -> None:
         """Each citation's key sentence for the question (a lexical prefilter, then the embedder)."""

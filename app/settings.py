@@ -47,6 +47,9 @@ class AnswerSettings(BaseModel):
 
     k_docs: int = Field(5, description="Documents cited per answer.", ge=1, le=50)
     max_tokens: int = Field(120, description="Most tokens of model prose per answer.", ge=1)
+    prose_deadline_s: float = Field(
+        20.0, description="Seconds the model may write for after the facts are shown; later prose is cut.", gt=0
+    )
     generator: str | None = Field(
         None, description="Generator for the prose ('none': facts only); default: the index's."
     )

@@ -14,7 +14,6 @@ from topicchat.app.answer import (
     RoutingEvent,
     TokenEvent,
     check_citations,
-    clean_prose,
 )
 from topicchat.app.intent import IntentKind, parse_intent
 
@@ -162,7 +161,9 @@ def test_stream_yields_routing_then_tokens_then_answer(assistant):
     assert all(isinstance(e, TokenEvent) for e in events[1:-1]) and len(events) > 2
     answer = events[-1].answer
     assert answer.routing is events[0].routing and answer.matched
-    assert events[-2].text == answer.text.split("\n\n")[-1]  # the facts come last, without the coverage
+    streamed = "".join(e.text for e in events[1:-1])
+    assert events[1].text.startswith("Most relevant documents")  # the facts come first
+    assert streamed.strip() == answer.text and "Coverage:" not in streamed  # the coverage is rendered apart
 
 
 def test_streamed_text_is_the_answer_for_intents_without_search(assistant):
@@ -232,16 +233,89 @@ def test_coverage_sentence():
     )
 
 
-def test_citation_check_and_prose_cleaning():
+def test_citation_check():
     assert check_citations("a [1] b [7] c [2]", 2) == "a [1] b  c [2]"
-    prose = "Genes mutate [1]. Genes mutate [1]. No citation here. Stars shine [9]."
-    assert clean_prose(prose, 2) == "Genes mutate [1]."
-    assert (
-        clean_prose(
-            "Fake news is detected with graph networks [1].", 2, "fake news is detected with graph networks [1]"
-        )
-        == ""
-    )
+
+
+SOURCE_1 = "Telescope surveys map galaxy redshift and nebula light. We measured 412 quasars with the survey."
+SOURCE_2 = "Bread recipes need flour, butter and a hot oven to roast garlic."
+
+
+def _checker():
+    from topicchat.app.prose import ProseChecker
+    from topicchat.models.fake import HashingEmbedder
+
+    embedder = HashingEmbedder(256)
+    texts = {1: SOURCE_1, 2: SOURCE_2}
+    return ProseChecker(embedder, texts, {n: embedder.embed([t])[0] for n, t in texts.items()}, "snowball")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("Galaxy surveys map redshift and nebula light of telescopes [1].", ""),
+        ("Galaxy surveys map redshift and nebula light of telescopes.", "cites no source"),
+        ("Galaxy surveys map redshift and nebula light of telescopes [7].", "cites no source"),
+        ("Telescope surveys map galaxy redshift and nebula light [1].", "copies a source"),
+        ("The survey measured 500 quasars and galaxy redshift [1].", "a number not in its sources: 500"),
+        ("The survey measured 412 quasars and galaxy redshift [1].", ""),
+        ("Bread recipes roast garlic with butter in a hot oven [1].", "not supported by its source"),
+        ("Bread needs butter, flour and roast garlic [2].", ""),
+    ],
+)
+def test_checked_prose_keeps_only_supported_sentences(sentence, reason):
+    verdict = _checker().check(sentence)
+    assert verdict.reason == reason and verdict.kept == (reason == "")
+
+
+class _Scripted:
+    """A generator that streams a fixed text word by word, optionally slowly."""
+
+    model_id = "scripted"
+
+    def __init__(self, text: str, delay: float = 0.0) -> None:
+        self.text, self.delay = text, delay
+
+    def generate(self, messages, max_tokens=64, stop=()):
+        return self.text
+
+    def stream(self, messages, max_tokens=64, stop=()):
+        import time
+
+        for word in re.findall(r"\S+\s*", self.text):
+            time.sleep(self.delay)
+            yield word
+
+
+def _with_generator(assistant, generator, **settings):
+    from topicchat.app.answer import Assistant
+    from topicchat.app.settings import AnswerSettings
+
+    return Assistant(assistant.index, assistant.retriever.embedder, generator, AnswerSettings(**settings))
+
+
+def test_streamed_text_is_the_final_text_and_only_checked_sentences_stream(assistant):
+    question = "which papers discuss telescope galaxy nebula?"
+    first = assistant.ask(question).citations[0]
+    words = [w for w in re.findall(r"[a-z]+", first.text.lower()) if len(w) > 3][:6]
+    good = f"The papers study {words[3]} and {words[0]}, with {words[5]}, {words[1]} and {words[4]} [1]."  # no copy
+    prose = f"{good} Cooking needs butter and flour and garlic [1]. Stars are nice. Another unsupported claim about ovens [9]."
+    helper = _with_generator(assistant, _Scripted(prose))
+    events = list(helper.stream(question))
+    streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    final = events[-1].answer.text
+    assert streamed.strip() == final
+    assert final.startswith("Topics covering") or final.startswith("Most relevant documents")  # facts first
+    assert "Summary (every sentence checked" in final and good in final
+    assert "Cooking" not in final and "Stars are nice" not in final and "ovens" not in final
+
+
+def test_when_nothing_survives_or_time_runs_out_the_answer_says_so(assistant):
+    question = "which papers discuss telescope galaxy nebula?"
+    none = _with_generator(assistant, _Scripted("Cooking needs butter and flour [1]. No sources at all.")).ask(question)
+    assert "No summary could be written from the sources" in none.text and none.citations
+    slow = _with_generator(assistant, _Scripted("word " * 40 + "[1].", delay=0.05), prose_deadline_s=0.5).ask(question)
+    assert "cut at the 0.5-second limit" in slow.text
 
 
 def test_list_topics_shows_every_node_of_the_tree(assistant):

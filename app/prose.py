@@ -1,0 +1,120 @@
+"""Checked prose: a generated sentence is kept only when it cites a source that supports it.
+
+Support = cosine(sentence, cited document) + LEXICAL_WEIGHT x (share of the sentence's content words found in
+the document), over the best of the sentence's citations; the constants were measured with
+`benchmarks/support.py` (a sentence of a document against that document, versus a sentence of another
+document of the same topic), not guessed. A sentence is also dropped when it cites nothing real, copies
+a source verbatim beyond a short quote, or states a number its sources do not hold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from topicchat.indexer.ann import tokenize
+from topicchat.models.base import Embedder
+
+LEXICAL_WEIGHT = 0.5
+SUPPORT_THRESHOLD = 0.75  # measured: see benchmarks/RESULTS.md, "Checked prose"
+COPY_NGRAM = 6  # six words in a row from a source (title or text) is a copy, not a summary
+_CITE = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?%?")
+SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+\])*\s+(?=[A-Z\[(])")
+
+
+@dataclass
+class Verdict:
+    """What the check decided about one sentence."""
+
+    sentence: str
+    kept: bool
+    reason: str = ""
+    support: float = 0.0
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def copies(sentence: str, source: str, n: int = COPY_NGRAM) -> bool:
+    """True when the sentence shares a run of `n` words with the source."""
+    words = _words(sentence)
+    if len(words) < n:
+        return False
+    grams = {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    src = _words(source)
+    return any(tuple(src[i : i + n]) in grams for i in range(len(src) - n + 1))
+
+
+def lexical_share(sentence: str, source: str, stem: str) -> float:
+    """Share of the sentence's content words (stemmed, no stop words) that occur in the source."""
+    words = set(tokenize(sentence, stem=stem))
+    if not words:
+        return 0.0
+    return len(words & set(tokenize(source, stem=stem))) / len(words)
+
+
+def support_score(sentence_vector: np.ndarray, source_vector: np.ndarray, lexical: float) -> float:
+    return float(sentence_vector @ source_vector) + LEXICAL_WEIGHT * lexical
+
+
+class ProseChecker:
+    """Checks generated sentences against the numbered sources they cite."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        sources: Mapping[int, str],
+        source_vectors: Mapping[int, np.ndarray],
+        stem: str,
+        threshold: float = SUPPORT_THRESHOLD,
+    ) -> None:
+        self.embedder = embedder
+        self.sources = sources
+        self.vectors = source_vectors
+        self.stem = stem
+        self.threshold = threshold
+
+    def check(self, sentence: str) -> Verdict:
+        sentence = sentence.strip()
+        cited = [n for n in dict.fromkeys(int(x) for x in _CITE.findall(sentence)) if n in self.sources]
+        if not cited:
+            return Verdict(sentence, False, "cites no source")
+        claim = _CITE.sub("", sentence).strip()
+        if len(_words(claim)) < 3:
+            return Verdict(sentence, False, "too short to say anything")
+        texts = [self.sources[n] for n in cited]
+        if any(copies(claim, t) for t in self.sources.values()):  # any source: a copy under the wrong number too
+            return Verdict(sentence, False, "copies a source")
+        source_numbers = {x for t in texts for x in _NUMBER.findall(t)}
+        missing = [x for x in _NUMBER.findall(claim) if x not in source_numbers]
+        if missing:
+            return Verdict(sentence, False, f"a number not in its sources: {', '.join(missing)}")
+        vector = self.embedder.embed([claim])[0]
+        best = max(
+            support_score(
+                vector, self.vectors[n].astype(vector.dtype), lexical_share(claim, self.sources[n], self.stem)
+            )
+            for n in cited
+        )
+        if best < self.threshold:
+            return Verdict(sentence, False, "not supported by its source", best)
+        return Verdict(sentence, True, "", best)
+
+    def check_all(self, sentences: Sequence[str]) -> list[Verdict]:
+        return [self.check(s) for s in sentences]
+
+
+def split_complete(buffer: str) -> tuple[list[str], str]:
+    """Complete sentences at the start of a growing text, and the unfinished rest."""
+    out = []
+    while True:
+        m = SENTENCE_END.search(buffer)
+        if not m:
+            return out, buffer
+        out.append(buffer[: m.end()].strip())
+        buffer = buffer[m.end() :]
