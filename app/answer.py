@@ -99,6 +99,16 @@ class Coverage:
 
 
 @dataclass
+class ProseStats:
+    """What happened to the model's prose in one answer: sentences written, kept, supported by their source."""
+
+    written: int = 0
+    kept: int = 0
+    supported: int = 0  # passed the support score (a kept sentence also passed every other check)
+    late: bool = False
+
+
+@dataclass
 class Answer:
     """A finished answer: text, the topics it was routed to, its citations and (for a search) its coverage."""
 
@@ -111,6 +121,7 @@ class Answer:
     matched: bool
     routing: Routing | None = None
     chart: TrendChart | None = None
+    prose: ProseStats | None = None
 
     def to_json(self) -> dict:
         trend = {"trend": self.chart.to_json()} if self.chart is not None else {}
@@ -164,6 +175,7 @@ class Reply:
     matched: bool = True
     routing: Routing | None = None
     chart: TrendChart | None = None
+    prose: ProseStats | None = None
 
 
 @dataclass
@@ -331,6 +343,7 @@ class Assistant:
             reply.matched,
             reply.routing,
             reply.chart,
+            reply.prose,
         )
 
     def _list_topics(self, intent: Intent, conv: Conversation) -> Reply:
@@ -711,8 +724,10 @@ class Assistant:
         facts = self._facts(intent, routing, citations, query)
         yield TokenEvent(facts)  # facts and evidence first: they do not wait for the model
         text = facts
+        stats = None
         if self.generator is not None and citations:
-            for piece in self._checked_prose(question, citations):
+            stats = ProseStats()
+            for piece in self._checked_prose(question, citations, stats):
                 text += piece
                 yield TokenEvent(piece)
         return Reply(
@@ -721,9 +736,10 @@ class Assistant:
             citations=citations,
             coverage=Coverage.of(routing, len(self._texts)),
             routing=routing,
+            prose=stats,
         )
 
-    def _checked_prose(self, question: str, citations: list[Citation]) -> Iterator[str]:
+    def _checked_prose(self, question: str, citations: list[Citation], stats: ProseStats) -> Iterator[str]:
         """The model's summary, sentence by sentence, each kept only when its cited source supports it;
         what is yielded is exactly what the answer keeps. Says so when nothing survives or time ran out."""
         assert self.generator is not None
@@ -744,7 +760,11 @@ class Assistant:
             if key in seen or (example_grams & _ngrams(sentence)):
                 return None
             seen.add(key)
-            return sentence if checker.check(sentence).kept else None
+            verdict = checker.check(sentence)
+            stats.written += 1
+            stats.supported += verdict.support >= checker.threshold  # scored only past the cheaper checks
+            stats.kept += verdict.kept
+            return sentence if verdict.kept else None
 
         stream = self.generator.stream(
             messages, max_tokens=self.settings.max_tokens, stop=["\n\n", "Sources:", "Question:"]
@@ -758,7 +778,7 @@ class Assistant:
                         yield (PROSE_HEAD if kept == 0 else " ") + good
                         kept += 1
                 if time.monotonic() > deadline:
-                    late = True
+                    late = stats.late = True
                     break
         finally:
             close = getattr(stream, "close", None)

@@ -106,3 +106,28 @@ def test_missing_column_is_reported_and_nothing_is_written(tmp_path):
     )
     assert out.returncode == 2 and "body" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "idx").exists()
+
+
+def test_eval_answers_scores_citations_prose_and_latency(fake_index, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {
+            "question": "which papers discuss telescope galaxy nebula?",
+            "relevant": [f"astronomy-{i}" for i in range(30)],
+        },
+        {"question": "which papers discuss recipe oven flour?", "relevant": [f"cooking-{i}" for i in range(30)]},
+        {"question": "which papers discuss gene mutation genome?", "relevant": ["football-0"]},  # a wrong key
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = run_cli("eval", "answers", str(fake_index), str(questions), "--generator", "fake", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["questions"] == 3 and report["k"] == 5
+    per = {r["question"]: r for r in report["per_question"]}
+    assert per[rows[0]["question"]]["precision"] == 1.0 and per[rows[1]["question"]]["recall"] > 0
+    assert per[rows[2]["question"]]["precision"] == 0.0
+    assert report["prose_written"] >= 0 and report["first_token_p50_s"] <= report["total_p50_s"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "x"}\n', encoding="utf-8")
+    result = run_cli("eval", "answers", str(fake_index), str(bad))
+    assert result.returncode != 0 and "line 1" in result.stderr and "Traceback" not in result.stderr

@@ -396,6 +396,28 @@ def eval_self_retrieval(
     _report(evaluate_self_retrieval(index_dir, sample=sample, fields=fields), as_json)
 
 
+@eval_app.command("answers")
+@_guarded
+def eval_answers(
+    index_dir: IndexDir,
+    questions: Annotated[
+        Path, typer.Argument(help='JSONL: {"question": "...", "relevant": ["doc id", ...]} per line.')
+    ],
+    generator: GeneratorOption = None,
+    k: Annotated[int, typer.Option(help="Citations counted for recall.")] = 5,
+    as_json: AsJson = False,
+) -> None:
+    """Answer quality: citation recall@k and precision, share of prose sentences kept and supported, latency."""
+    _quiet_libraries()
+    from topicchat import api
+    from topicchat.evaluate import evaluate_answers, load_answer_questions
+
+    settings = _settings()
+    wanted = load_answer_questions(questions)
+    assistant = api.open_assistant(index_dir, settings.answer_with(generator), settings.retrieval, settings.cache_dir)
+    _report(evaluate_answers(assistant, wanted, k), as_json)
+
+
 def main() -> None:
     """Console-script entry point."""
     _state["debug"] = os.environ.get("TOPICCHAT_DEBUG", "").lower() in ("1", "true", "yes")

@@ -467,3 +467,114 @@ def evaluate_self_retrieval(
     name = f"self-retrieval:{Path(index.path).name}"
     timings = {"search": time.perf_counter() - started}
     return RetrievalReport(name, embedder.model_id, len(docs), len(eligible), systems, notes, timings)
+
+
+@dataclass
+class AnswersReport:
+    """Answer quality on questions with known relevant documents: citations, checked prose, latency."""
+
+    questions: int
+    k: int
+    recall_at_k: float
+    precision: float
+    prose_written: int
+    prose_kept_share: float | None
+    prose_supported_share: float | None
+    first_token_p50_s: float
+    first_token_p95_s: float
+    total_p50_s: float
+    total_p95_s: float
+    generator: str
+    per_question: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: _num(v) for k, v in asdict(self).items()}
+
+    def table(self) -> str:
+        rows = [
+            ["questions", self.questions],
+            ["generator", self.generator],
+            [f"citation recall@{self.k}", self.recall_at_k],
+            ["citation precision", self.precision],
+            ["prose sentences written", self.prose_written],
+            ["share kept (cited, supported, no copy, numbers found)", self.prose_kept_share],
+            ["share supported by the cited source", self.prose_supported_share],
+            ["first token p50 / p95 (s)", f"{self.first_token_p50_s:.2f} / {self.first_token_p95_s:.2f}"],
+            ["whole answer p50 / p95 (s)", f"{self.total_p50_s:.2f} / {self.total_p95_s:.2f}"],
+        ]
+        return _table(["measure", "value"], rows)
+
+
+def load_answer_questions(path: Path | str) -> list[tuple[str, set[str]]]:
+    """JSONL lines {"question": ..., "relevant": [doc ids]} ("relevant_ids" / "doc_ids" work too)."""
+    path = Path(path)
+    if not path.exists():
+        raise TopicchatError(f"The question file {path} does not exist.")
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TopicchatError(f"{path}, line {number}: not JSON ({exc.msg}).") from None
+        relevant = row.get("relevant", row.get("relevant_ids", row.get("doc_ids")))
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not isinstance(relevant, list):
+            raise TopicchatError(f'{path}, line {number}: expected {{"question": "...", "relevant": ["doc id", ...]}}.')
+        out.append((row["question"], {str(r) for r in relevant}))
+    if not out:
+        raise TopicchatError(f"The question file {path} holds no questions.")
+    return out
+
+
+def evaluate_answers(assistant: Any, questions: Sequence[tuple[str, set[str]]], k: int = 5) -> AnswersReport:
+    """Ask every question as a new chat, timing the first streamed text and the whole answer."""
+    from topicchat.app.answer import DoneEvent, TokenEvent
+
+    recalls, precisions, firsts, totals, rows = [], [], [], [], []
+    written = kept = supported = 0
+    for question, relevant in questions:
+        started = time.perf_counter()
+        first, answer = None, None
+        for event in assistant.stream(question):
+            if isinstance(event, TokenEvent) and first is None:
+                first = time.perf_counter() - started
+            if isinstance(event, DoneEvent):
+                answer = event.answer
+        total = time.perf_counter() - started
+        assert answer is not None
+        cited = [c.doc_id for c in answer.citations]
+        recall = recall_at_k(cited, relevant, k) if relevant else 0.0
+        precision = len(set(cited) & relevant) / len(cited) if cited else 0.0
+        recalls.append(recall)
+        precisions.append(precision)
+        firsts.append(first if first is not None else total)
+        totals.append(total)
+        if answer.prose is not None:
+            written += answer.prose.written
+            kept += answer.prose.kept
+            supported += answer.prose.supported
+        rows.append(
+            {
+                "question": question,
+                "recall": round(recall, 4),
+                "precision": round(precision, 4),
+                "seconds": round(total, 3),
+            }
+        )
+    generator = getattr(assistant.generator, "model_id", None) or "none"
+    return AnswersReport(
+        len(questions),
+        k,
+        float(np.mean(recalls)),
+        float(np.mean(precisions)),
+        written,
+        kept / written if written else None,
+        supported / written if written else None,
+        float(np.percentile(firsts, 50)),
+        float(np.percentile(firsts, 95)),
+        float(np.percentile(totals, 50)),
+        float(np.percentile(totals, 95)),
+        generator,
+        rows,
+    )
