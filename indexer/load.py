@@ -50,15 +50,17 @@ def read_table(source: str) -> pd.DataFrame:
         try:
             if suffix in (".parquet", ".pq"):
                 return pd.read_parquet(path)
+            # Text formats are read as text: an id like 2503.14620 or 007 must not become a number
+            # (2503.1462, 7) and collide with another document's id.
             if suffix in (".csv", ".csv.gz"):
-                return pd.read_csv(path)
+                return pd.read_csv(path, dtype=str, keep_default_na=False)
             if suffix in (".tsv",):
-                return pd.read_csv(path, sep="\t")
+                return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
             if suffix in (".jsonl", ".jsonl.gz", ".ndjson"):
-                return pd.read_json(path, lines=True)
+                return _read_jsonl(path)
             if suffix == ".json":
                 with path.open(encoding="utf-8") as fh:
-                    data = json.load(fh)
+                    data = json.load(fh, parse_int=str, parse_float=str)
                 if isinstance(data, dict):
                     data = next((v for v in data.values() if isinstance(v, list)), [data])
                 return pd.DataFrame(data)
@@ -72,6 +74,26 @@ def read_table(source: str) -> pd.DataFrame:
     raise TopicchatError(
         f"The corpus '{source}' does not exist: give a file, a folder of .txt files, or a Hugging Face data set name (owner/name)."
     )
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    """One JSON object per line; numbers keep the exact text they were written with."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line, parse_int=str, parse_float=str)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"line {number} is not a JSON object")
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _read_hf(name: str) -> pd.DataFrame:
@@ -123,6 +145,7 @@ def load_corpus(
     id_col: str | None = None,
     limit: int | None = None,
     max_doc_chars: int = 20000,
+    on_duplicate_id: str = "error",
 ) -> Corpus:
     """Load and clean a corpus: pick columns, drop blank and duplicate texts, cut huge ones."""
     raw = read_table(source)
@@ -137,7 +160,11 @@ def load_corpus(
 
     text = raw[text_c].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)).str.strip()
     title = raw[title_c].fillna("").astype(str).str.strip() if title_c else pd.Series([""] * len(raw), index=raw.index)
-    ids = raw[id_c].astype(str) if id_c else pd.Series([str(i) for i in range(len(raw))], index=raw.index)
+    ids = (
+        raw[id_c].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)).str.strip()
+        if id_c
+        else pd.Series([str(i) for i in range(len(raw))], index=raw.index)
+    )
 
     skipped: dict[str, int] = {}
     keep = text != ""
@@ -146,6 +173,18 @@ def load_corpus(
     skipped["duplicate_text"] = int(dup_text.sum())
     keep &= ~dup_text
     dup_id = ids.duplicated() & keep
+    if dup_id.any() and on_duplicate_id == "error":
+        clash = ids[keep & ids.isin(set(ids[dup_id]))]
+        rows = clash.groupby(clash, sort=False).groups
+        named = "; ".join(
+            f"{doc_id!r} (data rows {', '.join(str(int(r) + 1) for r in list(where)[:4])})"
+            for doc_id, where in list(rows.items())[:5]
+        )
+        raise TopicchatError(
+            f"{len(rows)} id(s) in the column '{id_c}' belong to more than one document: {named}"
+            f"{' and more' if len(rows) > 5 else ''}. Ids are kept as written (text, never numbers), so these are "
+            "real clashes: fix the data, or pass --on-duplicate-id keep-first to keep the first document of each id."
+        )
     skipped["duplicate_id"] = int(dup_id.sum())
     keep &= ~dup_id
     too_long = text.str.len() > max_doc_chars

@@ -87,7 +87,13 @@ def build_index(
 
     with _timed(timings, "load", report):
         corpus = load.load_corpus(
-            source, settings.text_col, settings.title_col, settings.id_col, settings.limit, settings.max_doc_chars
+            source,
+            settings.text_col,
+            settings.title_col,
+            settings.id_col,
+            settings.limit,
+            settings.max_doc_chars,
+            settings.on_duplicate_id,
         )
         docs = corpus.frame
         report(f"  {len(docs)} documents ({corpus.rows_read} rows read; skipped: {corpus.skipped})")

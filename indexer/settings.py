@@ -34,6 +34,9 @@ class BuildSettings(BaseModel):
         None,
         description="Column of dates or years for topics over time (guessed when unset; 'none' turns it off).",
     )
+    on_duplicate_id: Literal["error", "keep-first"] = Field(
+        "error", description="Two documents with one id (and different texts): stop with an error, or keep the first."
+    )
     limit: int | None = Field(None, description="Use only the first N documents.", ge=1)
     embedding_model: str = Field(DEFAULT_EMBEDDER, description="Embedder config string (see models.registry).")
     generator: str = Field(DEFAULT_GENERATOR, description="Generator config string for topic labels.")

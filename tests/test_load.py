@@ -20,7 +20,8 @@ def test_reads_csv_jsonl_parquet_and_txt_folder(tmp_path):
         corpus = load_corpus(str(tmp_path / name))
         assert corpus.frame["text"].tolist() == ["first text", "second text"]
         assert corpus.frame["title"].tolist() == ["A", "B"]
-        assert corpus.frame["year"].tolist() == [2020, 2021], "metadata columns are kept"
+        # metadata columns are kept (text formats as the text written, Parquet with its types)
+        assert [str(v) for v in corpus.frame["year"]] == ["2020", "2021"]
     folder = tmp_path / "txt"
     folder.mkdir()
     (folder / "one.txt").write_text("hello world")
@@ -57,3 +58,38 @@ def test_missing_source_and_unknown_type(tmp_path):
     (tmp_path / "c.xyz").write_text("x")
     with pytest.raises(TopicchatError, match="Unknown file type"):
         load_corpus(str(tmp_path / "c.xyz"))
+
+
+IDS = ["007", "7", "7.0", "1e3", "1000", "2503.14620", "2503.1462"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".json"])
+def test_ids_are_read_as_written_never_as_numbers(tmp_path, suffix):
+    import json
+
+    rows = [{"id": i, "text": f"document number {n} about topic {n}"} for n, i in enumerate(IDS)]
+    path = tmp_path / f"ids{suffix}"
+    if suffix in (".csv", ".tsv"):
+        sep = "," if suffix == ".csv" else "\t"
+        path.write_text("id" + sep + "text\n" + "".join(f"{r['id']}{sep}{r['text']}\n" for r in rows), encoding="utf-8")
+    elif suffix == ".jsonl":  # numbers written as JSON numbers keep their text too
+        lines = [
+            f'{{"id": {r["id"] if not r["id"].startswith("0") else json.dumps(r["id"])}, "text": "{r["text"]}"}}'
+            for r in rows
+        ]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        path.write_text(json.dumps(rows), encoding="utf-8")
+    corpus = load_corpus(str(path))
+    assert corpus.frame["doc_id"].tolist() == IDS
+    assert corpus.skipped["duplicate_id"] == 0
+
+
+def test_duplicate_ids_with_different_texts_are_an_error_unless_keep_first(tmp_path):
+    path = tmp_path / "dups.csv"
+    path.write_text("id,text\na1,first text\nb2,second text\na1,another text\nb2,second text\n", encoding="utf-8")
+    with pytest.raises(TopicchatError, match=r"'a1' \(data rows 1, 3\).*--on-duplicate-id keep-first"):
+        load_corpus(str(path))
+    corpus = load_corpus(str(path), on_duplicate_id="keep-first")
+    assert corpus.frame["text"].tolist() == ["first text", "second text"]
+    assert corpus.skipped == {"blank": 0, "duplicate_text": 1, "duplicate_id": 1, "truncated": 0}

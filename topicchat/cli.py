@@ -114,6 +114,10 @@ def build(
         str | None, typer.Option(help="Column of dates or years for topics over time (guessed; 'none': off).")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Use only the first N rows.")] = None,
+    on_duplicate_id: Annotated[
+        str | None,
+        typer.Option(help="Two documents with one id: 'error' (default, names them) or 'keep-first'."),
+    ] = None,
     embedding_model: Annotated[
         str | None, typer.Option(help="Embedder: hub id, folder, 'onnx:<id>', or 'fake'.")
     ] = None,
@@ -149,6 +153,7 @@ def build(
         id_col=id_col,
         time_col=time_col,
         limit=limit,
+        on_duplicate_id=on_duplicate_id,
         embedding_model=embedding_model,
         generator=generator,
         min_cluster_size=min_cluster_size,
