@@ -50,7 +50,11 @@ class EmbeddingCache:
                     self.dim,
                 )
                 continue
-            for i, key in enumerate(shard_keys.tolist()):
+            if shard_keys.dtype.kind == "S":  # older shards: numpy's S16 dropped a digest's trailing zero bytes
+                as_bytes = [k.ljust(16, b"\0") for k in shard_keys.tolist()]
+            else:  # (n, 16) uint8
+                as_bytes = [row.tobytes() for row in shard_keys]
+            for i, key in enumerate(as_bytes):
                 if key in wanted:
                     found[key] = vectors[i]
         return found
@@ -62,8 +66,12 @@ class EmbeddingCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"{uuid.uuid4().hex}.npz"
         tmp = final.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(list(keys), dtype="S16"), vectors=vectors.astype(np.float32))
+        matrix = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)  # every byte kept
+        np.savez(tmp, keys=matrix, vectors=vectors.astype(np.float32))
         os.replace(tmp, final)
+
+
+CHUNK = 2048  # texts embedded (and cached) at a time, so a build stopped midway keeps what it embedded
 
 
 def embed_documents(
@@ -71,22 +79,28 @@ def embed_documents(
     texts: Sequence[str],
     cache_dir: Path | None,
     show_progress: bool = True,
+    chunk: int = CHUNK,
 ) -> tuple[np.ndarray, int]:
-    """Embed texts, reusing cached vectors; returns (vectors, number of cache hits)."""
+    """Embed texts, reusing cached vectors; returns (vectors, number of cache hits). New vectors are written
+    to the cache chunk by chunk, so an interrupted build resumes where it stopped."""
     keys = [text_key(t) for t in texts]
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     cache = EmbeddingCache(cache_dir, embedder.model_id, embedder.dim) if cache_dir else None
     found = cache.lookup(keys) if cache else {}
-    missing = [i for i, k in enumerate(keys) if k not in found]
     for i, key in enumerate(keys):
         if key in found:
             out[i] = found[key]
-    if missing:
-        fresh = embedder.embed([texts[i] for i in missing], show_progress=show_progress)
-        out[missing] = fresh
+    todo: dict[bytes, list[int]] = {}  # each distinct missing text once
+    for i, key in enumerate(keys):
+        if key not in found:
+            todo.setdefault(key, []).append(i)
+    pending = list(todo.items())
+    for start in range(0, len(pending), chunk):
+        part = pending[start : start + chunk]
+        fresh = embedder.embed([texts[rows[0]] for _, rows in part], show_progress=show_progress)
+        for (_, rows), vector in zip(part, fresh, strict=True):
+            out[rows] = vector
         if cache:
-            unique: dict[bytes, int] = {}
-            for j, i in enumerate(missing):
-                unique.setdefault(keys[i], j)
-            cache.add(list(unique), fresh[list(unique.values())])
-    return out, len(texts) - len(missing)
+            cache.add([key for key, _ in part], fresh)
+    missing = sum(len(rows) for _, rows in pending)
+    return out, len(texts) - missing

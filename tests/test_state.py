@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from topicchat.indexer.topics import LabelSource, TopicRecord
 
@@ -82,3 +83,41 @@ def test_cache_shards_of_another_dimension_are_reported(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert wrong.lookup([text_key("a")]) == {}
     assert "this model makes 4-d ones" in caplog.text
+
+
+def test_the_embedding_cache_keeps_digests_that_end_in_zero_bytes(tmp_path):
+    from topicchat.indexer.embed import EmbeddingCache, text_key
+
+    texts = [t for t in (f"document {i}" for i in range(5000)) if text_key(t).endswith(b"\0")][:3]
+    assert texts, "1 digest in 256 ends in a zero byte"
+    cache = EmbeddingCache(tmp_path, "m", 4)
+    cache.add([text_key(t) for t in texts], np.eye(4, dtype=np.float32)[: len(texts)])
+    found = cache.lookup([text_key(t) for t in texts])
+    assert len(found) == len(texts)
+    # a shard written the old way (numpy S16 drops trailing zero bytes) is still read right
+    old = EmbeddingCache(tmp_path / "old", "m", 4)
+    old.folder.mkdir(parents=True)
+    keys = np.array([text_key(t) for t in texts], dtype="S16")
+    np.savez(old.folder / "legacy.npz", keys=keys, vectors=np.eye(4, dtype=np.float32)[: len(texts)])
+    assert len(old.lookup([text_key(t) for t in texts])) == len(texts)
+
+
+def test_an_interrupted_embedding_keeps_the_chunks_it_finished(tmp_path):
+    from topicchat.indexer.embed import embed_documents
+    from topicchat.models.fake import HashingEmbedder
+
+    class Breaks(HashingEmbedder):
+        calls = 0
+
+        def embed(self, texts, *, show_progress=False):
+            Breaks.calls += 1
+            if Breaks.calls == 3:
+                raise KeyboardInterrupt
+            return super().embed(texts)
+
+    texts = [f"text number {i}" for i in range(25)]
+    with pytest.raises(KeyboardInterrupt):
+        embed_documents(Breaks(16), texts, tmp_path, show_progress=False, chunk=10)
+    vectors, hits = embed_documents(HashingEmbedder(16), texts, tmp_path, show_progress=False, chunk=10)
+    assert hits == 20  # the two finished chunks came back from the cache
+    assert np.allclose(vectors, HashingEmbedder(16).embed(texts))
