@@ -11,6 +11,7 @@ from plotly.colors import qualitative
 
 from topicchat.app.trends import TrendChart
 from topicchat.indexer.store import TopicIndex
+from topicchat.indexer.tree import path_of
 
 OUTLIER_COLOUR = "#BDBDBD"
 HIGHLIGHT_NAME = "cited in the last answer"
@@ -40,25 +41,43 @@ def _empty(message: str) -> go.Figure:
     return fig
 
 
-def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = ()) -> go.Figure:
-    """Documents at their 2-d UMAP position, coloured by topic (outliers grey); cited documents drawn larger."""
+def _ancestor_at(index: TopicIndex, level: int) -> dict[int, int]:
+    """Each leaf's node at a level of the tree (the top level for a shallower branch)."""
+    nodes = index.nodes
+    out = {}
+    for leaf in index.topics:
+        node = leaf
+        while node.level < level and node.parent is not None:
+            node = nodes[node.parent]
+        out[leaf.id] = node.id
+    return out
+
+
+def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = (), level: int = 0) -> go.Figure:
+    """Documents at their 2-d UMAP position, coloured by their topic at one level of the tree (0: the leaves;
+    outliers grey); the hover shows each document's path in the tree; cited documents drawn larger."""
     docs = index.documents
     if docs.empty:
         return _empty("This index holds no documents.")
     scatter = go.Scattergl if len(docs) >= WEBGL_FROM else go.Scatter
-    labels = {t.id: t.label for t in index.topics}
-    topic_ids = docs["topic"].to_numpy()
+    nodes = index.nodes
+    level = max(0, min(level, index.levels - 1))
+    ancestor = _ancestor_at(index, level)
+    paths = {t.id: " > ".join(n.label for n in path_of(t.id, nodes)) for t in index.topics}
+    leaf_ids = docs["topic"].to_numpy()
+    topic_ids = np.array([ancestor.get(int(t), -1) for t in leaf_ids], dtype=np.int64)
     hover = [
-        f"<b>{_plain(title)}</b><br>{_plain(f'topic {t}: {labels[t]}' if t in labels else 'outlier')}"
-        for title, t in zip(docs["title"], topic_ids, strict=True)
+        f"<b>{_plain(title)}</b><br>{_plain(f'topic {t}: {paths[t]}' if t in paths else 'outlier', 120)}"
+        for title, t in zip(docs["title"], leaf_ids, strict=True)
     ]
     hover_arr = np.asarray(hover, dtype=object)
     ids = docs["doc_id"].astype(str).to_numpy()
     x, y = docs["x"].to_numpy(), docs["y"].to_numpy()
     fig = go.Figure()
-    show_legend = len(index.topics) <= MAX_LEGEND_TOPICS
+    shown = sorted({ancestor[t.id] for t in index.topics}, key=lambda t: (-nodes[t].size, t))
+    show_legend = len(shown) <= MAX_LEGEND_TOPICS
     groups = [(OUTLIER_NAME, -1, OUTLIER_COLOUR)] + [
-        (_plain(f"{t.id}: {t.label}", 40), t.id, topic_colour(i)) for i, t in enumerate(index.topics)
+        (_plain(f"{t}: {nodes[t].label}", 40), t, topic_colour(i)) for i, t in enumerate(shown)
     ]
     for name, tid, colour in groups:
         mask = topic_ids == tid
@@ -98,10 +117,10 @@ def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = ()) -> go
         template="plotly_white",
         height=600,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title={"text": f"{len(docs)} documents, {len(index.topics)} topics", "x": 0.01},
+        title={"text": f"{len(docs)} documents, {len(shown)} {'topics' if level == 0 else 'areas'}", "x": 0.01},
         xaxis={"visible": False},
         yaxis={"visible": False},
-        legend={"itemsizing": "constant", "title": {"text": "topic"}},
+        legend={"itemsizing": "constant", "title": {"text": "topic" if level == 0 else f"level {level}"}},
         hoverlabel={"align": "left"},
     )
     return fig

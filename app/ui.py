@@ -171,12 +171,23 @@ class TopicChatUI:
         """Clear the input box at once and hand the message on."""
         return "", message
 
-    def after_answer(self, message: str, state: Conversation, shown: tuple | None) -> tuple:
+    def after_answer(self, message: str, state: Conversation, shown: tuple | None, level: Any = 0) -> tuple:
         """Refresh the map highlight (only when the cited set changed) and open the Map tab for 'show the map'."""
         ids = tuple(c.doc_id for c in state.last_citations)
-        plot = gr.skip() if ids == shown else document_map(self.index, ids)
+        plot = gr.skip() if ids == shown else document_map(self.index, ids, int(level or 0))
         tab = gr.Tabs(selected="map") if parse_intent(message or "").kind is IntentKind.MAP else gr.skip()
         return plot, ids, tab, self.map_note(state)
+
+    def map_levels(self) -> list[tuple[str, int]]:
+        """The levels the map can be coloured by: the topics, then each level of areas above them."""
+        counts = [sum(1 for t in self.index.nodes.values() if t.level == lv) for lv in range(self.index.levels)]
+        names = [f"topics ({counts[0]})"] + [f"level {lv} areas ({counts[lv]})" for lv in range(1, len(counts))]
+        return list(zip(names, range(len(counts)), strict=True))
+
+    def recolour(self, level: Any, state: Conversation | None) -> Any:
+        """The map coloured by another level of the tree, keeping the highlight."""
+        ids = tuple(c.doc_id for c in state.last_citations) if state is not None else ()
+        return document_map(self.index, ids, int(level or 0))
 
     def map_note(self, state: Conversation | None) -> str:
         """Which documents the map highlights."""
@@ -372,19 +383,25 @@ def create_app(services: Assistant) -> gr.Blocks:
                 top = _topics_tab(ui)
             with gr.Tab("Map", id="map", elem_id="tab-map"):
                 map_note = gr.Markdown(ui.map_note(None), elem_id="map-note")
+                map_level = gr.Radio(
+                    ui.map_levels(), value=0, label="Colour by", elem_id="map-level", visible=ui.index.levels > 1
+                )
                 doc_plot = gr.Plot(document_map(ui.index), label="Document map", elem_id="doc-map")
                 gr.Plot(topic_heatmap(ui.index), label="Topic similarity", elem_id="topic-heatmap")
 
         def answer_flow(trigger) -> None:
             trigger(ui.take_message, [chat["box"]], [chat["box"], pending], queue=False).then(
                 ui.respond, [pending, chat["chatbot"], conv], [chat["chatbot"]], api_name=False
-            ).then(ui.after_answer, [pending, conv, shown], [doc_plot, shown, tabs, map_note], api_name=False)
+            ).then(
+                ui.after_answer, [pending, conv, shown, map_level], [doc_plot, shown, tabs, map_note], api_name=False
+            )
 
         answer_flow(chat["box"].submit)
         answer_flow(chat["send"].click)
         chat["clear"].click(
             ui.new_conversation, None, [chat["chatbot"], conv, shown, doc_plot, map_note], api_name=False
         )
+        map_level.change(ui.recolour, [map_level, conv], [doc_plot], api_name=False)
         top["table"].select(ui.select_topic, None, [top["detail"], top["topic_id"]], api_name=False)
         for trigger in (top["show"].click, top["topic_id"].submit):
             trigger(ui.topic_detail, [top["topic_id"]], [top["detail"]], api_name=False)

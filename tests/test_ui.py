@@ -357,3 +357,23 @@ def test_the_topic_tree_nests_every_node_and_escapes_labels(dated_ui):
         assert "<img" not in tree and "&lt;img src=x" in tree
     finally:
         index.topics[0] = original
+
+
+def test_the_map_colours_by_any_level_of_the_tree_and_hovers_the_path(dated_ui):
+    index = dated_ui.index
+    levels = dated_ui.map_levels()
+    assert [lv for _, lv in levels] == list(range(index.levels)) and index.levels >= 2
+    leaves = document_map(index, (), 0)
+    areas = dated_ui.recolour(1, Conversation())
+    names = lambda fig: {t.name for t in fig.data} - {OUTLIER_NAME}  # noqa: E731
+    assert len(names(leaves)) == len(index.topics)
+    assert len(names(areas)) == sum(1 for t in index.parents if t.level == 1)
+    # every document keeps its place; the hover names its path from the top of the tree
+    assert sum(len(t.x) for t in areas.data) == len(index.documents)
+    leaf = index.topics[0]
+    parent = index.nodes[leaf.parent]
+    assert any(
+        f"{parent.label} &gt; {leaf.label}" in h or f"{parent.label} > {leaf.label}" in h
+        for t in areas.data
+        for h in t.text
+    )
