@@ -99,6 +99,7 @@ def run_topicchat(limit: int, keep: Path | None = None, generator: str | None = 
     """topicchat build with the default offline models, a fresh embedding cache (the index kept in `keep`)."""
     from topicchat.indexer.pipeline import build_index
     from topicchat.indexer.settings import BuildSettings
+    from topicchat.indexer.store import index_folder, read_manifest
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = BuildSettings(
@@ -112,8 +113,8 @@ def run_topicchat(limit: int, keep: Path | None = None, generator: str | None = 
         if generator:
             settings.generator = generator
         path = build_index(str(DATA), Path(tmp) / "idx", settings, report=lambda _m: None)
-        manifest = json.loads((path / "manifest.json").read_text())
-        topics = json.loads((path / "topics.json").read_text())
+        manifest = read_manifest(path)
+        topics = json.loads((index_folder(path) / "topics.json").read_text())
         if keep is not None:
             import shutil
 

@@ -107,7 +107,7 @@ def run_bertopic(index_path: Path, seed: int) -> dict[str, Any]:
 
     index = load_index(index_path)
     texts = index.documents["text"].tolist()
-    embeddings = np.load(Path(index_path) / "embeddings.npy")
+    embeddings = index.embeddings
     # BERTopic's default UMAP, plus a seed so the run repeats; the product's vectorizer so that the
     # keyword figures (NPMI, diversity) compare clusterings, not stop-word handling.
     umap_model = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)

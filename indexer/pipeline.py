@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import sys
 import time
@@ -107,7 +108,7 @@ def build_index(
         report(
             f"The index at {out} is up to date: the corpus and every parameter are unchanged (use --full to rebuild)."
         )
-        return Path(out).resolve()
+        return Path(os.path.abspath(out))
 
     with _timed(timings, "embed", report):
         embedder = embedder or load_embedder(settings.embedding_model, settings.embed_dtype, settings.cache_dir)
@@ -247,7 +248,7 @@ def build_index(
 
 def _previous(out: Path, docs, parameters: dict, full: bool):
     """The old index at `out` and an update plan for it, when an in-place update is possible."""
-    if full or not (out / "manifest.json").exists():
+    if full or not (store.index_folder(out) / "manifest.json").exists():
         return None, None
     try:
         if not update.same_parameters(store.read_manifest(out), parameters):

@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import tempfile
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,10 +119,10 @@ def write_index(
     parents: list[TopicRecord] | None = None,
     parent_embeddings: np.ndarray | None = None,
 ) -> Path:
-    """Write every artefact into a temporary folder beside `out`, then swap it in place."""
+    """Write every artefact into a new generation folder, then make it `out`'s current one in one step."""
     import faiss
 
-    out = Path(out).resolve()
+    out = Path(os.path.abspath(out))  # not resolve(): `out` itself stays the path users pass
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
@@ -151,19 +153,73 @@ def write_index(
     return out
 
 
+CURRENT = "current"  # <index>/current -> gen-...: the live generation; replacing the link is the one-step swap
+KEEP_GENERATIONS = 2  # the current generation and the one before it (what a server may still be reading)
+
+
+def index_folder(path: Path | str) -> Path:
+    """The folder holding an index's live artefacts: the target of <path>/current, or <path> itself for an
+    index written before generations existed."""
+    path = Path(path)
+    link = path / CURRENT
+    return link.resolve() if link.is_symlink() or link.is_dir() else path
+
+
+def _is_index(path: Path) -> bool:
+    return (index_folder(path) / "manifest.json").exists()
+
+
 def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace `out` with `tmp`; the old index survives until the new one is in place."""
-    if out.exists():
-        if out.is_file() or not (out / "manifest.json").exists() and any(out.iterdir()):
-            raise TopicchatError(
-                f"{out} exists and is not a topicchat index; refusing to overwrite it. Choose another --out."
-            )
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    """Move the finished folder `tmp` into `out` as a new generation and point `out/current` at it with one
+    rename, so a reader sees the old index or the new one, never a mix and never none; keep the previous
+    generation, remove older ones."""
+    if out.exists() and (out.is_file() or (not _is_index(out) and any(out.iterdir()))):
+        raise TopicchatError(
+            f"{out} exists and is not a topicchat index; refusing to overwrite it. Choose another --out."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / CURRENT).is_dir() and not (out / CURRENT).is_symlink():  # a copy that followed the link
+        os.rename(out / CURRENT, out / f"gen-00000000T000000-copied-{uuid.uuid4().hex[:8]}")
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    generation = out / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
+    os.rename(tmp, generation)
+    link = out / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
+    os.symlink(generation.name, link)
+    os.replace(link, out / CURRENT)
+    _tidy(out, generation)
+
+
+def _tidy(out: Path, current: Path) -> None:
+    """After a swap: files of an index written in the older single-folder layout move into a generation of
+    their own (the previous one), and generations beyond the newest KEEP_GENERATIONS are removed."""
+    loose = [p for p in out.iterdir() if p.name != CURRENT and not p.name.startswith(("gen-", "."))]
+    if loose:
+        previous = out / "gen-00000000T000000-previous"
+        previous.mkdir(exist_ok=True)
+        for item in loose:
+            os.replace(item, previous / item.name)
+    generations = sorted((p for p in out.glob("gen-*") if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    keep = {current.name} | {p.name for p in [g for g in generations if g.name != current.name][: KEEP_GENERATIONS - 1]}
+    for old in generations:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _next_generation_from(path: Path) -> Path:
+    """A working copy of the live generation beside `path` (hard links where the file system allows, so a
+    large index is not copied); files to change are then replaced, never written through the links."""
+    source = index_folder(path)
+    out = Path(os.path.abspath(path))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.updating-", dir=out.parent))
+
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, tmp, dirs_exist_ok=True, copy_function=link_or_copy)
+    return tmp
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -178,7 +234,8 @@ def write_topic_quality(path: Path, scores: dict[int, float], name: str) -> Path
     Refuses a topics.json that no longer matches its checksum: an altered file is never re-signed.
     """
     manifest = read_manifest(path)
-    topics_file = path / "topics.json"
+    live = index_folder(path)
+    topics_file = live / "topics.json"
     expected = manifest.get("artefacts", {}).get("topics.json")
     if expected is not None and sha256_file(topics_file) != expected:
         raise TopicchatError(f"{topics_file} does not match its checksum; refusing to re-sign an altered file.")
@@ -187,10 +244,22 @@ def write_topic_quality(path: Path, scores: dict[int, float], name: str) -> Path
         score = scores.get(int(topic["id"]))
         if score is not None:
             topic["quality"] = dict(topic.get("quality") or {}, **{name: round(float(score), 4)})
-    _write_atomic(topics_file, json.dumps(data, indent=1))
-    manifest.setdefault("artefacts", {})["topics.json"] = sha256_file(topics_file)
-    _write_atomic(path / "manifest.json", json.dumps(manifest, indent=2, default=str))
-    return topics_file
+    out = Path(os.path.abspath(path))
+    if live == out:  # an index in the older single-folder layout: rewrite the two files in place
+        _write_atomic(topics_file, json.dumps(data, indent=1))
+        manifest.setdefault("artefacts", {})["topics.json"] = sha256_file(topics_file)
+        _write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        return topics_file
+    tmp = _next_generation_from(out)  # a new generation, swapped in like a build
+    try:
+        _write_atomic(tmp / "topics.json", json.dumps(data, indent=1))
+        manifest.setdefault("artefacts", {})["topics.json"] = sha256_file(tmp / "topics.json")
+        _write_atomic(tmp / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return index_folder(out) / "topics.json"
 
 
 def _broken(path: Path, why: str) -> TopicchatError:
@@ -200,8 +269,8 @@ def _broken(path: Path, why: str) -> TopicchatError:
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
-    """Read and check manifest.json (format name and version)."""
-    path = Path(path)
+    """Read and check manifest.json (format name and version) of an index's live generation."""
+    path = index_folder(path)
     if not path.exists():
         raise TopicchatError(f"There is no index at {path}. Build one first: `topicchat build SOURCE --out {path}`.")
     try:
@@ -224,10 +293,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def load_index(path: Path | str, verify: bool = True) -> TopicIndex:
-    """Load an index folder, refusing one that is unknown, incomplete or altered."""
+    """Load an index folder (its live generation), refusing one that is unknown, incomplete or altered."""
     import faiss
 
-    path = Path(path)
+    path = index_folder(path)
     manifest = read_manifest(path)
     for name, expected in manifest.get("artefacts", {}).items():
         file = path / name

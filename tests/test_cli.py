@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from topicchat.indexer.store import index_folder
+
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = ("build", "topics", "ask", "demo", "serve", "config", "eval")
 
@@ -62,7 +64,7 @@ def test_build_topics_ask_end_to_end(tmp_path, corpus_csv):
         env=env,
     )
     assert built.returncode == 0, built.stderr
-    assert "[embed] done" in built.stderr and (out / "manifest.json").exists()
+    assert "[embed] done" in built.stderr and (index_folder(out) / "manifest.json").exists()
     table = run_cli("topics", str(out))
     assert table.returncode == 0 and "120 documents" in table.stdout
     topics = json.loads(run_cli("topics", str(out), "--json").stdout)
@@ -70,7 +72,7 @@ def test_build_topics_ask_end_to_end(tmp_path, corpus_csv):
     asked = run_cli("ask", str(out), "which topics cover recipe oven flour?", "--json", env=env)
     assert asked.returncode == 0, asked.stderr
     data = json.loads(asked.stdout)
-    docs = pd.read_parquet(out / "documents.parquet")
+    docs = pd.read_parquet(index_folder(out) / "documents.parquet")
     assert data["topics"] and data["citations"]
     assert {c["doc_id"] for c in data["citations"]} <= set(docs.doc_id)
     assert data["citations"][0]["doc_id"].startswith("cooking")

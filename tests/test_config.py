@@ -10,6 +10,7 @@ from tests.conftest import fake_settings
 from tests.test_cli import run_cli
 from topicchat.config import load_settings
 from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.store import index_folder
 
 
 def test_file_then_environment_then_options(tmp_path, monkeypatch):
@@ -56,7 +57,7 @@ def test_serve_and_retrieval_settings_never_reach_the_index(tmp_path, corpus_csv
     settings = load_settings()
     build = settings.build_settings(**fake_settings(tmp_path / "cache").model_dump())
     path = api.build(str(corpus_csv), tmp_path / "idx", build, report=lambda _m: None)
-    manifest_text = (path / "manifest.json").read_text()
+    manifest_text = (index_folder(path) / "manifest.json").read_text()
     assert "hunter2" not in manifest_text and "lexical_weight" not in manifest_text
     params = json.loads(manifest_text)["parameters"]
     assert {"cache_dir", "embed_dtype", "show_progress"}.isdisjoint(params) and params["seed"] == 42

@@ -25,7 +25,7 @@ from topicchat.evaluate import (
     topic_quality,
 )
 from topicchat.indexer.errors import TopicchatError
-from topicchat.indexer.store import load_index
+from topicchat.indexer.store import index_folder, load_index
 
 # ------------------------------------------------------------------------------------------- clustering
 
@@ -118,7 +118,7 @@ def test_store_quality_keeps_the_index_loadable(fake_index, tmp_path):
     assert expected and {t.id: t.quality.get("npmi") for t in reloaded.topics if t.id in expected} == expected
     store_quality(copy, report)  # idempotent, and the re-signed file is accepted again
     load_index(copy, verify=True)
-    (copy / "topics.json").write_text((copy / "topics.json").read_text() + " ")
+    (index_folder(copy) / "topics.json").write_text((index_folder(copy) / "topics.json").read_text() + " ")
     with pytest.raises(TopicchatError, match="checksum"):
         store_quality(copy, report)
 

@@ -11,13 +11,13 @@ import pytest
 from tests.conftest import fake_settings, themed_corpus
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.pipeline import build_index
-from topicchat.indexer.store import FORMAT_VERSION, load_index
+from topicchat.indexer.store import FORMAT_VERSION, index_folder, load_index
 
 STAGES = ("load", "embed", "reduce", "cluster", "topics", "label", "ann")
 
 
 def test_index_folder_holds_the_contract(fake_index):
-    manifest = json.loads((fake_index / "manifest.json").read_text())
+    manifest = json.loads((index_folder(fake_index) / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     assert all(manifest["timings_s"][s] >= 0 for s in STAGES)
     assert manifest["models"]["embedder"].startswith("fake")
@@ -30,7 +30,7 @@ def test_index_folder_holds_the_contract(fake_index):
         "topic_embeddings.npy",
         "prompts/label.txt",
     ):
-        assert (fake_index / name).exists()
+        assert (index_folder(fake_index) / name).exists()
         assert name in manifest["artefacts"]
     assert not list(fake_index.parent.glob(".index.building-*")), "no temporary folder is left behind"
 
@@ -69,17 +69,17 @@ def test_damaged_index_is_refused_with_advice(fake_index, tmp_path):
 
     copy = tmp_path / "copy"
     shutil.copytree(fake_index, copy)
-    emb = np.load(copy / "embeddings.npy")
+    emb = np.load(index_folder(copy) / "embeddings.npy")
     emb[0, 0] += 1.0
-    np.save(copy / "embeddings.npy", emb)
+    np.save(index_folder(copy) / "embeddings.npy", emb)
     with pytest.raises(TopicchatError, match="checksum.*Rebuild"):
         load_index(copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest = json.loads((index_folder(copy) / "manifest.json").read_text())
     manifest["format_version"] = 999
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (index_folder(copy) / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(TopicchatError, match="index format 999.*Rebuild it"):
         load_index(copy)
-    (copy / "manifest.json").write_text("{not json")
+    (index_folder(copy) / "manifest.json").write_text("{not json")
     with pytest.raises(TopicchatError, match="damaged"):
         load_index(copy)
     with pytest.raises(TopicchatError, match="no index"):
@@ -91,7 +91,7 @@ def test_failed_rebuild_keeps_the_old_index(fake_index, tmp_path, corpus_csv, mo
 
     out = tmp_path / "idx"
     shutil.copytree(fake_index, out)
-    before = (out / "manifest.json").read_text()
+    before = (index_folder(out) / "manifest.json").read_text()
     from topicchat.indexer import label
 
     def boom(*a, **k):
@@ -100,7 +100,7 @@ def test_failed_rebuild_keeps_the_old_index(fake_index, tmp_path, corpus_csv, mo
     monkeypatch.setattr(label, "label_topics", boom)
     with pytest.raises(RuntimeError):
         build_index(str(corpus_csv), out, fake_settings(tmp_path / "cache", full_rebuild=True), report=lambda _m: None)
-    assert (out / "manifest.json").read_text() == before
+    assert (index_folder(out) / "manifest.json").read_text() == before
     assert load_index(out) is not None
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".idx.")], "temporary folders are cleaned up"
 
@@ -109,7 +109,7 @@ def test_rebuild_reuses_the_embedding_cache(tmp_path, corpus_csv):
     cache = tmp_path / "cache"
     build_index(str(corpus_csv), tmp_path / "a", fake_settings(cache), report=lambda _m: None)
     path = build_index(str(corpus_csv), tmp_path / "b", fake_settings(cache), report=lambda _m: None)
-    manifest = json.loads((path / "manifest.json").read_text())
+    manifest = json.loads((index_folder(path) / "manifest.json").read_text())
     assert manifest["embedding_cache_hits"] == manifest["corpus"]["documents"] == 120
 
 
@@ -120,7 +120,7 @@ def test_tiny_corpus_builds_a_retrieval_only_index(tmp_path):
     index = load_index(path)
     assert index.topics == [] and (index.documents.topic == -1).all()
     assert any("too few to cluster" in m for m in messages)
-    assert json.loads((path / "manifest.json").read_text())["topics"]["retrieval_only"] is True
+    assert json.loads((index_folder(path) / "manifest.json").read_text())["topics"]["retrieval_only"] is True
 
 
 def test_refuses_to_overwrite_a_folder_that_is_not_an_index(tmp_path, corpus_csv):
@@ -254,3 +254,57 @@ def test_outlier_reduction_keeps_at_most_the_allowed_share_and_keeps_the_farthes
     kept = np.flatnonzero(capped[70:] == -1)
     joined = np.flatnonzero(capped[70:] != -1)
     assert best[kept].max() <= best[joined].min()  # the ones left out are the farthest
+
+
+def test_rebuilds_swap_generations_in_one_step_and_keep_the_previous(corpus_csv, tmp_path):
+    import os
+
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.store import CURRENT
+
+    out = tmp_path / "idx"
+    seen = []
+    for seed in (1, 2, 3):
+        build_index(str(corpus_csv), out, fake_settings(tmp_path / "cache", seed=seed), report=lambda _m: None)
+        assert (out / CURRENT).is_symlink()
+        seen.append(os.readlink(out / CURRENT))
+        assert load_index(out).manifest["parameters"]["seed"] == seed
+    assert len(set(seen)) == 3
+    generations = sorted(p.name for p in out.glob("gen-*"))
+    assert generations == sorted(seen[1:]), "the current generation and the one before it are kept"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "no temporary link or folder is left"
+
+
+def test_an_index_of_the_single_folder_layout_loads_and_is_converted_by_the_next_build(
+    fake_index, corpus_csv, tmp_path
+):
+    import shutil
+
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.store import CURRENT
+
+    old = tmp_path / "old"
+    shutil.copytree(index_folder(fake_index), old)  # the files directly in the folder, as before generations
+    assert not (old / CURRENT).exists() and len(load_index(old).documents) > 0
+    build_index(
+        str(corpus_csv), old, fake_settings(tmp_path / "cache", seed=7, full_rebuild=True), report=lambda _m: None
+    )
+    assert (old / CURRENT).is_symlink() and load_index(old).manifest["parameters"]["seed"] == 7
+    previous = [p for p in old.glob("gen-*previous")]
+    assert previous and len(load_index(previous[0]).documents) > 0, "the old index is kept as the previous generation"
+
+
+def test_storing_quality_writes_a_new_generation(fake_index, tmp_path):
+    import os
+    import shutil
+
+    from topicchat.indexer.store import CURRENT, write_topic_quality
+
+    copy = tmp_path / "copy"
+    shutil.copytree(fake_index, copy, symlinks=True)
+    before = os.readlink(copy / CURRENT)
+    first = load_index(copy).topics[0].id
+    write_topic_quality(copy, {first: 0.5}, "npmi")
+    assert os.readlink(copy / CURRENT) != before and (copy / before).exists()
+    assert load_index(copy).topics[0].quality["npmi"] == 0.5
+    assert "npmi" not in load_index(copy / before).topics[0].quality  # the previous generation is unchanged

@@ -10,6 +10,7 @@ import pytest
 
 from topicchat.indexer.label import validate_label
 from topicchat.indexer.settings import BuildSettings
+from topicchat.indexer.store import index_folder
 
 pytestmark = pytest.mark.slow
 QA = re.compile(r"question|answer|\bqa\b", re.IGNORECASE)
@@ -74,10 +75,10 @@ def test_cli_demo_corpus_builds_offline(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "314 documents" in out.stdout and "Coverage:" in out.stdout
-    manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
+    manifest = json.loads((index_folder(tmp_path / "demo") / "manifest.json").read_text())
     assert manifest["topics"]["count"] >= 5
     assert all(manifest["timings_s"][s] > 0 for s in ("embed", "reduce", "label"))
-    docs = pd.read_parquet(tmp_path / "demo" / "documents.parquet")
+    docs = pd.read_parquet(index_folder(tmp_path / "demo") / "documents.parquet")
     assert len(docs) == 314
 
 

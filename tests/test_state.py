@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from topicchat.indexer.store import index_folder
 from topicchat.indexer.topics import LabelSource, TopicRecord
 
 
@@ -46,9 +47,9 @@ def test_old_manifest_variant_is_read_from_the_model_id(fake_index, tmp_path):
 
     copy = tmp_path / "old"
     shutil.copytree(fake_index, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest = json.loads((index_folder(copy) / "manifest.json").read_text())
     manifest["models"] = {"embedder": "sentence-transformers/all-MiniLM-L6-v2#bf16", "embedding_dim": 256}
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (index_folder(copy) / "manifest.json").write_text(json.dumps(manifest))
     index = load_index(copy)
     assert index.embedder_name == "sentence-transformers/all-MiniLM-L6-v2" and index.embedding_dtype == "bfloat16"
 
