@@ -11,9 +11,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from topicchat.indexer.prompting import read_prompt, render_messages
 from topicchat.indexer.topics import LabelSource, TopicRecord
-from topicchat.models.base import Generator, generate_many
+from topicchat.models.base import Embedder, Generator, generate_many
 
 MAX_LABEL_WORDS = 8
 MAX_SUMMARY_WORDS = 45
@@ -269,6 +271,37 @@ def make_distinct(topics: Sequence[TopicRecord]) -> None:
         used[topic.label.lower()] = topic
 
 
+def closest_to_own(topics: Sequence[TopicRecord], embedder: Embedder, vectors: Mapping[int, np.ndarray]) -> None:
+    """Every label must be closer (embedded) to its own topic than to any other topic of its level: a label
+    that is not falls back to the first of the topic's key-phrase labels that is, and records why."""
+    for level in sorted({t.level for t in topics}):
+        nodes = [t for t in topics if t.level == level and t.id in vectors]
+        if len(nodes) < 2:
+            continue
+        matrix = np.stack([vectors[t.id] for t in nodes]).astype(np.float32)
+        sims = embedder.embed([t.label for t in nodes]) @ matrix.T
+        for i, topic in enumerate(nodes):
+            nearest = int(np.argmax(sims[i]))
+            if nearest == i:
+                continue
+            options = topic.keyword_labels()
+            fits = [
+                o
+                for o, row in zip(options, embedder.embed(options) @ matrix.T, strict=True)
+                if int(np.argmax(row)) == i
+            ]
+            other = nodes[nearest]
+            why = f"closer to topic {other.id} ({other.label}) than to its own"
+            if topic.label_source is LabelSource.LLM:
+                topic.label_rejected = f"LLM reply rejected: {why}"
+            elif fits:
+                topic.label_rejected = (
+                    topic.label_rejected + "; " if topic.label_rejected else ""
+                ) + f"'{topic.label}' {why}"
+            if fits or topic.label_source is LabelSource.LLM:
+                topic.label, topic.label_source = (fits or options or [topic.label])[0], LabelSource.KEYWORDS
+
+
 def label_topics(
     topics: list[TopicRecord],
     generator: Generator | None,
@@ -278,6 +311,8 @@ def label_topics(
     prompts_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
     vocabularies: Mapping[int, set[str]] | None = None,
+    embedder: Embedder | None = None,
+    vectors: Mapping[int, np.ndarray] | None = None,
 ) -> dict[str, int]:
     """Fill label, label_source and summary of each topic; returns counts for the manifest.
 
@@ -333,6 +368,8 @@ def label_topics(
                     topic.quality["summary_rejected"] = 1.0
     if progress:
         progress(len(topics) - len(topics) // 2 if generator is not None else len(topics))
+    if embedder is not None and vectors is not None:
+        closest_to_own(topics, embedder, vectors)
     make_distinct(topics)
     llm_labels = sum(t.label_source is LabelSource.LLM for t in topics)
     llm_summaries = sum(

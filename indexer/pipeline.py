@@ -229,8 +229,19 @@ def build_index(
         ) as bar:
             nodes = [*records, *parents]
             vocabularies = label.topic_vocabularies(docs["text"].tolist(), labels, nodes) if gen else None
+            vectors_by_id = dict(zip([t.id for t in records], topic_vectors, strict=True))
+            if parents and parent_vectors is not None:
+                vectors_by_id |= dict(zip([t.id for t in parents], parent_vectors, strict=True))
             label_counts = label.label_topics(
-                nodes, gen, titles, texts, settings.summaries, progress=bar.update, vocabularies=vocabularies
+                nodes,
+                gen,
+                titles,
+                texts,
+                settings.summaries,
+                progress=bar.update,
+                vocabularies=vocabularies,
+                embedder=embedder,
+                vectors=vectors_by_id,
             )
 
     manifest_topics = {

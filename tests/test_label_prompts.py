@@ -168,3 +168,23 @@ def test_a_reply_listing_phrases_is_read_as_its_first_phrase_when_that_passes():
     )
     label, reason = _checked("MoE, Sparse, Experts", docs, "", None)  # a first "phrase" of one word stays a list
     assert reason == "a keyword list, not a label"
+
+
+def test_a_label_closer_to_another_topic_falls_back_to_a_key_phrase_that_fits():
+    from topicchat.indexer.label import closest_to_own
+    from topicchat.indexer.topics import LabelSource, TopicRecord
+    from topicchat.models.fake import HashingEmbedder
+
+    embedder = HashingEmbedder(256)
+    words = {0: "telescope galaxy nebula", 1: "recipe oven flour"}
+    topics = [
+        TopicRecord(i, 10, {"ctfidf": [(w, 1.0) for w in words[i].split()]}, [], label="", label_source=LabelSource.LLM)
+        for i in (0, 1)
+    ]
+    topics[0].label = "Recipe Oven Flour"  # the model named topic 0 after topic 1
+    topics[1].label = "Oven Recipes And Flour"
+    vectors = {i: embedder.embed([words[i]])[0] for i in (0, 1)}
+    closest_to_own(topics, embedder, vectors)
+    assert topics[0].label_source is LabelSource.KEYWORDS and "closer to topic 1" in topics[0].label_rejected
+    assert topics[0].label.lower().startswith("telescope")
+    assert topics[1].label == "Oven Recipes And Flour" and topics[1].label_source is LabelSource.LLM
