@@ -111,7 +111,7 @@ class ProseChecker:
 
 def split_complete(buffer: str) -> tuple[list[str], str]:
     """Complete sentences at the start of a growing text, and the unfinished rest."""
-    out = []
+    out: list[str] = []
     while True:
         m = SENTENCE_END.search(buffer)
         if not m:

@@ -401,7 +401,7 @@ def create_app(services: Assistant) -> gr.Blocks:
         chat["clear"].click(
             ui.new_conversation, None, [chat["chatbot"], conv, shown, doc_plot, map_note], api_name=False
         )
-        map_level.change(ui.recolour, [map_level, conv], [doc_plot], api_name=False)
+        map_level.change(ui.recolour, [map_level, conv], [doc_plot], api_visibility="private")
         top["table"].select(ui.select_topic, None, [top["detail"], top["topic_id"]], api_name=False)
         for trigger in (top["show"].click, top["topic_id"].submit):
             trigger(ui.topic_detail, [top["topic_id"]], [top["detail"]], api_name=False)

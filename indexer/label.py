@@ -139,7 +139,7 @@ def vocabulary(documents: Sequence[str]) -> set[str]:
 
 
 def topic_vocabularies(
-    texts: Sequence[str], labels: Sequence[int], topics: Sequence[TopicRecord]
+    texts: Sequence[str], labels: Sequence[int] | np.ndarray, topics: Sequence[TopicRecord]
 ) -> dict[int, set[str]]:
     """The vocabulary of every node's documents (a leaf's members; a parent's, the union of its children's):
     what a label's words are checked against."""

@@ -491,7 +491,7 @@ class AnswersReport:
         return {k: _num(v) for k, v in asdict(self).items()}
 
     def table(self) -> str:
-        rows = [
+        rows: list[list[Any]] = [
             ["questions", self.questions],
             ["generator", self.generator],
             [f"citation recall@{self.k}", self.recall_at_k],
