@@ -14,7 +14,9 @@ import html
 import logging
 import re
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -34,6 +36,7 @@ from topicchat.app.intent import IntentKind, parse_intent
 from topicchat.app.plots import document_map, topic_heatmap, trend_figure
 from topicchat.app.route import RoutedTopic, Routing
 from topicchat.app.settings import ServeSettings
+from topicchat.indexer.store import index_folder
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -111,14 +114,42 @@ def _sources_md(citations: Sequence[Citation]) -> str:
 class TopicChatUI:
     """The app's event handlers; plain Python, so tests drive them without a browser."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(
+        self, assistant: Assistant, reopen: Callable[[], Assistant] | None = None, root: Path | None = None
+    ) -> None:
         self.assistant = assistant
         self.index = assistant.index
         self.topics = self.index.nodes
+        self.reopen = reopen  # opens the index at `root` again: the server follows rebuilds
+        self.root = root
+        self._lock = threading.Lock()
+
+    def live(self) -> Assistant:
+        """The assistant of the index's live generation. When a build has swapped in a new generation, it is
+        opened (once, under a lock) and new questions are answered from it; answers already streaming
+        finish on the generation they started on. A generation that cannot be opened is logged and the
+        current one kept."""
+        if self.reopen is None or self.root is None:
+            return self.assistant
+        if index_folder(self.root).resolve() == self.assistant.index.path.resolve():
+            return self.assistant
+        with self._lock:
+            if index_folder(self.root).resolve() != self.assistant.index.path.resolve():
+                try:
+                    fresh = self.reopen()
+                except Exception:
+                    log.exception(
+                        "the rebuilt index at %s could not be opened; still answering from the old one", self.root
+                    )
+                    return self.assistant
+                log.info("answering from the new index generation %s", fresh.index.path)
+                self.assistant, self.index, self.topics = fresh, fresh.index, fresh.index.nodes
+        return self.assistant
 
     # -- chat ----------------------------------------------------------------------------------
     def respond(self, message: str, history: list | None, state: Conversation | None) -> Iterator[list]:
         """Stream one answer: yields the full history (user turn, Routing block, answer, Sources block)."""
+        assistant = self.live()  # chosen once: the whole answer comes from one index generation
         conv = state if state is not None else Conversation()
         history = list(history or []) + [gr.ChatMessage(role="user", content=md_safe(message))]
         yield list(history)
@@ -130,7 +161,7 @@ class TopicChatUI:
         yield list(history)
         raw, answer, routing = "", None, None
         try:
-            for event in self.assistant.stream(message or "", conv):
+            for event in assistant.stream(message or "", conv):
                 match event:
                     case RoutingEvent():
                         routing = event.routing
@@ -368,9 +399,12 @@ def _topics_tab(ui: TopicChatUI) -> dict[str, Any]:
     return {"table": table, "topic_id": topic_id, "show": show, "use": use, "detail": detail}
 
 
-def create_app(services: Assistant) -> gr.Blocks:
-    """Build the Blocks app (Chat, Topics, Map tabs) around one loaded Assistant."""
-    ui = TopicChatUI(services)
+def create_app(
+    services: Assistant, reopen: Callable[[], Assistant] | None = None, root: Path | None = None
+) -> gr.Blocks:
+    """Build the Blocks app (Chat, Topics, Map tabs) around one loaded Assistant (`reopen` and `root`: follow
+    rebuilds of the index folder at `root`)."""
+    ui = TopicChatUI(services, reopen, root)
     with gr.Blocks(title="Topic Chat", analytics_enabled=False) as demo:
         conv = gr.State(Conversation())
         pending = gr.State("")
@@ -413,10 +447,16 @@ def create_app(services: Assistant) -> gr.Blocks:
     return demo
 
 
-def launch(assistant: Assistant, settings: ServeSettings | None = None, block: bool = True) -> gr.Blocks:
+def launch(
+    assistant: Assistant,
+    settings: ServeSettings | None = None,
+    block: bool = True,
+    reopen: Callable[[], Assistant] | None = None,
+    root: Path | None = None,
+) -> gr.Blocks:
     """Build the app around an opened Assistant and serve it (blocking unless block=False)."""
     settings = settings or ServeSettings()
-    demo = create_app(assistant)
+    demo = create_app(assistant, reopen, root)
     password = settings.password.get_secret_value() if settings.password else None
     auth = (settings.user, password) if password else None
     if settings.host not in LOCAL_HOSTS and auth is None:

@@ -377,3 +377,37 @@ def test_the_map_colours_by_any_level_of_the_tree_and_hovers_the_path(dated_ui):
         for t in areas.data
         for h in t.text
     )
+
+
+def test_the_server_follows_a_rebuilt_index_and_finishes_answers_in_flight(tmp_path):
+    from tests.ui_helpers import make_rows, write_corpus
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.settings import BuildSettings
+
+    def build(rows) -> None:
+        source = write_corpus(tmp_path / "corpus.csv", rows)
+        settings = BuildSettings(
+            embedding_model="fake",
+            generator="fake",
+            cache_dir=tmp_path / "cache",
+            show_progress=False,
+            min_cluster_size=5,
+        )
+        build_index(
+            str(source), tmp_path / "idx", settings.model_copy(update={"full_rebuild": True}), report=lambda _m: None
+        )
+
+    small, large = make_rows(per_theme=20, xss=False), make_rows(per_theme=30, xss=False)
+    build(small)
+    root = tmp_path / "idx"
+    ui = TopicChatUI(Assistant.open(root), reopen=lambda: Assistant.open(root), root=root)
+    _, history = ask(ui, "list topics", Conversation())
+    assert f"holds {len(small)} documents" in last_turn(history)["answer"]
+    in_flight = ui.respond("list topics", [], Conversation())
+    next(in_flight)  # the answer has started on the old generation
+    build(large)
+    finished = list(in_flight)[-1]
+    assert f"holds {len(small)} documents" in last_turn(finished)["answer"]
+    _, history = ask(ui, "list topics", Conversation())
+    assert f"holds {len(large)} documents" in last_turn(history)["answer"]
+    assert ui.index.path.parent == root and len(ui.index.documents) == len(large)

@@ -89,11 +89,16 @@ def serve(
     cache_dir: Path | None = None,
     block: bool = True,
 ) -> Any:
-    """Start the chat app on an index (blocking unless block=False); returns the Gradio app."""
+    """Start the chat app on an index (blocking unless block=False); returns the Gradio app. It answers from
+    the index's live generation: rebuild or update the folder and the next question uses the new one."""
     from topicchat.app.settings import ServeSettings
     from topicchat.app.ui import launch
 
-    return launch(open_assistant(path, answer, retrieval, cache_dir), serve or ServeSettings(), block=block)
+    def reopen() -> Any:
+        return open_assistant(path, answer, retrieval, cache_dir)
+
+    # The server follows the folder: a rebuild swaps in a new generation and the next question uses it.
+    return launch(reopen(), serve or ServeSettings(), block=block, reopen=reopen, root=Path(path))
 
 
 def demo_corpus() -> Path:
