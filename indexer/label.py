@@ -177,17 +177,24 @@ def _labels_with_retry(
     docs: Sequence[Sequence[str]],
     example: str,
     vocabs: Sequence[set[str] | None],
+    misplaced: Callable[[list[tuple[int, str]]], dict[int, str]] | None = None,
 ) -> list[tuple[str, str | None]]:
     """(label, rejection reason) per topic. A rejected topic i is asked once more with `retry_prompt(i)`
-    (the same prompt over its MMR keywords: a different, more diverse view of the topic)."""
-    results: list[tuple[str, str | None]] = []
-    for i, reply in enumerate(generate_many(generator, prompts, max_tokens=16, stop=["\n"])):
-        results.append(_checked(reply, docs[i], example, vocabs[i]))
+    (the same prompt over its MMR keywords: a different, more diverse view of the topic). `misplaced`
+    takes (topic index, label) pairs and returns why some labels sit closer to another topic."""
+
+    def judge(pairs: list[tuple[int, str, str | None]]) -> list[tuple[str, str | None]]:
+        fine = [(i, label) for i, label, reason in pairs if reason is None]
+        far = misplaced(fine) if misplaced is not None and fine else {}
+        return [(label, reason if reason is not None else far.get(i)) for i, label, reason in pairs]
+
+    replies = generate_many(generator, prompts, max_tokens=16, stop=["\n"])
+    results = judge([(i, *_checked(r, docs[i], example, vocabs[i])) for i, r in enumerate(replies)])
     retry = [i for i, (_, reason) in enumerate(results) if reason is not None]
     if retry:
         replies = generate_many(generator, [retry_prompt(i) for i in retry], max_tokens=16, stop=["\n"])
-        for i, reply in zip(retry, replies, strict=True):
-            label, reason = _checked(reply, docs[i], example, vocabs[i])
+        second = judge([(i, *_checked(r, docs[i], example, vocabs[i])) for i, r in zip(retry, replies, strict=True)])
+        for i, (label, reason) in zip(retry, second, strict=True):
             results[i] = (label, None) if reason is None else (results[i][0], f"{results[i][1]}; retry: {reason}")
     return results
 
@@ -271,6 +278,21 @@ def make_distinct(topics: Sequence[TopicRecord]) -> None:
         used[topic.label.lower()] = topic
 
 
+def key_sentence(topic: TopicRecord, texts_by_id: Mapping[str, str], max_chars: int = 240) -> str | None:
+    """The sentence of a topic's representative documents that holds most of its top keywords."""
+    words = [w.lower() for w in topic.top_keywords(10, "ctfidf")]
+    best, best_hits = None, 0
+    for doc_id in topic.representative_doc_ids:
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(])", " ".join(texts_by_id.get(doc_id, "").split())):
+            lowered = sentence.lower()
+            hits = sum(1 for w in words if w in lowered)
+            if hits > best_hits and 40 <= len(sentence):
+                best, best_hits = sentence, hits
+    if best is None:
+        return None
+    return best if len(best) <= max_chars else best[: max_chars - 1].rstrip() + "…"
+
+
 def closest_to_own(topics: Sequence[TopicRecord], embedder: Embedder, vectors: Mapping[int, np.ndarray]) -> None:
     """Every label must be closer (embedded) to its own topic than to any other topic of its level: a label
     that is not falls back to the first of the topic's key-phrase labels that is, and records why."""
@@ -344,7 +366,32 @@ def label_topics(
             return render_messages("label", prompts_dir, keywords=mmr or keywords[i] or topics[i].label)
 
         vocabs = [(vocabularies or {}).get(t.id) for t in topics]
-        labelled = _labels_with_retry(generator, prompts, retry_prompt, docs, label_example, vocabs)
+        misplaced = None
+        if embedder is not None and vectors is not None:
+            by_level = {
+                lv: [t for t in topics if t.level == lv and t.id in vectors] for lv in {t.level for t in topics}
+            }
+            matrices = {
+                lv: np.stack([vectors[t.id] for t in ts]).astype(np.float32)
+                for lv, ts in by_level.items()
+                if len(ts) > 1
+            }
+
+            def misplaced(pairs: list[tuple[int, str]]) -> dict[int, str]:
+                """Labels (by topic index) nearer another topic of their level than their own, and why."""
+                out = {}
+                sims = embedder.embed([label for _, label in pairs])
+                for (i, _), vector in zip(pairs, sims, strict=True):
+                    level = topics[i].level
+                    if level not in matrices:
+                        continue
+                    peers = by_level[level]
+                    nearest = peers[int(np.argmax(matrices[level] @ vector))]
+                    if nearest.id != topics[i].id:
+                        out[i] = f"closer to topic {nearest.id} ({nearest.label}) than to its own"
+                return out
+
+        labelled = _labels_with_retry(generator, prompts, retry_prompt, docs, label_example, vocabs, misplaced)
         for topic, (label, reason) in zip(topics, labelled, strict=True):
             if reason is None:
                 topic.label, topic.label_source = label, LabelSource.LLM
@@ -353,12 +400,31 @@ def label_topics(
         if progress:
             progress(len(topics) // 2)
         if summaries:
+            # With a tree, the model summarises the areas; a leaf's summary is the sentence of its
+            # representative documents that holds most of its keywords (quoted, so facts from the data, and
+            # free: the leaves are most of the nodes and most of the label stage's time).
+            tree = any(t.level > 0 for t in topics)
+            written = [i for i, t in enumerate(topics) if not tree or t.level > 0]
+            for topic in topics:
+                if tree and topic.level == 0:
+                    found = key_sentence(topic, texts_by_id)
+                    if found:
+                        topic.summary = f"“{found}”"
+                        topic.quality["summary_extractive"] = 1.0
             prompts = [
-                render_messages("summary", prompts_dir, label=t.label, keywords=kw or t.label, documents=block)
-                for t, kw, block in zip(topics, keywords, blocks, strict=True)
+                render_messages(
+                    "summary",
+                    prompts_dir,
+                    label=topics[i].label,
+                    keywords=keywords[i] or topics[i].label,
+                    documents=blocks[i],
+                )
+                for i in written
             ]
             replies = generate_many(generator, prompts, max_tokens=48, stop=["\n", ". "])
-            for topic, reply, topic_docs in zip(topics, replies, docs, strict=True):
+            for topic, reply, topic_docs in zip(
+                [topics[i] for i in written], replies, [docs[i] for i in written], strict=True
+            ):
                 summary = clean_summary(reply)
                 summary = summary if summary.endswith((".", "!", "?")) else summary + "."
                 if validate_summary(summary, topic_docs, summary_example) is None:
@@ -372,12 +438,19 @@ def label_topics(
         closest_to_own(topics, embedder, vectors)
     make_distinct(topics)
     llm_labels = sum(t.label_source is LabelSource.LLM for t in topics)
+    extractive = sum(1 for t in topics if "summary_extractive" in t.quality)
     llm_summaries = sum(
-        1 for t in topics if generator is not None and summaries and "summary_rejected" not in t.quality
+        1
+        for t in topics
+        if generator is not None
+        and summaries
+        and "summary_rejected" not in t.quality
+        and "summary_extractive" not in t.quality
     )
     return {
         "llm_labels": llm_labels,
         "fallback_labels": len(topics) - llm_labels,
         "llm_summaries": llm_summaries,
-        "fallback_summaries": len(topics) - llm_summaries if summaries else 0,
+        "extractive_summaries": extractive,
+        "fallback_summaries": len(topics) - llm_summaries - extractive if summaries else 0,
     }
