@@ -290,7 +290,9 @@ def key_sentence(topic: TopicRecord, texts_by_id: Mapping[str, str], max_chars: 
                 best, best_hits = sentence, hits
     if best is None:
         return None
-    return best if len(best) <= max_chars else best[: max_chars - 1].rstrip() + "…"
+    if len(best) > max_chars:
+        return best[: max_chars - 1].rstrip() + "…"
+    return best if best.endswith((".", "!", "?")) else best + "…"  # a last sentence without its full stop
 
 
 def closest_to_own(topics: Sequence[TopicRecord], embedder: Embedder, vectors: Mapping[int, np.ndarray]) -> None:

@@ -188,3 +188,17 @@ def test_a_label_closer_to_another_topic_falls_back_to_a_key_phrase_that_fits():
     assert topics[0].label_source is LabelSource.KEYWORDS and "closer to topic 1" in topics[0].label_rejected
     assert topics[0].label.lower().startswith("telescope")
     assert topics[1].label == "Oven Recipes And Flour" and topics[1].label_source is LabelSource.LLM
+
+
+def test_a_leaf_summary_quotes_the_sentence_holding_most_keywords():
+    from topicchat.indexer.label import key_sentence
+    from topicchat.indexer.topics import TopicRecord
+
+    topic = TopicRecord(0, 2, {"ctfidf": [("speech", 1.0), ("recognition", 0.9), ("low-resource", 0.8)]}, ["a", "b"])
+    texts = {
+        "a": "We study many things in this paper at length. Speech recognition for low-resource languages is hard.",
+        "b": "Another abstract about speech, without a final stop and long enough to count",
+    }
+    assert key_sentence(topic, texts) == "Speech recognition for low-resource languages is hard."
+    texts["a"] = "Nothing relevant here at all, just filler words and more."
+    assert key_sentence(topic, texts) == "Another abstract about speech, without a final stop and long enough to count…"
