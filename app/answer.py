@@ -28,6 +28,7 @@ from topicchat.app.trends import (
 from topicchat.indexer.label import example_reply
 from topicchat.indexer.prompting import render_messages
 from topicchat.indexer.store import TopicIndex, load_index
+from topicchat.indexer.timeline import Timeline
 from topicchat.indexer.topics import LabelSource
 from topicchat.indexer.tree import path_of
 from topicchat.models.base import Embedder, Generator
@@ -471,8 +472,8 @@ class Assistant:
             return None
         return int(rows[int(np.argmax(self.index.embeddings[rows] @ vector))])
 
-    def _no_timeline(self) -> Reply | None:
-        """The reason a time question cannot be answered, or None when it can."""
+    def _usable_timeline(self) -> Timeline | Reply:
+        """The index's timeline, or the reply that says why a time question cannot be answered."""
         timeline = self.index.timeline
         if timeline is None:
             why = (self.index.manifest.get("time") or {}).get("reason") or "no column of dates or years was found"
@@ -487,7 +488,19 @@ class Assistant:
                 f"Every dated document falls in one {timeline.granularity} ({only}), so there is no trend to show.",
                 matched=False,
             )
-        return None
+        return timeline
+
+    def _route_subject(self, subject: str, purpose: str = "") -> Routing | Reply:
+        """Route a subject to topics, or the reply that says nothing in the index matches it."""
+        routing = self.retriever.route(subject, k_docs=self.k_docs)
+        if routing.matched and routing.topics:
+            return routing
+        return Reply(
+            f"Nothing in this index matches “{subject}” well enough{purpose} (closest similarity "
+            f"{routing.best_similarity:.2f}). Type 'list topics' to see what the corpus covers.",
+            matched=False,
+            routing=routing,
+        )
 
     def _chart(self, ids: list[int]) -> TrendChart:
         timeline = self.index.timeline
@@ -518,11 +531,9 @@ class Assistant:
 
     def _trend(self, intent: Intent, conv: Conversation) -> Reply:
         """How a subject (routed to topics) or a named topic changed: counts and shares per period, cited."""
-        refused = self._no_timeline()
-        if refused is not None:
-            return refused
-        timeline = self.index.timeline
-        assert timeline is not None
+        timeline = self._usable_timeline()
+        if isinstance(timeline, Reply):
+            return timeline
         routing = None
         if intent.topic_ids:
             missing = [t for t in intent.topic_ids if t not in self.topics]
@@ -532,21 +543,17 @@ class Assistant:
             routed = [self._routed(t) for t in ids]
             vector = self._node_vectors[ids[0]]
         else:
-            routing = self.retriever.route(intent.content, k_docs=self.k_docs)
-            if not routing.matched or not routing.topics:
-                return Reply(
-                    f"Nothing in this index matches “{intent.content}” well enough to count it over time "
-                    f"(closest similarity {routing.best_similarity:.2f}). Type 'list topics' to see what the corpus covers.",
-                    matched=False,
-                    routing=routing,
-                )
+            subject = self._route_subject(intent.content, " to count it over time")
+            if isinstance(subject, Reply):
+                return subject
+            routing = subject
             routed = routing.topics[: self.TREND_TOPICS]
             ids = [t.id for t in routed]
             vector = self.retriever.embed_query(intent.content)
         last = window_length(timeline, intent.window)
         recent, before = timeline.window(last)
-        subject = f"“{intent.content}”" if not intent.topic_ids else "the topic(s) you named"
-        lines = [f"How {subject} changed over time, topic by topic. {self._time_note()}"]
+        named = f"“{intent.content}”" if not intent.topic_ids else "the topic(s) you named"
+        lines = [f"How {named} changed over time, topic by topic. {self._time_note()}"]
         citations: list[Citation] = []
         for t in ids:
             c = change(timeline, t, last)
@@ -568,11 +575,9 @@ class Assistant:
 
     def _emerging(self, intent: Intent, conv: Conversation) -> Reply:
         """The leaf topics whose share of the documents grew (or fell) most in the recent periods."""
-        refused = self._no_timeline()
-        if refused is not None:
-            return refused
-        timeline = self.index.timeline
-        assert timeline is not None
+        timeline = self._usable_timeline()
+        if isinstance(timeline, Reply):
+            return timeline
         missing = [t for t in intent.topic_ids if t not in self.topics]
         if missing:
             return self.unknown_topic(missing)
@@ -665,14 +670,10 @@ class Assistant:
         vector = self.retriever.embed_query(query)
         routing = None
         if intent.content:
-            routing = self.retriever.route(intent.content, k_docs=self.k_docs)
-            if not routing.matched or not routing.topics:
-                return Reply(
-                    f"Nothing in this index matches “{intent.content}” well enough (closest similarity "
-                    f"{routing.best_similarity:.2f}). Type 'list topics' to see what the corpus covers.",
-                    matched=False,
-                    routing=routing,
-                )
+            subject = self._route_subject(intent.content)
+            if isinstance(subject, Reply):
+                return subject
+            routing = subject
             ids = [t.id for t in routing.topics]
             lines = [
                 f"Open problems the papers name on “{intent.content}”, topic by topic (quoted from the abstracts):"

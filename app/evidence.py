@@ -7,22 +7,15 @@ vector per sentence is stored in the index.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from topicchat.indexer.ann import tokenize
+from topicchat.indexer.ann import sentences, tokenize
 from topicchat.models.base import Embedder
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'“])")
 CANDIDATES = 3  # sentences per document that reach the embedder
 LEXICAL_WEIGHT = 0.1  # added per shared question word (as a share of the question's words)
-
-
-def sentences(text: str) -> list[str]:
-    """A text cut into sentences (whitespace normalised)."""
-    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
 
 
 def clip(sentence: str, max_chars: int = 320) -> str:

@@ -11,7 +11,7 @@ from plotly.colors import qualitative
 
 from topicchat.app.trends import TrendChart
 from topicchat.indexer.store import TopicIndex
-from topicchat.indexer.tree import path_of
+from topicchat.indexer.tree import ancestor_at, path_of
 
 OUTLIER_COLOUR = "#BDBDBD"
 HIGHLIGHT_NAME = "cited in the last answer"
@@ -41,18 +41,6 @@ def _empty(message: str) -> go.Figure:
     return fig
 
 
-def _ancestor_at(index: TopicIndex, level: int) -> dict[int, int]:
-    """Each leaf's node at a level of the tree (the top level for a shallower branch)."""
-    nodes = index.nodes
-    out = {}
-    for leaf in index.topics:
-        node = leaf
-        while node.level < level and node.parent is not None:
-            node = nodes[node.parent]
-        out[leaf.id] = node.id
-    return out
-
-
 def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = (), level: int = 0) -> go.Figure:
     """Documents at their 2-d UMAP position, coloured by their topic at one level of the tree (0: the leaves;
     outliers grey); the hover shows each document's path in the tree; cited documents drawn larger."""
@@ -62,7 +50,7 @@ def document_map(index: TopicIndex, highlight_doc_ids: Iterable[str] = (), level
     scatter = go.Scattergl if len(docs) >= WEBGL_FROM else go.Scatter
     nodes = index.nodes
     level = max(0, min(level, index.levels - 1))
-    ancestor = _ancestor_at(index, level)
+    ancestor = ancestor_at(index.topics, nodes, level)
     paths = {t.id: " > ".join(n.label for n in path_of(t.id, nodes)) for t in index.topics}
     leaf_ids = docs["topic"].to_numpy()
     topic_ids = np.array([ancestor.get(int(t), -1) for t in leaf_ids], dtype=np.int64)

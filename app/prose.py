@@ -10,7 +10,7 @@ a source verbatim beyond a short quote, or states a number its sources do not ho
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,9 +104,6 @@ class ProseChecker:
         if best < self.threshold:
             return Verdict(sentence, False, "not supported by its source", best)
         return Verdict(sentence, True, "", best)
-
-    def check_all(self, sentences: Sequence[str]) -> list[Verdict]:
-        return [self.check(s) for s in sentences]
 
 
 def split_complete(buffer: str) -> tuple[list[str], str]:

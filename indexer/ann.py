@@ -72,6 +72,12 @@ def tokenize(text: str, stop: frozenset[str] | None = None, stem: str = DEFAULT_
 
 
 _STOP = _stop_words()
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'“])")
+
+
+def sentences(text: str) -> list[str]:
+    """A text cut into sentences (whitespace normalised)."""
+    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
 
 
 class LexicalIndex:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from topicchat.indexer.ann import sentences
 from topicchat.indexer.prompting import read_prompt, render_messages
 from topicchat.indexer.topics import LabelSource, TopicRecord
 from topicchat.models.base import Embedder, Generator, generate_many
@@ -283,7 +284,7 @@ def key_sentence(topic: TopicRecord, texts_by_id: Mapping[str, str], max_chars: 
     words = [w.lower() for w in topic.top_keywords(10, "ctfidf")]
     best, best_hits = None, 0
     for doc_id in topic.representative_doc_ids:
-        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(])", " ".join(texts_by_id.get(doc_id, "").split())):
+        for sentence in sentences(texts_by_id.get(doc_id, "")):
             lowered = sentence.lower()
             hits = sum(1 for w in words if w in lowered)
             if hits > best_hits and 40 <= len(sentence):

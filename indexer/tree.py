@@ -159,6 +159,17 @@ def refresh_parents(
     return kept, (np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), dtype=np.float32))
 
 
+def ancestor_at(leaves: Sequence[TopicRecord], nodes: dict[int, TopicRecord], level: int) -> dict[int, int]:
+    """Each leaf's node at a level of the tree (the top of its branch when the branch is shallower)."""
+    out = {}
+    for leaf in leaves:
+        node = leaf
+        while node.level < level and node.parent is not None:
+            node = nodes[node.parent]
+        out[leaf.id] = node.id
+    return out
+
+
 def path_of(node_id: int, nodes: dict[int, TopicRecord]) -> list[TopicRecord]:
     """The node and its ancestors, top level first."""
     chain = [nodes[node_id]]

@@ -18,6 +18,7 @@ from scipy import sparse
 from topicchat.app.settings import RetrievalSettings
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.store import TopicIndex, load_index, write_topic_quality
+from topicchat.indexer.tree import ancestor_at
 from topicchat.models.base import Embedder
 
 # The token pattern and stop words of the c-TF-IDF vectorizer (indexer.topics), lower-cased, no stemming.
@@ -100,14 +101,8 @@ def cluster_agreement(
 
 def level_labels(index: TopicIndex, level: int) -> np.ndarray:
     """Each document's topic at one level of the tree (its leaf's ancestor there; -1 stays -1)."""
-    nodes = index.nodes
     leaf = index.documents["topic"].to_numpy()
-    ancestor: dict[int, int] = {}
-    for topic in index.topics:
-        node = topic
-        while node.level < level and node.parent is not None:
-            node = nodes[node.parent]
-        ancestor[topic.id] = node.id
+    ancestor = ancestor_at(index.topics, index.nodes, level)
     return np.array([ancestor.get(int(t), -1) for t in leaf], dtype=np.int64)
 
 
