@@ -188,6 +188,17 @@ class Conversation:
     last_citations: list[Citation] = field(default_factory=list)
 
 
+def id_ranges(ids: collections.abc.Iterable[int]) -> str:
+    """Ids as ranges: [0, 1, 2, 3, 7, 9, 10] -> "0-3, 7, 9-10" (ids kept across rebuilds leave gaps)."""
+    spans: list[list[int]] = []
+    for n in sorted(set(ids)):
+        if spans and spans[-1][1] == n - 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def snippet(text: str, words: int = 40) -> str:
     parts = text.split()
     return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
@@ -325,6 +336,7 @@ class Assistant:
             IntentKind.TREND: self._trend,
             IntentKind.EMERGING: self._emerging,
             IntentKind.THEMES: self._themes,
+            IntentKind.CHANGED: self._changed,
         }
 
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
@@ -382,9 +394,9 @@ class Assistant:
         """The reply to a topic id the index does not have: which ids it does have, leaves and areas apart."""
         leaves = [t.id for t in self.index.topics]
         parents = [t.id for t in self.index.parents]
-        known = f"{min(leaves)} to {max(leaves)}" if leaves else "none"
+        known = id_ranges(leaves) if leaves else "none"
         if parents:
-            known += f" for topics, {min(parents)} to {max(parents)} for the areas above them"
+            known += f" for topics, {id_ranges(parents)} for the areas above them"
         text = f"There is no topic {', '.join(map(str, missing))} in this index (topic ids: {known}). Type 'list topics' to see them."
         return Reply(text, matched=False)
 
@@ -617,6 +629,65 @@ class Assistant:
         return Reply(
             "\n".join(lines), topics=[self._routed(t) for t in ids], citations=citations, chart=self._chart(ids)
         )
+
+    CHANGES_SHOWN = 8
+
+    def _changed(self, intent: Intent, conv: Conversation) -> Reply:
+        """What the last build, add or remove changed: documents in and out, and the topics that grew, shrank,
+        split, merged, appeared or went (the index's previous generation against the live one)."""
+        from topicchat.indexer import lineage
+        from topicchat.indexer.errors import TopicchatError
+        from topicchat.indexer.store import previous_generation, read_tree
+
+        here = Path(self.index.path)
+        before = previous_generation(here.parent) if here.name.startswith("gen-") else None
+        history = self.index.manifest.get("history") or []
+        last = history[-1] if history else {}
+        if before is None:
+            return Reply(
+                "This index has no earlier version to compare with: it was built once and not changed since "
+                "(`topicchat add`, `remove` or a rebuild keep the previous version)."
+            )
+        try:
+            _, old_docs, old_nodes = read_tree(before)
+        except TopicchatError:
+            return Reply("The previous version of this index can no longer be read, so there is nothing to compare.")
+        changes = lineage.diff(old_docs, {t.id: t for t in old_nodes}, self.index.documents, self.topics)
+        moved = lineage.documents_kept(old_docs, self.index.documents)
+        what = {"add": "an addition", "remove": "a removal", "build": "a build"}.get(
+            str(last.get("action")), "a change"
+        )
+        when = f" on {str(last['when'])[:10]}" if last.get("when") else ""
+        counts = lineage.summarise(changes)
+        head = (
+            f"The last change to this index was {what}{when}: {moved['added']} documents added, {moved['removed']} "
+            f"removed, {moved['in_both']} unchanged. Topics: "
+            + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+            + f" (a topic is the same one when its documents overlap with a Jaccard index of at least {lineage.SAME_JACCARD})."
+        )
+        advice = (self.index.manifest.get("update") or {}).get("drift", {}).get("advice") or []
+        lines = [head] + [f"A full rebuild is advised: {a}." for a in advice]
+        citations: list[Citation] = []
+        shown = [c for c in changes if c.kind != "kept"][: self.CHANGES_SHOWN]
+        for c in shown:
+            refs = []
+            for doc_id in c.example_ids:
+                try:
+                    row = self.index.row_of(doc_id)
+                except KeyError:
+                    continue  # a removed document: named by title below, not cited
+                citations.append(self._citation(len(citations) + 1, row, 1.0))
+                refs.append(f"[{citations[-1].n}]")
+            ids = " + ".join(map(str, c.old)) or "-"
+            into = " + ".join(map(str, c.new)) or "-"
+            detail = f"; e.g. {', '.join(refs)}" if refs else (f"; {'; '.join(c.examples)}" if c.examples else "")
+            lines.append(
+                f"- {c.kind.capitalize()}: topic {ids} -> {into} ({c.label}), {c.old_size} -> {c.new_size} documents{detail}"
+            )
+        if not shown:
+            lines.append("Every topic kept its documents within 10% of its size.")
+        routed = [self._routed(c.new[0]) for c in shown if c.new and c.new[0] in self.topics]
+        return Reply("\n".join(lines), topics=routed, citations=citations)
 
     def _theme_nodes(self) -> list[int]:
         """The top level of the tree (for an index without a tree: its largest topics), largest first."""

@@ -21,6 +21,7 @@ class IntentKind(StrEnum):
     TREND = "trend"
     EMERGING = "emerging"
     THEMES = "themes"
+    CHANGED = "what_changed"
     EMPTY = "empty"
 
 
@@ -37,7 +38,13 @@ class Intent:
     problems: bool = False  # "what are the open problems?"
 
 
-_TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(\d+)", re.IGNORECASE)
+_TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
+_CHANGED = re.compile(
+    r"^\s*what\s+(has\s+|have\s+)?changed\s*(\?|$|since\b|in\s+(the|this)\s+(index|corpus|collection|data\s*set)\b)|"
+    r"\bchanges?\s+since\b|\bsince\s+the\s+(last|previous)\s+(update|build|rebuild|version|index|generation)\b|"
+    r"\b(what|which)\s+(documents|papers|abstracts)\s+(were|have\s+been)\s+(added|removed)\b",
+    re.IGNORECASE,
+)
 _LIST = re.compile(
     r"^\s*(please\s+)?((list|show|browse|give me|display)\s+(me\s+)?(all\s+)?(the\s+)?topics|"
     r"what\s+topics\s+(are\s+there|exist|do you have|does (it|the corpus|this corpus) (have|hold|contain))|"
@@ -84,6 +91,7 @@ _TREND = (
     ),
     re.compile(r"^\s*(show\s+(me\s+)?)?(?P<x>.+?)\s+(over|through|across)\s+time\b", re.IGNORECASE),
     re.compile(r"\b(is|are)\s+(?P<x>.+?)\s+(growing|declining|rising|falling|shrinking|on the rise)\b", re.IGNORECASE),
+    re.compile(r"^\s*what\s+(has\s+|have\s+)?changed\s+(in|about|for)\s+(?P<x>.+)$", re.IGNORECASE),
 )
 _TREND_FILLER = re.compile(
     r"^\s*(the\s+)?((research|work|papers?|publications?|interest|studies)\s+(on|in|about|into)|"
@@ -194,6 +202,8 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.MAP, _strip(q), refs, follow)
     if _COMPARE.search(q) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
+    if _CHANGED.search(q):
+        return Intent(IntentKind.CHANGED, "")
     timed = _time_intent(q, refs, follow)
     if timed is not None:
         return timed

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from topicchat.indexer import ann, cluster, embed, label, load, reduce, store, timeline, topics, tree, update
+from topicchat.indexer import ann, cluster, embed, label, lineage, load, reduce, store, timeline, topics, tree, update
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.prompting import prompt_hash, prompt_texts
 from topicchat.indexer.settings import BuildSettings
@@ -80,9 +80,21 @@ def build_index(
     report: Callable[[str], None] = _stderr,
 ) -> Path:
     """Build an index folder from a corpus; the folder appears only when every stage succeeded."""
+    settings = settings or BuildSettings()
+    with store.writing(out):
+        return _build(source, Path(out), settings, embedder, generator, report)
+
+
+def _build(
+    source: str,
+    out: Path,
+    settings: BuildSettings,
+    embedder: Embedder | None,
+    generator: Generator | None,
+    report: Callable[[str], None],
+) -> Path:
     from topicchat.models.registry import load_embedder, load_generator
 
-    settings = settings or BuildSettings()
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -103,7 +115,7 @@ def build_index(
             report(f"  topics over time: by {time_spec['granularity']} of '{time_spec['column']}'")
 
     parameters = settings.parameters()
-    old, plan = _previous(Path(out), docs, parameters, settings.full_rebuild)
+    old, plan = _previous(out, docs, parameters, settings.full_rebuild)
     if plan is not None and plan.changes == 0:
         report(
             f"The index at {out} is up to date: the corpus and every parameter are unchanged (use --full to rebuild)."
@@ -117,32 +129,12 @@ def build_index(
         report(f"  {hits} of {len(todo)} embeddings came from the cache")
 
     n = len(docs)
-    if plan is not None:
+    if plan is not None and old is not None:
         report(
             f"  updating in place: {len(plan.new_rows)} new or changed, {plan.removed} removed (use --full to recluster)"
         )
-        with _timed(timings, "place", report):
-            vectors, labels, probabilities, is_outlier, coords, records, topic_vectors = update.apply_update(
-                old, docs, plan, vectors
-            )
-            parents, parent_vectors = tree.refresh_parents(old.parents, records, vectors, labels)
-        manifest_topics = dict(
-            old.manifest.get("topics", {}), count=len(records), outliers_left=int((labels == -1).sum())
-        )
-        extra = {
-            "update": {
-                "from_content_hash": old.manifest["corpus"]["content_hash"],
-                "added": len(plan.new_rows),
-                "removed": plan.removed,
-            }
-        }
-        min_size = old.manifest["parameters"].get("min_cluster_size_used")
-        gen_id = old.manifest["models"].get("generator")
-        built = Built(
-            vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors
-        )
-        run = Run(source, corpus, docs, embedder, gen_id, hits, timings, started, report, time_spec)
-        return _finish(out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, extra)
+        run = Run(source, corpus, docs, embedder, None, hits, timings, started, report, time_spec)
+        return _update(out, old, plan, run, vectors, {"action": "build", "source": str(source)})
 
     clusterable = n >= MIN_DOCS_TO_CLUSTER
     min_size = settings.cluster_size_for(n)
@@ -213,6 +205,20 @@ def build_index(
         levels = " / ".join(map(str, reversed(tree_info["nodes_per_level"])))
         report(f"  topic tree: {levels} nodes (top level first)")
 
+    previous = _previous_tree(out) if records else None
+    carried = None
+    if previous is not None:
+        old_docs, old_nodes, old_next, old_manifest = previous
+        carried = lineage.carry_ids(
+            old_docs, old_nodes, docs, labels, {t.id: t for t in [*records, *parents]}, old_next
+        )
+        labels = lineage.apply_ids(carried, labels, [*records, *parents])
+        report(
+            f"  stable ids: {carried.report['leaves_kept']} of {carried.report['leaves']} topics are the same as in the "
+            f"previous index (member Jaccard >= {lineage.SAME_JACCARD}) and keep their ids; "
+            f"{carried.report['documents_same_topic']:.0%} of its documents keep their topic id"
+        )
+
     with _timed(timings, "label", report):
         gen = None
         if settings.label_topics and records:
@@ -243,6 +249,11 @@ def build_index(
                 embedder=embedder,
                 vectors=vectors_by_id,
             )
+            if carried is not None and previous is not None:
+                label_counts["labels_kept"] = lineage.keep_labels(carried, nodes, previous[1])
+                label.make_distinct(nodes)
+                label_counts["llm_labels"] = sum(t.label_source is label.LabelSource.LLM for t in nodes)
+                label_counts["fallback_labels"] = len(nodes) - label_counts["llm_labels"]
 
     manifest_topics = {
         "count": len(records),
@@ -251,10 +262,255 @@ def build_index(
         "outliers_found": int(is_outlier.sum()),
         "outliers_left": int((labels == -1).sum()),
         "retrieval_only": not records,
+        "clustered_documents": n,
+        "placed_since_clustering": 0,
+        "next_id": max([t.id for t in [*records, *parents]] + [previous[2] - 1 if previous else -1]) + 1,
     } | label_counts
+    if carried is not None and previous is not None:
+        manifest_topics["lineage"] = carried.report | {
+            "previous_created": previous[3].get("created"),
+            "previous_content_hash": previous[3].get("corpus", {}).get("content_hash"),
+        }
     built = Built(vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors)
     run = Run(source, corpus, docs, embedder, getattr(gen, "model_id", None), hits, timings, started, report, time_spec)
-    return _finish(out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, {})
+    history = [
+        {
+            "action": "build",
+            "source": str(source),
+            "documents": n,
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    ]
+    return _finish(
+        out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, {"history": history}
+    )
+
+
+def _update(
+    out: Path, old: store.TopicIndex, plan: update.UpdatePlan, run: Run, vectors: np.ndarray, what: dict
+) -> Path:
+    """Place new documents into the old index's topic tree (no reclustering), drop removed ones, and write
+    the result as the index's next generation; the manifest records the change and whether to rebuild."""
+    topics_before = old.manifest.get("topics", {})
+    clustered = int(topics_before.get("clustered_documents") or len(old.documents))
+    placed = int(topics_before.get("placed_since_clustering") or 0) + len(plan.new_rows)
+    min_size = old.manifest["parameters"].get("min_cluster_size_used") or 5
+    with _timed(run.timings, "place", run.report):
+        vectors, labels, probabilities, is_outlier, coords, records, topic_vectors = update.apply_update(
+            old, run.docs, plan, vectors
+        )
+        parents, parent_vectors = tree.refresh_parents(old.parents, records, vectors, labels)
+        drift = update.drift(vectors, labels, plan.new_rows, clustered, placed, int(min_size))
+    if drift["new"]:
+        run.report(f"  {drift['unfit']} of {drift['new']} new documents fit no topic well")
+    for reason in drift["advice"]:
+        run.report(f"  a full rebuild is advised: {reason} (`topicchat build ... --full`)")
+    manifest_topics = dict(
+        topics_before,
+        count=len(records),
+        outliers_left=int((labels == -1).sum()),
+        clustered_documents=clustered,
+        placed_since_clustering=placed,
+    )
+    change = {
+        "from_content_hash": old.manifest["corpus"]["content_hash"],
+        "added": len(plan.new_rows),
+        "removed": plan.removed,
+    }
+    extra = {
+        "update": change | {"drift": drift},
+        "history": [
+            *old.manifest.get("history", []),
+            what
+            | change
+            | {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rebuild_advised": bool(drift["advice"])},
+        ],
+    }
+    run.generator_id = old.manifest["models"].get("generator")
+    built = Built(vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors)
+    parameters = dict(old.manifest["parameters"])
+    return _finish(out, run, built, parameters, manifest_topics, extra)
+
+
+DERIVED = ("topic", "probability", "is_outlier", "x", "y")  # columns the build adds to the documents
+
+
+def add_documents(
+    out: Path | str,
+    source: str,
+    replace: bool = False,
+    settings: BuildSettings | None = None,
+    embedder: Embedder | None = None,
+    report: Callable[[str], None] = _stderr,
+) -> Path:
+    """Add the documents of `source` to the index at `out` without reclustering: only they are embedded,
+    each joins the leaf topic its nearest indexed documents vote for, and the index gets a new generation.
+    A document whose id is already indexed with another text is an error unless `replace`; one already
+    indexed unchanged is skipped. Columns are read as the index's manifest records them."""
+    settings = settings or BuildSettings()
+    with store.writing(out):
+        old = store.load_index(out)
+        columns = old.manifest.get("corpus", {}).get("columns", {})
+        params = old.manifest.get("parameters", {})
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        with _timed(timings, "load", report):
+            incoming = load.load_corpus(
+                source,
+                columns.get("text") or params.get("text_col"),
+                columns.get("title") or params.get("title_col"),
+                columns.get("id") or params.get("id_col"),
+                None,
+                int(params.get("max_doc_chars") or settings.max_doc_chars),
+                params.get("on_duplicate_id") or "error",
+            )
+            new = incoming.frame
+            if not columns.get("id"):  # row numbers as ids: the new documents continue the count
+                if replace:
+                    raise TopicchatError(
+                        "--replace needs document ids, and this index was built without an id column "
+                        "(its ids are row numbers). Rebuild it with --id-col to replace documents by id."
+                    )
+                start = len(old.documents)
+                new["doc_id"] = [str(start + i) for i in range(len(new))]
+            base = old.documents.drop(columns=[c for c in DERIVED if c in old.documents.columns])
+            known = dict(zip(base["doc_id"], base["text"], strict=True))
+            same = new["doc_id"].map(lambda d: d in known) & (new["doc_id"].map(known.get) == new["text"])
+            changed = new["doc_id"].map(lambda d: d in known) & ~same
+            if changed.any() and not replace:
+                named = ", ".join(repr(d) for d in new.loc[changed, "doc_id"].head(5))
+                raise TopicchatError(
+                    f"{int(changed.sum())} document(s) in {source} have ids the index already holds with another "
+                    f"text ({named}{' and more' if changed.sum() > 5 else ''}). Pass --replace to update them, "
+                    "or give them new ids. Nothing was changed."
+                )
+            duplicate_text = new["text"].isin(set(base["text"])) & ~new["doc_id"].isin(set(base["doc_id"]))
+            new = new[~same & ~duplicate_text].reset_index(drop=True)
+            report(
+                f"  {len(new)} documents to add or replace ({int(same.sum())} already indexed unchanged, "
+                f"{int(duplicate_text.sum())} repeat an indexed text under another id and are skipped)"
+            )
+            if new.empty:
+                report(f"Nothing to add: the index at {out} already holds every document of {source}.")
+                return Path(os.path.abspath(out))
+            keep = ~base["doc_id"].isin(set(new["doc_id"]))
+            docs = pd.concat([base[keep], new], ignore_index=True)
+        plan = update.UpdatePlan(
+            keep_rows=np.arange(int(keep.sum()), dtype=np.int64),
+            old_rows=np.flatnonzero(keep.to_numpy()).astype(np.int64),
+            new_rows=np.arange(int(keep.sum()), len(docs), dtype=np.int64),
+            removed=int((~keep).sum()),
+        )
+        with _timed(timings, "embed", report):
+            embedder = embedder or _index_embedder(old, settings)
+            vectors, hits = embed.embed_documents(
+                embedder, new["text"].tolist(), settings.cache_dir, settings.show_progress
+            )
+            report(f"  {hits} of {len(new)} embeddings came from the cache")
+        corpus = _grown_corpus(old, docs, incoming.rows_read)
+        time_spec = old.manifest.get("time") or {"column": None}
+        run = Run(
+            str(old.manifest["corpus"]["source"]),
+            corpus,
+            docs,
+            embedder,
+            None,
+            hits,
+            timings,
+            started,
+            report,
+            time_spec,
+        )
+        what = {"action": "add", "source": str(source), "replaced": int((~keep).sum())}
+        return _update(Path(out), old, plan, run, vectors, what)
+
+
+def remove_documents(
+    out: Path | str,
+    doc_ids: list[str],
+    settings: BuildSettings | None = None,
+    report: Callable[[str], None] = _stderr,
+) -> Path:
+    """Take documents out of the index at `out` by id (retracted papers): topics shrink, a topic left with no
+    documents goes, nothing is reclustered. Every id must be in the index, or nothing changes."""
+    settings = settings or BuildSettings()
+    with store.writing(out):
+        old = store.load_index(out)
+        wanted = list(dict.fromkeys(str(d).strip() for d in doc_ids if str(d).strip()))
+        if not wanted:
+            raise TopicchatError("No document ids given: name the ids to remove, or pass --ids-file FILE.")
+        base = old.documents.drop(columns=[c for c in DERIVED if c in old.documents.columns])
+        held = set(base["doc_id"])
+        unknown = [d for d in wanted if d not in held]
+        if unknown:
+            raise TopicchatError(
+                f"{len(unknown)} of the ids are not in the index at {out}: "
+                f"{', '.join(repr(d) for d in unknown[:5])}{' and more' if len(unknown) > 5 else ''}. Nothing was removed."
+            )
+        keep = ~base["doc_id"].isin(set(wanted))
+        if not keep.any():
+            raise TopicchatError(f"Removing these ids would leave the index at {out} empty; nothing was removed.")
+        docs = base[keep].reset_index(drop=True)
+        plan = update.UpdatePlan(
+            keep_rows=np.arange(len(docs), dtype=np.int64),
+            old_rows=np.flatnonzero(keep.to_numpy()).astype(np.int64),
+            new_rows=np.zeros(0, dtype=np.int64),
+            removed=len(wanted),
+        )
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        embedder = _index_embedder(old, settings, load=False)
+        corpus = _grown_corpus(old, docs, 0)
+        time_spec = old.manifest.get("time") or {"column": None}
+        run = Run(
+            str(old.manifest["corpus"]["source"]), corpus, docs, embedder, None, 0, timings, started, report, time_spec
+        )
+        empty = np.zeros((0, old.embeddings.shape[1]), dtype=np.float32)
+        return _update(Path(out), old, plan, run, empty, {"action": "remove", "ids": wanted[:50]})
+
+
+def _index_embedder(old: store.TopicIndex, settings: BuildSettings, load: bool = True) -> Embedder:
+    """The embedder the index was built with (same model and precision), or, when nothing is to be embedded,
+    a stand-in that only carries its names into the manifest."""
+    from topicchat.models.registry import load_embedder
+
+    if load:
+        return load_embedder(old.manifest["parameters"]["embedding_model"], old.embedding_dtype, settings.cache_dir)
+    models = old.manifest["models"]
+
+    class Recorded:
+        model_id = models.get("embedder")
+        name = models.get("embedder_name", old.embedder_name)
+        variant = models.get("embedder_variant", "")
+        dim = int(models.get("embedding_dim") or old.embeddings.shape[1])
+
+    return Recorded()  # type: ignore[return-value]
+
+
+def _grown_corpus(old: store.TopicIndex, docs: pd.DataFrame, more_rows: int) -> load.Corpus:
+    recorded = old.manifest.get("corpus", {})
+    return load.Corpus(
+        docs,
+        str(recorded.get("source")),
+        int(recorded.get("rows_read") or len(old.documents)) + more_rows,
+        recorded.get("columns", {}),
+        recorded.get("skipped", {}),
+    )
+
+
+def _previous_tree(out: Path) -> tuple[pd.DataFrame, dict[int, TopicRecord], int, dict] | None:
+    """The topic tree of the index being replaced (documents' ids and topics, nodes, the next free id and its
+    manifest), for stable topic ids; None when there is none or it cannot be read."""
+    if not (store.index_folder(out) / "manifest.json").exists():
+        return None
+    try:
+        manifest, documents, nodes = store.read_tree(out)
+    except TopicchatError:
+        return None
+    if not nodes:
+        return None
+    next_id = int(manifest.get("topics", {}).get("next_id") or 0)
+    return documents, {t.id: t for t in nodes}, next_id, manifest
 
 
 def _previous(out: Path, docs, parameters: dict, full: bool):
@@ -344,4 +600,4 @@ def _content_hash(docs) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["build_index", "BuildSettings", "TopicchatError"]
+__all__ = ["build_index", "add_documents", "remove_documents", "BuildSettings", "TopicchatError"]

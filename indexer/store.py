@@ -10,6 +10,8 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,6 +224,48 @@ def _next_generation_from(path: Path) -> Path:
     return tmp
 
 
+def previous_generation(path: Path | str) -> Path | None:
+    """The generation before the live one (kept by every swap), or None when the index has only one."""
+    path = Path(path)
+    live = index_folder(path)
+    older = [p for p in path.glob("gen-*") if p.is_dir() and p.resolve() != live and (p / "manifest.json").exists()]
+    return max(older, key=lambda p: p.stat().st_mtime) if older else None
+
+
+@contextmanager
+def writing(out: Path | str) -> Iterator[None]:
+    """Hold the index's write lock (a file beside the folder) while a build, add or remove writes it; a
+    second writer is refused at once instead of racing the first for the `current` link."""
+    import fcntl
+
+    out = Path(os.path.abspath(out))
+    lock_path = out.parent / f".{out.name}.lock"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a+")
+    except OSError as exc:
+        raise TopicchatError(f"Cannot write to {out.parent} ({exc.strerror}); choose another --out.") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            who = handle.read().strip() or "another process"
+            raise TopicchatError(
+                f"Another topicchat command ({who}) is writing the index at {out}; wait for it to finish and run "
+                "this again. Nothing was changed."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            lock_path.unlink(missing_ok=True)  # while still held: a later writer makes a fresh one
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
@@ -233,6 +277,11 @@ def write_topic_quality(path: Path, scores: dict[int, float], name: str) -> Path
 
     Refuses a topics.json that no longer matches its checksum: an altered file is never re-signed.
     """
+    with writing(path):
+        return _write_topic_quality(path, scores, name)
+
+
+def _write_topic_quality(path: Path, scores: dict[int, float], name: str) -> Path:
     manifest = read_manifest(path)
     live = index_folder(path)
     topics_file = live / "topics.json"
@@ -290,6 +339,19 @@ def read_manifest(path: Path) -> dict[str, Any]:
             "built with); embeddings come from the cache, so only clustering and labels run again."
         )
     return manifest
+
+
+def read_tree(path: Path | str) -> tuple[dict[str, Any], pd.DataFrame, list[TopicRecord]]:
+    """Just the manifest, each document's id, title and topic, and the tree's nodes of an index (what a
+    rebuild matches its topics against): no vectors or search structures are read."""
+    path = index_folder(path)
+    manifest = read_manifest(path)
+    try:
+        documents = pd.read_parquet(path / "documents.parquet", columns=["doc_id", "title", "topic"])
+        nodes = [TopicRecord.from_json(t) for t in json.loads((path / "topics.json").read_text(encoding="utf-8"))]
+    except Exception as exc:
+        raise _broken(path, f"an artefact could not be read ({type(exc).__name__}: {exc})") from exc
+    return manifest, documents, nodes
 
 
 def load_index(path: Path | str, verify: bool = True) -> TopicIndex:

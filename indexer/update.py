@@ -123,3 +123,62 @@ def apply_update(
         ]
         records.append(record)
     return vectors, labels, probs, outlier, coords, records, topic_vectors
+
+
+UNFIT_QUANTILE = 0.05  # a document "fits no topic" when it is less like its topic than 95% of indexed members
+REBUILD_GROWTH = 0.1  # more documents placed than this share of the clustered ones: recluster
+
+
+def drift(
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    new_rows: np.ndarray,
+    clustered: int,
+    placed: int,
+    min_cluster_size: int,
+    k: int = 5,
+) -> dict:
+    """Whether placing documents into the existing topics still describes the corpus: the share of new
+    documents that fit no topic (less similar to every topic than 95% of the indexed members are to their
+    own), whether those form a dense region of their own (a topic the tree lacks), and how far the corpus
+    grew since it was last clustered. `advice` lists the reasons to run a full rebuild (empty: none)."""
+    import faiss
+
+    ids, matrix = centroids(vectors, labels)
+    out = {"new": len(new_rows), "placed_since_clustering": placed, "clustered": clustered, "advice": []}
+    if len(ids) == 0 or len(new_rows) == 0:
+        return out | {"unfit": 0, "unfit_share": 0.0, "dense_region": 0}
+    column = {int(t): i for i, t in enumerate(ids.tolist())}
+    new = np.zeros(len(labels), dtype=bool)
+    new[new_rows] = True
+    members = (~new) & (labels >= 0)
+    own = np.einsum("ij,ij->i", vectors[members], matrix[[column[int(t)] for t in labels[members]]])
+    floor = float(np.quantile(own, UNFIT_QUANTILE)) if len(own) else 0.0
+    best = (vectors[new_rows] @ matrix.T).max(axis=1)
+    unfit_rows = new_rows[best < floor]
+    dense = 0
+    if len(unfit_rows) > k:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        _, near = index.search(np.ascontiguousarray(vectors[unfit_rows], dtype=np.float32), k + 1)
+        unfit = np.zeros(len(labels), dtype=bool)
+        unfit[unfit_rows] = True
+        dense = int(sum(unfit[row[1:]].sum() > k // 2 for row in near))  # most neighbours are unfit new ones too
+    share = len(unfit_rows) / len(new_rows)
+    advice = []
+    if placed > REBUILD_GROWTH * clustered:
+        advice.append(
+            f"{placed} documents were placed since the corpus was last clustered ({placed / max(clustered, 1):.0%} "
+            f"of its {clustered}): past {REBUILD_GROWTH:.0%} new themes go unnoticed"
+        )
+    if len(unfit_rows) >= min_cluster_size and share > 2 * UNFIT_QUANTILE:
+        advice.append(f"{len(unfit_rows)} of the {len(new_rows)} new documents ({share:.0%}) fit no topic well")
+    if dense >= min_cluster_size:
+        advice.append(f"{dense} new documents form a dense region that no topic covers")
+    return out | {
+        "unfit": int(len(unfit_rows)),
+        "unfit_share": round(share, 4),
+        "unfit_floor": round(floor, 4),
+        "dense_region": dense,
+        "advice": advice,
+    }

@@ -46,6 +46,7 @@ def test_intents():
         "trend",
         "emerging",
         "themes",
+        "what_changed",
         "empty",
     ]
 
@@ -58,6 +59,11 @@ def test_intents():
         ("hallucination over time", IntentKind.TREND, "hallucination", {}),
         ("is speech recognition growing?", IntentKind.TREND, "speech recognition", {}),
         ("how has topic 5 changed?", IntentKind.TREND, "topic 5", {"topic_ids": [5]}),
+        ("what has changed in question answering?", IntentKind.TREND, "question answering", {}),
+        ("what changed?", IntentKind.CHANGED, "", {}),
+        ("What has changed since the last update?", IntentKind.CHANGED, "", {}),
+        ("which papers were added?", IntentKind.CHANGED, "", {}),
+        ("what's new in the index since the last build?", IntentKind.CHANGED, "", {}),
         ("what is emerging?", IntentKind.EMERGING, "", {"window": None, "declining": False}),
         ("which topics grew in the last three months?", IntentKind.EMERGING, "", {"window": (3, "month")}),
         (

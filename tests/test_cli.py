@@ -15,7 +15,7 @@ import pytest
 from topicchat.indexer.store import index_folder
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ("build", "topics", "ask", "demo", "serve", "config", "eval")
+COMMANDS = ("build", "add", "remove", "diff", "topics", "ask", "demo", "serve", "config", "eval")
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -31,6 +31,56 @@ def build(
     return build_index(source, out, settings, report=report)
 
 
+def add(
+    path: Path | str,
+    source: str,
+    replace: bool = False,
+    settings: BuildSettings | None = None,
+    report: Callable[[str], None] = _stderr,
+) -> Path:
+    """Add (with `replace`, also update) the documents of `source` in the index at `path`, without reclustering."""
+    from topicchat.indexer.pipeline import add_documents
+
+    return add_documents(path, source, replace, settings, report=report)
+
+
+def remove(
+    path: Path | str, doc_ids: list[str], settings: BuildSettings | None = None, report: Callable[[str], None] = _stderr
+) -> Path:
+    """Take documents out of the index at `path` by id."""
+    from topicchat.indexer.pipeline import remove_documents
+
+    return remove_documents(path, doc_ids, settings, report=report)
+
+
+def diff(old: Path | str, new: Path | str | None = None) -> dict[str, Any]:
+    """What changed between two indexes (or, with one, between its previous generation and the live one):
+    documents added and removed, and per topic kept / grown / shrunk / split / merged / new / retired."""
+    from topicchat.indexer import lineage
+    from topicchat.indexer.errors import TopicchatError
+    from topicchat.indexer.store import load_index, previous_generation
+
+    if new is None:
+        before = previous_generation(old)
+        if before is None:
+            raise TopicchatError(
+                f"{old} has no previous generation to compare with (it was built once and never updated). "
+                "Name two indexes: `topicchat diff OLD NEW`."
+            )
+        old, new = before, old
+    a, b = load_index(old), load_index(new)
+    changes = lineage.diff(a.documents, a.nodes, b.documents, b.nodes)
+    return {
+        "old": str(old),
+        "new": str(new),
+        "documents": lineage.documents_kept(a.documents, b.documents),
+        "topics": {"old": len(a.topics), "new": len(b.topics)},
+        "threshold_jaccard": lineage.SAME_JACCARD,
+        "summary": lineage.summarise(changes),
+        "changes": [c.to_json() for c in changes],
+    }
+
+
 def open_index(path: Path | str) -> TopicIndex:
     """Load an index folder, checking its format version and checksums."""
     from topicchat.indexer.store import load_index

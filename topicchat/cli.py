@@ -192,6 +192,94 @@ def print_topic_table(index: TopicIndex) -> None:
 
 @app.command()
 @_guarded
+def add(
+    index_dir: IndexDir,
+    source: Annotated[str, typer.Argument(help="File or folder with the documents to add (columns as the index's).")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Update documents whose id the index already holds with another text.")
+    ] = False,
+    cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache folder.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Add documents to an index without reclustering: only they are embedded and placed into its topics."""
+    _quiet_libraries()
+    from topicchat import api
+
+    settings = _settings().build_settings(cache_dir=cache_dir, show_progress=False if quiet else None)
+    api.add(index_dir, source, replace, settings)
+
+
+@app.command()
+@_guarded
+def remove(
+    index_dir: IndexDir,
+    ids: Annotated[list[str] | None, typer.Argument(help="Ids of the documents to remove.")] = None,
+    ids_file: Annotated[Path | None, typer.Option(help="A file with one document id per line.")] = None,
+) -> None:
+    """Take documents out of an index by id (retracted papers); topics shrink, nothing is reclustered."""
+    _quiet_libraries()
+    from topicchat import api
+    from topicchat.indexer.errors import TopicchatError
+
+    wanted = list(ids or [])
+    if ids_file is not None:
+        try:
+            wanted += ids_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TopicchatError(f"Cannot read the ids file {ids_file}: {exc}") from None
+    api.remove(index_dir, wanted, _settings().build_settings())
+
+
+@app.command()
+@_guarded
+def diff(
+    old: Annotated[Path, typer.Argument(help="The older index (or, alone, an index: its previous generation vs now).")],
+    new: Annotated[Path | None, typer.Argument(help="The newer index.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What changed between two indexes: documents, and topics kept, grown, shrunk, split, merged, new, retired."""
+    from topicchat import api
+
+    _settings()
+    report = api.diff(old, new)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    typer.echo(render_diff(report))
+
+
+def render_diff(report: dict[str, Any]) -> str:
+    """The diff as a reader scans it: one line of counts, then each change with sizes and examples."""
+    d, t = report["documents"], report["topics"]
+    lines = [
+        f"{report['old']} -> {report['new']}",
+        f"Documents: {d['in_both']} in both, {d['added']} added, {d['removed']} removed. "
+        f"Topics: {t['old']} -> {t['new']} (same topic: member Jaccard >= {report['threshold_jaccard']}).",
+        ", ".join(f"{n} {kind}" for kind, n in report["summary"].items()),
+        "",
+    ]
+    for c in report["changes"]:
+        if c["kind"] == "kept":
+            continue
+        ids = " + ".join(map(str, c["old"])) or "-"
+        into = " + ".join(map(str, c["new"])) or "-"
+        head = f"{c['kind']:>8}  {ids} -> {into}  {c['old_size']} -> {c['new_size']} docs  {c['label']}"
+        if c["jaccard"] is not None:
+            head += f"  (Jaccard {c['jaccard']:.2f})"
+        lines.append(head)
+        lines += [f"            e.g. {e}" for e in c["examples"]]
+    kept = [c for c in report["changes"] if c["kind"] == "kept"]
+    if kept:
+        lines.append(
+            f"    kept  {len(kept)} topics within {10}% of their size: "
+            + ", ".join(str(c["new"][0]) for c in kept[:30])
+            + (" ..." if len(kept) > 30 else "")
+        )
+    return "\n".join(lines)
+
+
+@app.command()
+@_guarded
 def topics(
     index_dir: IndexDir,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -1,0 +1,308 @@
+"""Topic lineage: which topics of two indexes are the same one, by the documents they hold.
+
+Used twice: a full rebuild gives a topic that is substantially the same as one of the previous index
+the previous topic's id and label (stable ids), and `topicchat diff OLD NEW` tells kept / grown / shrunk /
+split / merged / new / retired topics apart. Two topics are "the same" when their members overlap with a
+Jaccard index of at least SAME_JACCARD (documents compared by id); at 0.5 and above a topic can be the
+same as at most one other, so the matching is one-to-one without any search.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from topicchat.indexer.topics import TopicRecord
+
+SAME_JACCARD = 0.5  # benchmarks/stability.py: seed rebuilds, measured per topic
+SIZE_CHANGE = 0.1  # a kept topic that grew or shrank by more than this share is "grown" / "shrunk"
+PART = 0.2  # a split or merge: each part holds at least this share of the topic it came from / went into
+
+
+def leaf_members(doc_ids: Sequence[str], labels: Sequence[int]) -> dict[int, set[str]]:
+    """Leaf topic id -> the ids of its documents (outliers, -1, left out)."""
+    out: dict[int, set[str]] = {}
+    for doc_id, topic in zip(doc_ids, labels, strict=True):
+        if int(topic) >= 0:
+            out.setdefault(int(topic), set()).add(str(doc_id))
+    return out
+
+
+def node_members(leaves: Mapping[int, set[str]], nodes: Mapping[int, TopicRecord]) -> dict[int, set[str]]:
+    """Every tree node's documents: a leaf's own, a parent's the union of the leaves under it."""
+    out: dict[int, set[str]] = {}
+
+    def of(node_id: int) -> set[str]:
+        if node_id not in out:
+            node = nodes[node_id]
+            if node.level == 0:
+                out[node_id] = set(leaves.get(node_id, set()))
+            else:
+                out[node_id] = set().union(*(of(c) for c in node.children if c in nodes))
+        return out[node_id]
+
+    for node_id in nodes:
+        of(node_id)
+    return out
+
+
+def overlaps(old: Mapping[int, set[str]], new: Mapping[int, set[str]]) -> dict[tuple[int, int], int]:
+    """(old topic, new topic) -> documents they share, for every pair that shares any."""
+    where: dict[str, list[int]] = {}
+    for topic, docs in old.items():
+        for doc in docs:
+            where.setdefault(doc, []).append(topic)
+    counts: Counter[tuple[int, int]] = Counter()
+    for topic, docs in new.items():
+        for doc in docs:
+            for o in where.get(doc, ()):
+                counts[(o, topic)] += 1
+    return dict(counts)
+
+
+def jaccard(shared: int, a: int, b: int) -> float:
+    return shared / max(a + b - shared, 1)
+
+
+def match(
+    old: Mapping[int, set[str]], new: Mapping[int, set[str]], threshold: float = SAME_JACCARD
+) -> dict[int, tuple[int, float]]:
+    """new topic id -> (the old topic it is the same as, their Jaccard), one-to-one, best pairs first.
+
+    Members are compared over the documents both sides hold: a topic that only gained new documents or
+    lost removed ones is the same topic (grown or shrunk), not a new one."""
+    common = set().union(*old.values()) & set().union(*new.values()) if old and new else set()
+    old = {t: d & common for t, d in old.items() if d & common}
+    new = {t: d & common for t, d in new.items() if d & common}
+    pairs = sorted(
+        (
+            (jaccard(c, len(old[o]), len(new[n])), o, n)
+            for (o, n), c in overlaps(old, new).items()
+            if jaccard(c, len(old[o]), len(new[n])) >= threshold
+        ),
+        reverse=True,
+    )
+    out: dict[int, tuple[int, float]] = {}
+    taken: set[int] = set()
+    for j, o, n in pairs:
+        if n not in out and o not in taken:
+            out[n] = (o, round(j, 4))
+            taken.add(o)
+    return out
+
+
+@dataclass
+class Lineage:
+    """The ids a rebuild's nodes take from the previous index, and what the manifest reports about it."""
+
+    ids: dict[int, int]  # this build's node id -> the id it keeps (an old one) or gets (a fresh one)
+    kept: dict[int, tuple[int, float]]  # final id -> (the old node's id, Jaccard) for nodes that kept an id
+    report: dict = field(default_factory=dict)
+
+
+def carry_ids(
+    old_docs: pd.DataFrame,
+    old_nodes: Mapping[int, TopicRecord],
+    docs: pd.DataFrame,
+    labels: np.ndarray,
+    nodes: Mapping[int, TopicRecord],
+    next_id: int,
+    threshold: float = SAME_JACCARD,
+) -> Lineage:
+    """Match this build's tree to the previous index's: leaves to leaves, parents to parents (any level), by
+    member Jaccard; matched nodes take the old id, the rest fresh ids from `next_id` on (an id that was
+    retired is never given to a different topic)."""
+    old_leaf = leaf_members(old_docs["doc_id"].tolist(), old_docs["topic"].tolist())
+    new_leaf = leaf_members(docs["doc_id"].tolist(), labels.tolist())
+    old_all, new_all = node_members(old_leaf, old_nodes), node_members(new_leaf, nodes)
+    found: dict[int, tuple[int, float]] = {}
+    for level_is_leaf in (True, False):
+        old_level = {k: v for k, v in old_all.items() if (old_nodes[k].level == 0) == level_is_leaf and v}
+        new_level = {k: v for k, v in new_all.items() if (nodes[k].level == 0) == level_is_leaf and v}
+        found |= match(old_level, new_level, threshold)
+    fresh = max([next_id - 1, *old_nodes]) + 1
+    ids: dict[int, int] = {}
+    for node_id in sorted(nodes):
+        if node_id in found:
+            ids[node_id] = found[node_id][0]
+        else:
+            ids[node_id], fresh = fresh, fresh + 1
+    kept = {ids[n]: v for n, v in found.items()}
+    old_rows = dict(zip(old_docs["doc_id"].tolist(), old_docs["topic"].tolist(), strict=True))
+    both = [(old_rows[d], ids.get(int(t), -1)) for d, t in zip(docs["doc_id"], labels, strict=True) if d in old_rows]
+    same = sum(1 for before, after in both if before == after and before >= 0)
+    leaves = [n for n in nodes if nodes[n].level == 0]
+    best: dict[int, float] = {}
+    o_leaf = {k: v for k, v in old_all.items() if old_nodes[k].level == 0}
+    for (old_id, new_id), c in overlaps(o_leaf, {k: new_all[k] for k in leaves}).items():
+        best[new_id] = max(best.get(new_id, 0.0), jaccard(c, len(o_leaf[old_id]), len(new_all[new_id])))
+    histogram = np.histogram([best.get(n, 0.0) for n in leaves], bins=10, range=(0.0, 1.0))[0]
+    report = {
+        "threshold_jaccard": threshold,
+        "leaves_kept": sum(1 for n in leaves if n in found),
+        "leaves": len(leaves),
+        "parents_kept": sum(1 for n in nodes if nodes[n].level > 0 and n in found),
+        "documents_same_topic": round(same / max(len(both), 1), 4),
+        "jaccard": {str(ids[n]): j for n, (_, j) in sorted(found.items()) if nodes[n].level == 0},
+        "parent_jaccard": {str(ids[n]): j for n, (_, j) in sorted(found.items()) if nodes[n].level > 0},
+        "best_jaccard_per_leaf_in_tenths": histogram.tolist(),  # leaves by their best overlap: [0, .1), ... [.9, 1]
+    }
+    return Lineage(ids, kept, report)
+
+
+def apply_ids(lineage: Lineage, labels: np.ndarray, records: Sequence[TopicRecord]) -> np.ndarray:
+    """Rename every node (id, parent, children) and each document's topic by the lineage's id map."""
+    ids = lineage.ids
+    for record in records:
+        record.id = ids[record.id]
+        record.parent = ids[record.parent] if record.parent is not None else None
+        record.children = [ids[c] for c in record.children]
+    lookup = np.vectorize(lambda t: ids.get(int(t), -1), otypes=[np.int64])
+    return lookup(labels) if len(labels) else labels
+
+
+def keep_labels(lineage: Lineage, records: Sequence[TopicRecord], old_nodes: Mapping[int, TopicRecord]) -> int:
+    """Nodes that kept an id keep the label and summary they had too; returns how many did."""
+    count = 0
+    for record in records:
+        if record.id in lineage.kept and record.id in old_nodes:
+            old = old_nodes[record.id]
+            record.label, record.label_source, record.label_rejected = old.label, old.label_source, old.label_rejected
+            record.summary = old.summary
+            record.quality["label_kept_from_previous"] = lineage.kept[record.id][1]
+            count += 1
+    return count
+
+
+# --- diff -------------------------------------------------------------------------------------------------
+
+KINDS = ("kept", "grown", "shrunk", "split", "merged", "new", "retired")
+
+
+@dataclass
+class Change:
+    """One line of a diff: what happened to a topic (or a group of topics) between two indexes."""
+
+    kind: str
+    old: list[int]
+    new: list[int]
+    old_size: int
+    new_size: int
+    label: str
+    jaccard: float | None = None
+    examples: list[str] = field(default_factory=list)  # titles of documents that show the change (or parts' labels)
+    example_ids: list[str] = field(default_factory=list)  # those documents' ids
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "old": self.old,
+            "new": self.new,
+            "old_size": self.old_size,
+            "new_size": self.new_size,
+            "label": self.label,
+            "jaccard": self.jaccard,
+            "examples": self.examples,
+            "example_ids": self.example_ids,
+        }
+
+
+def diff(
+    old_docs: pd.DataFrame,
+    old_nodes: Mapping[int, TopicRecord],
+    new_docs: pd.DataFrame,
+    new_nodes: Mapping[int, TopicRecord],
+    threshold: float = SAME_JACCARD,
+    examples: int = 2,
+) -> list[Change]:
+    """What happened to every leaf topic between two indexes, matched by members (ids need not agree).
+
+    Matched pairs are kept, grown or shrunk (size change beyond SIZE_CHANGE). Of the rest, an old topic
+    whose documents went to two or more new topics (each taking >= PART of it) was split; a new topic made
+    of two or more old topics' documents (each >= PART of it) is a merge; other new topics are new (with
+    the documents that were not in the old index, or gathered from many), other old topics retired.
+    """
+    old_leaf = leaf_members(old_docs["doc_id"].tolist(), old_docs["topic"].tolist())
+    new_leaf = leaf_members(new_docs["doc_id"].tolist(), new_docs["topic"].tolist())
+    titles = dict(zip(new_docs["doc_id"], new_docs["title"], strict=True))
+    titles_old = dict(zip(old_docs["doc_id"], old_docs["title"], strict=True))
+    pairs = match(old_leaf, new_leaf, threshold)
+    shared = overlaps(old_leaf, new_leaf)
+    matched_old = {o for o, _ in pairs.values()}
+    changes: list[Change] = []
+
+    def label(nodes: Mapping[int, TopicRecord], t: int) -> str:
+        return nodes[t].label if t in nodes else f"topic {t}"
+
+    def show(docs: set[str], names: Mapping[str, str]) -> dict:
+        ids = [d for d in sorted(docs) if d in names][:examples]
+        return {"examples": [names[d] for d in ids], "example_ids": ids}
+
+    for n, (o, j) in sorted(pairs.items(), key=lambda p: -len(new_leaf[p[0]])):
+        a, b = len(old_leaf[o]), len(new_leaf[n])
+        kind = "grown" if b > a * (1 + SIZE_CHANGE) else "shrunk" if b < a * (1 - SIZE_CHANGE) else "kept"
+        moved = (new_leaf[n] - old_leaf[o]) if kind == "grown" else (old_leaf[o] - new_leaf[n])
+        names = titles if kind == "grown" else titles_old
+        shown = show(moved, names) if kind != "kept" else {}
+        changes.append(Change(kind, [o], [n], a, b, label(new_nodes, n), j, **shown))
+
+    split_of: set[int] = set()
+    for o in sorted(set(old_leaf) - matched_old, key=lambda t: -len(old_leaf[t])):
+        parts = [n for (oo, n), c in shared.items() if oo == o and c >= PART * len(old_leaf[o])]
+        if len(parts) >= 2:
+            split_of.add(o)
+            changes.append(
+                Change(
+                    "split",
+                    [o],
+                    sorted(parts),
+                    len(old_leaf[o]),
+                    sum(shared[(o, n)] for n in parts),
+                    label(old_nodes, o),
+                    None,
+                    [label(new_nodes, n) for n in sorted(parts)][: examples + 1],
+                )
+            )
+    merged_from: set[int] = set()
+    for n in sorted(set(new_leaf) - set(pairs), key=lambda t: -len(new_leaf[t])):
+        parts = [o for (o, nn), c in shared.items() if nn == n and c >= PART * len(new_leaf[n])]
+        if len(parts) >= 2:
+            merged_from.update(parts)
+            changes.append(
+                Change(
+                    "merged",
+                    sorted(parts),
+                    [n],
+                    sum(len(old_leaf[o]) for o in parts),
+                    len(new_leaf[n]),
+                    label(new_nodes, n),
+                    None,
+                    [label(old_nodes, o) for o in sorted(parts)][: examples + 1],
+                )
+            )
+        elif not any(n in c.new for c in changes):
+            fresh = new_leaf[n] - set(titles_old)
+            shown = show(fresh or new_leaf[n], titles)
+            changes.append(Change("new", [], [n], 0, len(new_leaf[n]), label(new_nodes, n), None, **shown))
+    for o in sorted(set(old_leaf) - matched_old - split_of - merged_from, key=lambda t: -len(old_leaf[t])):
+        shown = show(old_leaf[o], titles_old)
+        changes.append(Change("retired", [o], [], len(old_leaf[o]), 0, label(old_nodes, o), None, **shown))
+    return changes
+
+
+def summarise(changes: Sequence[Change]) -> dict[str, int]:
+    """How many topics each kind of change covers (a split counts its old topic, a merge its new one)."""
+    counts = dict.fromkeys(KINDS, 0)
+    for c in changes:
+        counts[c.kind] += 1
+    return counts
+
+
+def documents_kept(old_docs: pd.DataFrame, new_docs: pd.DataFrame) -> dict[str, int]:
+    """Documents only in the old index, only in the new one, and in both."""
+    a, b = set(old_docs["doc_id"]), set(new_docs["doc_id"])
+    return {"removed": len(a - b), "added": len(b - a), "in_both": len(a & b)}
