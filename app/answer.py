@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import collections.abc
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import Intent, IntentKind, parse_intent
-from topicchat.app.prose import ProseChecker, split_complete
+from topicchat.app.prose import ProseChecker, split_complete, without_instructions
 from topicchat.app.route import Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
 from topicchat.app.trends import (
@@ -188,6 +190,22 @@ class Conversation:
     last_citations: list[Citation] = field(default_factory=list)
 
 
+class OneAtATime:
+    """An embedder that several threads (concurrent chats) may share: one `embed` call runs at a time;
+    every other attribute is the wrapped embedder's."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    def embed(self, texts: collections.abc.Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        with self._lock:
+            return self._embedder.embed(texts, show_progress=show_progress)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+
 def id_ranges(ids: collections.abc.Iterable[int]) -> str:
     """Ids as ranges: [0, 1, 2, 3, 7, 9, 10] -> "0-3, 7, 9-10" (ids kept across rebuilds leave gaps)."""
     spans: list[list[int]] = []
@@ -226,8 +244,11 @@ class Assistant:
         retrieval: RetrievalSettings | None = None,
     ) -> None:
         self.index = index
-        self.retriever = Retriever(index, embedder, retrieval)
+        self.retriever = Retriever(index, OneAtATime(embedder), retrieval)
         self.generator = generator
+        # Concurrent chats share the models: the embedder takes one batch at a time (milliseconds per query)
+        # and the writer one answer's prose at a time; facts and evidence never wait for the writer.
+        self._writer = threading.Lock()
         self.settings = settings or AnswerSettings()
         self.k_docs = self.settings.k_docs
         self.prompts_dir = index.path / "prompts"
@@ -815,7 +836,10 @@ class Assistant:
         """The model's summary, sentence by sentence, each kept only when its cited source supports it;
         what is yielded is exactly what the answer keeps. Says so when nothing survives or time ran out."""
         assert self.generator is not None
-        sources = "\n".join(f"[{c.n}] {c.title}: {snippet(c.text, 25)}" for c in citations[:3])
+        sources = "\n".join(
+            f"[{c.n}] {without_instructions(c.title)}: {snippet(without_instructions(c.text), 25)}"
+            for c in citations[:3]
+        )
         messages = render_messages("answer", self.prompts_dir, question=question, sources=sources)
         checker = ProseChecker(
             self.retriever.embedder,
@@ -826,6 +850,13 @@ class Assistant:
         example_grams = _ngrams(self._answer_example)
         kept, seen, buffer, late = 0, set(), "", False
         deadline = time.monotonic() + self.settings.prose_deadline_s
+        if not self._writer.acquire(timeout=self.settings.prose_deadline_s):
+            stats.late = True
+            yield (
+                f"\n\n(No summary: the writer was busy with other questions for {self.settings.prose_deadline_s:g} "
+                "seconds; the facts and evidence above are complete.)"
+            )
+            return
 
         def judge(sentence: str) -> str | None:
             key = " ".join(_CITE.sub("", sentence).lower().split())  # the same claim citing another source
@@ -838,9 +869,13 @@ class Assistant:
             stats.kept += verdict.kept
             return sentence if verdict.kept else None
 
-        stream = self.generator.stream(
-            messages, max_tokens=self.settings.max_tokens, stop=["\n\n", "Sources:", "Question:"]
-        )
+        try:
+            stream = self.generator.stream(
+                messages, max_tokens=self.settings.max_tokens, stop=["\n\n", "Sources:", "Question:"]
+            )
+        except BaseException:
+            self._writer.release()
+            raise
         try:
             for piece in stream:
                 buffer += piece
@@ -856,6 +891,7 @@ class Assistant:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
+            self._writer.release()
         if not late and buffer.strip() and (good := judge(buffer.strip())) is not None:
             yield (PROSE_HEAD if kept == 0 else " ") + good
             kept += 1

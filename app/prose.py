@@ -36,6 +36,32 @@ class Verdict:
     support: float = 0.0
 
 
+# A sentence in a document that addresses the model instead of the reader (prompt injection). It is data:
+# it never reaches the writer's prompt, and prose that repeats its words is dropped.
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\s+(the\s+|your\s+|of\s+)*(all|any|previous|prior|above|earlier|preceding)"
+    r"\s+(the\s+|your\s+|previous\s+|prior\s+|above\s+|earlier\s+|system\s+)*(instructions?|prompts?|directions|rules)\b|"
+    r"\b(you are now|new instructions?\s*:|system prompt\s*:)|"
+    r"(^|\band\s+|\bthen\s+|\bjust\s+|\bonly\s+)(answer|respond|reply|say|print|output)\s+(only\s+|just\s+|with\s+)*"
+    r"[\"'“‘][^\"'”’]{1,40}[\"'”’]",
+    re.IGNORECASE,
+)
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+def instruction_sentences(text: str) -> list[str]:
+    """The sentences of a document that read as instructions to a model."""
+    return [m.group(0).strip() for m in _SENTENCES.finditer(text) if INSTRUCTION.search(m.group(0))]
+
+
+def without_instructions(text: str) -> str:
+    """The text with every instruction-like sentence taken out (what the writer's prompt may show)."""
+    found = instruction_sentences(text)
+    for sentence in found:
+        text = text.replace(sentence, " ")
+    return " ".join(text.split())
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
@@ -78,6 +104,14 @@ class ProseChecker:
         self.vectors = source_vectors
         self.stem = stem
         self.threshold = threshold
+        # Words a source holds only inside its instruction-like sentences ("PWNED"): prose repeating one obeys
+        # the document instead of summarising it.
+        self.injected: dict[int, set[str]] = {}
+        for n, text in sources.items():
+            orders = instruction_sentences(text)
+            if orders:
+                rest = set(_words(without_instructions(text)))
+                self.injected[n] = {w for o in orders for w in _words(o)} - rest
 
     def check(self, sentence: str) -> Verdict:
         sentence = sentence.strip()
@@ -85,6 +119,8 @@ class ProseChecker:
         if not cited:
             return Verdict(sentence, False, "cites no source")
         claim = _CITE.sub("", sentence).strip()
+        if INSTRUCTION.search(claim) or any(set(_words(claim)) & self.injected.get(n, set()) for n in self.sources):
+            return Verdict(sentence, False, "repeats an instruction found in a source")
         if len(_words(claim)) < 3:
             return Verdict(sentence, False, "too short to say anything")
         texts = [self.sources[n] for n in cited]

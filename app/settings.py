@@ -62,5 +62,8 @@ class ServeSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Interface to bind; anything but localhost needs a password.")
     port: int = Field(7860, description="Port.", ge=1, le=65535)
+    concurrency: int = Field(
+        20, description="Chats answered at once (the writer model still writes one answer's prose at a time).", ge=1
+    )
     user: str = Field("topicchat", description="Login name when a password is set.")
     password: SecretStr | None = Field(None, description="Require a login with this password (never stored or shown).")

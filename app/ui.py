@@ -400,7 +400,10 @@ def _topics_tab(ui: TopicChatUI) -> dict[str, Any]:
 
 
 def create_app(
-    services: Assistant, reopen: Callable[[], Assistant] | None = None, root: Path | None = None
+    services: Assistant,
+    reopen: Callable[[], Assistant] | None = None,
+    root: Path | None = None,
+    concurrency: int = 20,
 ) -> gr.Blocks:
     """Build the Blocks app (Chat, Topics, Map tabs) around one loaded Assistant (`reopen` and `root`: follow
     rebuilds of the index folder at `root`)."""
@@ -432,6 +435,16 @@ def create_app(
 
         answer_flow(chat["box"].submit)
         answer_flow(chat["send"].click)
+        # The same chat for clients on this machine (gradio_client: the load test), with the session's own state;
+        # not listed in the API docs.
+        api_message = gr.Textbox(visible=False)
+        api_message.submit(
+            ui.respond,
+            [api_message, chat["chatbot"], conv],
+            [chat["chatbot"]],
+            api_name="chat",
+            api_visibility="undocumented",
+        )
         chat["clear"].click(
             ui.new_conversation, None, [chat["chatbot"], conv, shown, doc_plot, map_note], api_name=False
         )
@@ -442,7 +455,7 @@ def create_app(
         top["use"].click(
             ui.use_topic, [top["topic_id"], chat["chatbot"], conv], [chat["chatbot"], conv, tabs], api_name=False
         )
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=concurrency)
     demo.topicchat = ui  # the handlers, for tests and embedding
     return demo
 
@@ -456,7 +469,7 @@ def launch(
 ) -> gr.Blocks:
     """Build the app around an opened Assistant and serve it (blocking unless block=False)."""
     settings = settings or ServeSettings()
-    demo = create_app(assistant, reopen, root)
+    demo = create_app(assistant, reopen, root, settings.concurrency)
     password = settings.password.get_secret_value() if settings.password else None
     auth = (settings.user, password) if password else None
     if settings.host not in LOCAL_HOSTS and auth is None:

@@ -29,7 +29,7 @@ class Corpus:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def read_table(source: str) -> pd.DataFrame:
+def read_table(source: str, encoding: str = "utf-8") -> pd.DataFrame:
     """Read a file, a folder of .txt files, or a Hugging Face data set name into a DataFrame."""
     path = Path(source).expanduser()
     if path.is_dir():
@@ -42,29 +42,44 @@ def read_table(source: str) -> pd.DataFrame:
             {
                 "id": [str(p.relative_to(path)) for p in files],
                 "title": [p.stem.replace("_", " ") for p in files],
-                "text": [p.read_text(encoding="utf-8", errors="replace") for p in files],
+                "text": [p.read_text(encoding=encoding, errors="replace") for p in files],
             }
         )
     if path.exists():
         suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+        if suffix in (".csv", ".tsv", ".jsonl", ".ndjson", ".json"):
+            with path.open("rb") as fh:
+                if b"\x00" in fh.read(1 << 16) and not encoding.lower().startswith("utf-16"):
+                    raise TopicchatError(
+                        f"{path} looks like a binary file (it holds NUL bytes), not {suffix[1:]} text; "
+                        "point topicchat at the corpus file itself."
+                    )
         try:
             if suffix in (".parquet", ".pq"):
                 return pd.read_parquet(path)
             # Text formats are read as text: an id like 2503.14620 or 007 must not become a number
             # (2503.1462, 7) and collide with another document's id.
             if suffix in (".csv", ".csv.gz"):
-                return pd.read_csv(path, dtype=str, keep_default_na=False)
+                return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
             if suffix in (".tsv",):
-                return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+                return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding=encoding)
             if suffix in (".jsonl", ".jsonl.gz", ".ndjson"):
-                return _read_jsonl(path)
+                return _read_jsonl(path, encoding)
             if suffix == ".json":
-                with path.open(encoding="utf-8") as fh:
+                with path.open(encoding=encoding) as fh:
                     data = json.load(fh, parse_int=str, parse_float=str)
                 if isinstance(data, dict):
                     data = next((v for v in data.values() if isinstance(v, list)), [data])
                 return pd.DataFrame(data)
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise TopicchatError(
+                f"{path} is not {encoding} text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start} cannot be "
+                f"decoded). If it was saved as Latin-1 or Windows-1252, pass --encoding latin-1 (or cp1252); a "
+                "binary file is not a corpus."
+            ) from None
+        except LookupError:
+            raise TopicchatError(f"Unknown text encoding '{encoding}' (try utf-8, latin-1 or cp1252).") from None
+        except (ValueError, OSError) as exc:
             raise TopicchatError(f"Could not read {path} as {suffix[1:]}: {exc}") from exc
         raise TopicchatError(
             f"Unknown file type '{path.suffix}' for {path}. Use .csv, .tsv, .jsonl, .json, .parquet or a folder of .txt files."
@@ -76,13 +91,13 @@ def read_table(source: str) -> pd.DataFrame:
     )
 
 
-def _read_jsonl(path: Path) -> pd.DataFrame:
+def _read_jsonl(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     """One JSON object per line; numbers keep the exact text they were written with."""
     import gzip
 
     opener = gzip.open if path.suffix == ".gz" else open
     rows = []
-    with opener(path, "rt", encoding="utf-8") as fh:
+    with opener(path, "rt", encoding=encoding) as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -146,9 +161,10 @@ def load_corpus(
     limit: int | None = None,
     max_doc_chars: int = 20000,
     on_duplicate_id: str = "error",
+    encoding: str = "utf-8",
 ) -> Corpus:
     """Load and clean a corpus: pick columns, drop blank and duplicate texts, cut huge ones."""
-    raw = read_table(source)
+    raw = read_table(source, encoding)
     rows_read = len(raw)
     if rows_read == 0:
         raise TopicchatError(f"The corpus '{source}' is empty: it has no rows.")
@@ -166,6 +182,12 @@ def load_corpus(
         else pd.Series([str(i) for i in range(len(raw))], index=raw.index)
     )
 
+    filled = text[text != ""]
+    if len(filled) and filled.str.fullmatch(r"[\s\d.,:;/%+\-eE]*").mean() > 0.9:
+        raise TopicchatError(
+            f"The text column '{text_c}' holds numbers, not text ({filled.iloc[0]!r}, ...). Its columns are: "
+            f"{', '.join(map(str, raw.columns))}. Pass the column with the documents' text as --text-col."
+        )
     skipped: dict[str, int] = {}
     keep = text != ""
     skipped["blank"] = int((~keep).sum())

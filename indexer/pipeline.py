@@ -93,10 +93,16 @@ def _build(
     generator: Generator | None,
     report: Callable[[str], None],
 ) -> Path:
-    from topicchat.models.registry import load_embedder, load_generator
+    from topicchat.models.registry import check_spec, load_embedder, load_generator
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    # Everything that can be checked without the heavy stages is checked first.
+    store.check_out(out)
+    if embedder is None:
+        check_spec(settings.embedding_model, "embedder")
+    if generator is None and settings.label_topics:
+        check_spec(settings.generator, "generator")
 
     with _timed(timings, "load", report):
         corpus = load.load_corpus(
@@ -107,6 +113,7 @@ def _build(
             settings.limit,
             settings.max_doc_chars,
             settings.on_duplicate_id,
+            settings.encoding,
         )
         docs = corpus.frame
         report(f"  {len(docs)} documents ({corpus.rows_read} rows read; skipped: {corpus.skipped})")
@@ -363,6 +370,7 @@ def add_documents(
                 None,
                 int(params.get("max_doc_chars") or settings.max_doc_chars),
                 params.get("on_duplicate_id") or "error",
+                params.get("encoding") or "utf-8",
             )
             new = incoming.frame
             if not columns.get("id"):  # row numbers as ids: the new documents continue the count

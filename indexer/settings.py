@@ -38,6 +38,7 @@ class BuildSettings(BaseModel):
         "error", description="Two documents with one id (and different texts): stop with an error, or keep the first."
     )
     limit: int | None = Field(None, description="Use only the first N documents.", ge=1)
+    encoding: str = Field("utf-8", description="Text encoding of CSV/TSV/JSON(L) files (e.g. latin-1, cp1252).")
     embedding_model: str = Field(DEFAULT_EMBEDDER, description="Embedder config string (see models.registry).")
     generator: str = Field(DEFAULT_GENERATOR, description="Generator config string for topic labels.")
     seed: int = Field(42, description="Random seed for UMAP and everything else stochastic.")

@@ -171,6 +171,21 @@ def _is_index(path: Path) -> bool:
     return (index_folder(path) / "manifest.json").exists()
 
 
+def check_out(out: Path | str) -> None:
+    """Refuse an --out that a build could never write, before any stage runs: a file, a folder holding
+    other things than an index (a user's files are never replaced), a place that cannot be written."""
+    out = Path(os.path.abspath(out))
+    if out.is_file():
+        raise TopicchatError(f"--out {out} is a file, not an index folder; choose another --out.")
+    if out.is_dir() and not _is_index(out) and any(out.iterdir()):
+        raise TopicchatError(
+            f"{out} exists and is not a topicchat index; refusing to overwrite it. Choose another --out."
+        )
+    parent = next((p for p in [out, *out.parents] if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise TopicchatError(f"Cannot write the index at {out}: {parent or out} is not a writable folder.")
+
+
 def _swap_in(tmp: Path, out: Path) -> None:
     """Move the finished folder `tmp` into `out` as a new generation and point `out/current` at it with one
     rename, so a reader sees the old index or the new one, never a mix and never none; keep the previous

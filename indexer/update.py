@@ -35,9 +35,18 @@ class UpdatePlan:
 
 
 def same_parameters(manifest: dict, parameters: dict) -> bool:
-    """True when an index's manifest records these build parameters (ignoring the run-only ones)."""
+    """True when an index's manifest records these build parameters (ignoring the run-only ones; a parameter
+    added after the index was built counts as unchanged while it has its default value)."""
+    from topicchat.indexer.settings import BuildSettings
+
     old_params = {k: v for k, v in manifest.get("parameters", {}).items() if k not in IGNORED_PARAMETERS}
-    return old_params == {k: v for k, v in parameters.items() if k not in IGNORED_PARAMETERS}
+    defaults = {name: f.default for name, f in BuildSettings.model_fields.items()}
+    new_params = {
+        k: v
+        for k, v in parameters.items()
+        if k not in IGNORED_PARAMETERS and (k in old_params or k not in defaults or v != defaults[k])
+    }
+    return old_params == new_params
 
 
 def plan_update(old: TopicIndex, docs: pd.DataFrame, parameters: dict, max_share: float = 0.1) -> UpdatePlan | None:

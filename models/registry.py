@@ -31,6 +31,53 @@ def _split(spec: str) -> tuple[str, str]:
     return "", spec
 
 
+KINDS = ("fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5", "openai")
+_HUB_ID = r"[A-Za-z0-9][\w.\-]*/[\w.\-]+"
+
+
+def check_spec(spec: str, role: str) -> None:
+    """Refuse a model string that can name nothing, before any heavy stage runs: an unknown `kind:` prefix,
+    a generator prefix given as an embedder (or the reverse), a bad `openai:` URL, or a name that is neither
+    a known model, a file or folder here, nor a Hugging Face hub id (owner/name)."""
+    import re
+
+    spec = spec.strip()
+    allowed = (
+        ("fake", "sentence-transformers", "onnx")
+        if role == "embedder"
+        else ("fake", "llama-cpp", "transformers", "flan-t5", "openai")
+    )
+    what = "--embedding-model" if role == "embedder" else "--generator"
+    kind, sep, rest = spec.partition(":")
+    if spec in ("fake", "none") or (spec == "smollm2" and role == "generator"):
+        return
+    if sep and kind in KINDS:
+        if kind not in allowed:
+            raise ModelError(
+                f"'{spec}' names a {'generator' if role == 'embedder' else 'embedder'}, not an {role}; "
+                f"{what} takes {', '.join(k + ':' for k in allowed)} or a hub id or folder."
+            )
+        if kind == "openai":
+            from topicchat.models.openai_backend import parse_spec
+
+            parse_spec(rest)
+            return
+        name = rest
+    elif sep and not Path(spec).exists() and not re.fullmatch(r"[A-Za-z]:[\\/].*", spec):
+        raise ModelError(
+            f"Unknown model string '{spec}' for {what}: '{kind}:' is not a backend. Use one of "
+            f"{', '.join(k + ':' for k in allowed)}, a Hugging Face hub id (owner/name) or a local folder."
+        )
+    else:
+        name = spec
+    if kind == "fake" or find_offline(name) is not None or Path(name).expanduser().exists():
+        return
+    if not re.fullmatch(_HUB_ID, name) and not re.fullmatch(r"[\w.\-]+", name):
+        raise ModelError(
+            f"The {role} '{spec}' is neither a file or folder here nor a Hugging Face hub id (owner/name)."
+        )
+
+
 @lru_cache(maxsize=4)
 def load_embedder(spec: str = DEFAULT_EMBEDDER, dtype: str = "auto", cache_dir: Path | None = None) -> Embedder:
     """Build the embedder a config string names (`dtype`: auto, float32 or bfloat16, for torch models)."""

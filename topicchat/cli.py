@@ -39,6 +39,8 @@ def _guarded(fn: F) -> F:
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+
         from topicchat.indexer.errors import TopicchatError
         from topicchat.models.base import ModelError
 
@@ -46,6 +48,14 @@ def _guarded(fn: F) -> F:
             return fn(*args, **kwargs)
         except (TopicchatError, ModelError) as exc:
             _fail(str(exc))
+        except ValidationError as exc:  # an option out of range, e.g. --limit 0
+            problems = "; ".join(
+                f"--{str(e['loc'][-1]).replace('_', '-') if e['loc'] else 'option'}: {e['msg']}" for e in exc.errors()
+            )
+            _fail(f"invalid option: {problems}.")
+        except BrokenPipeError:  # `topicchat topics idx | head -1`: the reader left; nothing to report
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written.", 130)
         except typer.Exit:
@@ -114,6 +124,9 @@ def build(
         str | None, typer.Option(help="Column of dates or years for topics over time (guessed; 'none': off).")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Use only the first N rows.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding of CSV/TSV/JSON(L) files (default utf-8; e.g. latin-1).")
+    ] = None,
     on_duplicate_id: Annotated[
         str | None,
         typer.Option(help="Two documents with one id: 'error' (default, names them) or 'keep-first'."),
@@ -153,6 +166,7 @@ def build(
         id_col=id_col,
         time_col=time_col,
         limit=limit,
+        encoding=encoding,
         on_duplicate_id=on_duplicate_id,
         embedding_model=embedding_model,
         generator=generator,
