@@ -10,6 +10,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from topicchat.app.settings import RetrievalSettings
+from topicchat.indexer.ann import is_exact
 from topicchat.indexer.store import TopicIndex
 from topicchat.models.base import Embedder
 
@@ -101,7 +102,7 @@ class Retriever:
         self.titles = docs["title"].tolist()
         self.topics = index.topic_by_id
         self.outlier_pool = int((self.topic_of == -1).sum())
-        if hasattr(index.faiss, "hnsw"):
+        if hasattr(index.faiss, "hnsw"):  # an index written before IVF-PQ replaced HNSW
             index.faiss.hnsw.efSearch = max(index.faiss.hnsw.efSearch, self.candidates)
 
     def embed_query(self, query: str) -> np.ndarray:
@@ -172,7 +173,7 @@ class Retriever:
         cfg = self.settings
         qvec = self.embed_query(query)
         restrict = [t for t in (restrict_to or []) if t in self.topics]
-        exact = not hasattr(self.index.faiss, "hnsw")
+        exact = is_exact(self.index.faiss)
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
         pool = self.search(

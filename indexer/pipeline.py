@@ -141,21 +141,26 @@ def _build(
             f"  updating in place: {len(plan.new_rows)} new or changed, {plan.removed} removed (use --full to recluster)"
         )
         run = Run(source, corpus, docs, embedder, None, hits, timings, started, report, time_spec)
-        return _update(out, old, plan, run, vectors, {"action": "build", "source": str(source)})
+        return _update(out, old, plan, run, vectors, {"action": "build", "source": str(source)}, parameters)
 
     clusterable = n >= MIN_DOCS_TO_CLUSTER
-    min_size = settings.cluster_size_for(n)
+    fit_rows = _fit_sample(n, settings)
+    fit = vectors if fit_rows is None else vectors[fit_rows]
+    min_size = settings.cluster_size_for(len(fit))
     if clusterable:
-        with _timed(timings, "reduce", report):
-            knn = reduce.knn_graph(vectors, settings.umap_neighbors)
-            reduced = reduce.umap_project(
-                vectors, knn, settings.umap_components, settings.umap_neighbors, settings.seed
+        if fit_rows is not None:
+            report(
+                f"  fitting reduction and clustering on a random sample of {len(fit)} of the {n} documents "
+                f"(seed {settings.seed}); the rest join the topic of their nearest sampled neighbours"
             )
-            coords = reduce.umap_project(vectors, knn, 2, settings.umap_neighbors, settings.seed)
+        with _timed(timings, "reduce", report):
+            knn = reduce.knn_graph(fit, settings.umap_neighbors)
+            reduced = reduce.umap_project(fit, knn, settings.umap_components, settings.umap_neighbors, settings.seed)
+            coords = reduce.umap_project(fit, knn, 2, settings.umap_neighbors, settings.seed)
         with _timed(timings, "cluster", report):
             raw_labels, granularity = cluster.leaf_clusters(
                 reduced,
-                vectors,
+                fit,
                 min_size,
                 settings.min_samples,
                 settings.seed,
@@ -165,15 +170,24 @@ def _build(
             is_outlier = raw_labels == -1
             labels = raw_labels
             if settings.reduce_outliers:
-                labels = cluster.reduce_outliers(
-                    vectors, labels, settings.outlier_threshold, settings.max_outlier_share
-                )
+                labels = cluster.reduce_outliers(fit, labels, settings.outlier_threshold, settings.max_outlier_share)
             labels = cluster.renumber_by_size(labels)
-            probabilities = cluster.membership(vectors, labels)
-            report(
-                f"  {len(set(labels.tolist()) - {-1})} topics; outliers: {int(is_outlier.sum())} found, "
-                f"{int((labels == -1).sum())} left after reduction"
-            )
+        if fit_rows is not None:
+            with _timed(timings, "place", report):
+                labels, is_outlier, coords = _place_rest(vectors, fit_rows, labels, is_outlier, coords)
+            granularity = granularity | {
+                "fitted_on_sample": {
+                    "documents": len(fit_rows),
+                    "of": n,
+                    "seed": settings.seed,
+                    "placed_by": "10-NN vote",
+                }
+            }
+        probabilities = cluster.membership(vectors, labels)
+        report(
+            f"  {len(set(labels.tolist()) - {-1})} topics; outliers: {int(is_outlier.sum())} found, "
+            f"{int((labels == -1).sum())} left after reduction"
+        )
     else:
         report(
             f"  only {n} documents: too few to cluster (need {MIN_DOCS_TO_CLUSTER}); building a retrieval-only index"
@@ -293,8 +307,39 @@ def _build(
     )
 
 
+def _fit_sample(n: int, settings: BuildSettings) -> np.ndarray | None:
+    """Rows to fit reduction and clustering on when the corpus is past `fit_sample_above` (sorted, seeded),
+    else None (fit on everything)."""
+    if not settings.fit_sample_above or n <= settings.fit_sample_above or settings.fit_sample_size >= n:
+        return None
+    rng = np.random.default_rng(settings.seed)
+    return np.sort(rng.choice(n, size=settings.fit_sample_size, replace=False))
+
+
+def _place_rest(
+    vectors: np.ndarray, fit_rows: np.ndarray, labels: np.ndarray, is_outlier: np.ndarray, coords: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Topics, outlier flags and map positions for every document: the sample's own, and for the rest the
+    similarity-weighted vote and position of their 10 nearest sampled documents (as `topicchat add` places)."""
+    n = len(vectors)
+    rest = np.setdiff1d(np.arange(n), fit_rows)
+    topic, _, xy = update.place_documents(vectors[fit_rows], labels, coords, vectors[rest])
+    all_labels = np.full(n, -1, dtype=np.int64)
+    all_outlier = np.zeros(n, dtype=bool)
+    all_coords = np.zeros((n, 2), dtype=np.float32)
+    all_labels[fit_rows], all_outlier[fit_rows], all_coords[fit_rows] = labels, is_outlier, coords
+    all_labels[rest], all_outlier[rest], all_coords[rest] = topic, topic == -1, xy
+    return all_labels, all_outlier, all_coords
+
+
 def _update(
-    out: Path, old: store.TopicIndex, plan: update.UpdatePlan, run: Run, vectors: np.ndarray, what: dict
+    out: Path,
+    old: store.TopicIndex,
+    plan: update.UpdatePlan,
+    run: Run,
+    vectors: np.ndarray,
+    what: dict,
+    parameters: dict | None = None,
 ) -> Path:
     """Place new documents into the old index's topic tree (no reclustering), drop removed ones, and write
     the result as the index's next generation; the manifest records the change and whether to rebuild."""
@@ -335,8 +380,10 @@ def _update(
     }
     run.generator_id = old.manifest["models"].get("generator")
     built = Built(vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors)
-    parameters = dict(old.manifest["parameters"])
-    return _finish(out, run, built, parameters, manifest_topics, extra)
+    recorded = dict(old.manifest["parameters"])
+    if parameters is not None:  # a build that updated in place records its own (run-only) parameters
+        recorded = parameters | {"min_cluster_size_used": recorded.get("min_cluster_size_used")}
+    return _finish(out, run, built, recorded, manifest_topics, extra)
 
 
 DERIVED = ("topic", "probability", "is_outlier", "x", "y")  # columns the build adds to the documents

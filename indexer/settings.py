@@ -61,6 +61,13 @@ class BuildSettings(BaseModel):
         ge=0,
         le=1,
     )
+    fit_sample_above: int = Field(
+        50_000,
+        description="Past this many documents, reduction and clustering are fitted on a random sample and the rest "
+        "placed by their nearest sampled neighbours (0: always fit on everything).",
+        ge=0,
+    )
+    fit_sample_size: int = Field(20_000, description="Documents in that sample.", ge=20)
     top_n_words: int = Field(10, description="Keywords kept per topic and representation.")
     label_topics: bool = Field(True, description="Ask the generator for topic labels and summaries.")
     summaries: bool = Field(True, description="Write a one-sentence summary per topic (needs label_topics).")

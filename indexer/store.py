@@ -383,7 +383,8 @@ def load_index(path: Path | str, verify: bool = True) -> TopicIndex:
             raise _broken(path, f"{name} does not match its checksum (the file was changed or damaged)")
     try:
         documents = pd.read_parquet(path / "documents.parquet")
-        embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
+        # Memory-mapped: a large corpus's vectors stay on disk (the page cache holds what queries touch).
+        embeddings = np.load(path / "embeddings.npy", allow_pickle=False, mmap_mode="r")
         topic_embeddings = np.load(path / "topic_embeddings.npy", allow_pickle=False)
         nodes = [TopicRecord.from_json(t) for t in json.loads((path / "topics.json").read_text(encoding="utf-8"))]
         index = faiss.read_index(str(path / "faiss.index"))

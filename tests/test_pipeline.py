@@ -308,3 +308,37 @@ def test_storing_quality_writes_a_new_generation(fake_index, tmp_path):
     assert os.readlink(copy / CURRENT) != before and (copy / before).exists()
     assert load_index(copy).topics[0].quality["npmi"] == 0.5
     assert "npmi" not in load_index(copy / before).topics[0].quality  # the previous generation is unchanged
+
+
+def test_large_corpora_fit_on_a_sample_and_place_the_rest(tmp_path, corpus_csv):
+    """Past fit_sample_above, reduction and clustering see a seeded sample; every other document joins the
+    topic its nearest sampled neighbours vote for, so all of them are indexed and themes stay apart."""
+    settings = fake_settings(tmp_path / "c", fit_sample_above=60, fit_sample_size=80)
+    messages: list[str] = []
+    index = load_index(build_index(str(corpus_csv), tmp_path / "idx", settings, report=messages.append))
+    sample = index.manifest["topics"]["granularity"]["fitted_on_sample"]
+    assert sample == {"documents": 80, "of": 120, "seed": 42, "placed_by": "10-NN vote"}
+    assert any("random sample of 80 of the 120" in m for m in messages)
+    docs = index.documents
+    assert len(docs) == 120 and (docs.topic >= 0).mean() >= 0.9
+    purity = docs[docs.topic >= 0].groupby("topic")["theme"].agg(lambda s: s.value_counts().iloc[0] / len(s))
+    assert purity.mean() >= 0.9, purity
+    assert (docs[["x", "y"]].abs().sum(axis=1) > 0).all(), "every document has a map position"
+    assert sum(t.size for t in index.topics) + int((docs.topic == -1).sum()) == 120
+
+
+def test_past_the_exact_limit_search_runs_on_compressed_codes_and_still_finds_the_theme(
+    tmp_path, corpus_csv, monkeypatch
+):
+    import faiss
+
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer import ann
+
+    monkeypatch.setattr(ann, "EXACT_LIMIT", 50)
+    out = build_index(str(corpus_csv), tmp_path / "idx", fake_settings(tmp_path / "c"), report=lambda _m: None)
+    index = load_index(out)
+    assert isinstance(index.faiss, faiss.IndexIVFPQ) and not ann.is_exact(index.faiss)
+    assert isinstance(index.embeddings, np.memmap), "vectors stay on disk at serve time"
+    answer = Assistant.open(out).ask("which papers discuss telescope galaxy orbit?")
+    assert answer.citations and all(c.doc_id.startswith("astronomy") for c in answer.citations)
