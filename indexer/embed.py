@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from topicchat.indexer.failpoints import pause_point
 from topicchat.models.base import Embedder
 
 log = logging.getLogger(__name__)
@@ -102,5 +103,6 @@ def embed_documents(
             out[rows] = vector
         if cache:
             cache.add([key for key, _ in part], fresh)
+        pause_point("embedded-chunk")
     missing = sum(len(rows) for _, rows in pending)
     return out, len(texts) - missing

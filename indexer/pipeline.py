@@ -17,6 +17,7 @@ import pandas as pd
 
 from topicchat.indexer import ann, cluster, embed, label, lineage, load, reduce, store, timeline, topics, tree, update
 from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.failpoints import pause_point
 from topicchat.indexer.prompting import prompt_hash, prompt_texts
 from topicchat.indexer.settings import BuildSettings
 from topicchat.indexer.topics import TopicRecord
@@ -65,6 +66,7 @@ def _stderr(message: str) -> None:
 @contextmanager
 def _timed(timings: dict[str, float], stage: str, report: Callable[[str], None]):
     report(f"[{stage}] ...")
+    pause_point(stage)
     start = time.perf_counter()
     yield
     timings[stage] = round(time.perf_counter() - start, 3)

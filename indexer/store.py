@@ -21,6 +21,7 @@ import pandas as pd
 
 from topicchat.indexer.ann import LexicalIndex
 from topicchat.indexer.errors import TopicchatError
+from topicchat.indexer.failpoints import pause_point
 from topicchat.indexer.load import RESERVED
 from topicchat.indexer.timeline import Timeline, build_timeline, timeline_spec
 from topicchat.indexer.topics import TopicRecord
@@ -126,6 +127,8 @@ def write_index(
 
     out = Path(os.path.abspath(out))  # not resolve(): `out` itself stays the path users pass
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in [*out.parent.glob(f".{out.name}.building-*"), *out.parent.glob(f".{out.name}.updating-*")]:
+        shutil.rmtree(stale, ignore_errors=True)  # left by a killed build (one writer at a time: see `writing`)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         documents.to_parquet(tmp / "documents.parquet", index=False)
@@ -148,6 +151,7 @@ def write_index(
         manifest = dict(manifest, format=FORMAT_NAME, format_version=FORMAT_VERSION)
         manifest["artefacts"] = {name: sha256_file(tmp / name) for name in files}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        pause_point("written")  # every artefact on disk, the generation not yet swapped in
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
