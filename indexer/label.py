@@ -75,10 +75,11 @@ _SENTENCE = re.compile(
 
 
 def _repeats(lowered: str) -> bool:
-    """True when a two-word phrase occurs twice ("Draft Models and Draft Models")."""
+    """True when a two-word phrase occurs twice ("Draft Models and Draft Models") or a word follows itself
+    ("Gender-Neutral, Gender-Neutral")."""
     words = re.findall(r"[\w\-]+", lowered)
     pairs = list(zip(words, words[1:], strict=False))
-    return len(set(pairs)) < len(pairs)
+    return len(set(pairs)) < len(pairs) or any(a == b for a, b in pairs)
 
 
 def validate_label(
@@ -106,6 +107,8 @@ def validate_label(
         return "cut off"
     if _repeats(lowered):
         return "repeats itself"
+    if len(re.findall(r"\band\b", lowered)) >= 2:  # "A and B and C"
+        return "a keyword list, not a label"
     if len(words) >= 4 and _copies(lowered, documents):
         return "copies a document"
     missing = ungrounded(label, documents, vocab)

@@ -202,3 +202,16 @@ def test_a_leaf_summary_quotes_the_sentence_holding_most_keywords():
     assert key_sentence(topic, texts) == "Speech recognition for low-resource languages is hard."
     texts["a"] = "Nothing relevant here at all, just filler words and more."
     assert key_sentence(topic, texts) == "Another abstract about speech, without a final stop and long enough to count…"
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Gender Bias and Gender Stereotypes and Gender-Neutral, Gender-Neutral",
+        "Speech and Audio and Music",
+        "Agents Agents",
+    ],
+)
+def test_chained_and_stuttering_labels_are_refused(label):
+    docs = [label.replace(",", " ") + " appear in these documents about many things"]
+    assert validate_label(label, docs) in ("a keyword list, not a label", "repeats itself")
