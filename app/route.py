@@ -10,7 +10,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from topicchat.app.settings import RetrievalSettings
-from topicchat.indexer.ann import is_exact
+from topicchat.indexer.ann import is_exact, tune_for_queries
 from topicchat.indexer.store import TopicIndex
 from topicchat.models.base import Embedder
 
@@ -104,6 +104,7 @@ class Retriever:
         self.outlier_pool = int((self.topic_of == -1).sum())
         if hasattr(index.faiss, "hnsw"):  # an index written before IVF-PQ replaced HNSW
             index.faiss.hnsw.efSearch = max(index.faiss.hnsw.efSearch, self.candidates)
+        tune_for_queries(index.faiss)
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]

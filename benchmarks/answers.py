@@ -1,0 +1,66 @@
+"""Answer quality on a real question set: `topicchat eval answers` over a retrieval test collection.
+
+python benchmarks/answers.py --collection cranfield --questions 40
+
+Builds an index of the collection's corpus (default models), turns its queries and relevance judgements
+into the JSONL `topicchat eval answers` reads (question, relevant ids), and scores the answers twice:
+facts only (`--generator none`: citations and evidence) over every query, and with the index's writer
+over the first N queries (prose kept / supported, latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("TOPICCHAT_SHARED_DATA", REPO.parent / "shared" / "data")) / "retrieval"
+
+
+def topicchat(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "topicchat.cli", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"HF_HUB_OFFLINE": "1"},
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"topicchat {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--collection", default="cranfield")
+    parser.add_argument("--questions", type=int, default=40, help="questions answered with the writer")
+    args = parser.parse_args()
+    folder = DATA / args.collection
+    queries = {}
+    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        queries[str(row["_id"])] = row["text"].strip().rstrip(" .?") + "?"
+    relevant: dict[str, list[str]] = {}
+    for line in (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        q, doc, score = line.split("\t")
+        if float(score) > 0:
+            relevant.setdefault(q, []).append(doc)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        rows = [{"question": queries[q], "relevant": docs} for q, docs in relevant.items() if q in queries]
+        (t / "all.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+        (t / "some.jsonl").write_text("\n".join(json.dumps(r) for r in rows[: args.questions]), encoding="utf-8")
+        topicchat("build", str(folder / "corpus.jsonl"), "--out", str(t / "idx"), "--id-col", "_id", "-q")
+        facts = topicchat("eval", "answers", str(t / "idx"), str(t / "all.jsonl"), "--generator", "none")
+        prose = topicchat("eval", "answers", str(t / "idx"), str(t / "some.jsonl"))
+    print(f"\nAnswers on {args.collection}: {len(rows)} judged queries\n")
+    print(f"Facts only (`--generator none`), all {len(rows)} queries:\n\n{facts.strip()}\n")
+    print(f"With the index's writer, the first {min(args.questions, len(rows))} queries:\n\n{prose.strip()}")
+
+
+if __name__ == "__main__":
+    main()
