@@ -107,8 +107,6 @@ def validate_label(
         return "cut off"
     if _repeats(lowered):
         return "repeats itself"
-    if len(re.findall(r"\band\b", lowered)) >= 2:  # "A and B and C"
-        return "a keyword list, not a label"
     if len(words) >= 4 and _copies(lowered, documents):
         return "copies a document"
     missing = ungrounded(label, documents, vocab)
