@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from topicchat.indexer.ann import tokenize
+from topicchat.indexer.ann import sentences, tokenize
 from topicchat.models.base import Embedder
 
 LEXICAL_WEIGHT = 0.5
@@ -46,20 +46,16 @@ INSTRUCTION = re.compile(
     r"[\"'“‘][^\"'”’]{1,40}[\"'”’]",
     re.IGNORECASE,
 )
-_SENTENCES = re.compile(r"[^.!?\n]+[.!?]?")
 
 
 def instruction_sentences(text: str) -> list[str]:
     """The sentences of a document that read as instructions to a model."""
-    return [m.group(0).strip() for m in _SENTENCES.finditer(text) if INSTRUCTION.search(m.group(0))]
+    return [s for s in sentences(text) if INSTRUCTION.search(s)]
 
 
 def without_instructions(text: str) -> str:
     """The text with every instruction-like sentence taken out (what the writer's prompt may show)."""
-    found = instruction_sentences(text)
-    for sentence in found:
-        text = text.replace(sentence, " ")
-    return " ".join(text.split())
+    return " ".join(s for s in sentences(text) if not INSTRUCTION.search(s))
 
 
 def _words(text: str) -> list[str]:

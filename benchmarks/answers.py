@@ -13,25 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+from common import topicchat  # noqa: E402
+
 DATA = Path(os.environ.get("TOPICCHAT_SHARED_DATA", REPO.parent / "shared" / "data")) / "retrieval"
-
-
-def topicchat(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "topicchat.cli", *args],
-        capture_output=True,
-        text=True,
-        env=os.environ | {"HF_HUB_OFFLINE": "1"},
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"topicchat {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def main() -> None:
@@ -55,8 +43,8 @@ def main() -> None:
         (t / "all.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
         (t / "some.jsonl").write_text("\n".join(json.dumps(r) for r in rows[: args.questions]), encoding="utf-8")
         topicchat("build", str(folder / "corpus.jsonl"), "--out", str(t / "idx"), "--id-col", "_id", "-q")
-        facts = topicchat("eval", "answers", str(t / "idx"), str(t / "all.jsonl"), "--generator", "none")
-        prose = topicchat("eval", "answers", str(t / "idx"), str(t / "some.jsonl"))
+        _, facts = topicchat("eval", "answers", str(t / "idx"), str(t / "all.jsonl"), "--generator", "none")
+        _, prose = topicchat("eval", "answers", str(t / "idx"), str(t / "some.jsonl"))
     print(f"\nAnswers on {args.collection}: {len(rows)} judged queries\n")
     print(f"Facts only (`--generator none`), all {len(rows)} queries:\n\n{facts.strip()}\n")
     print(f"With the index's writer, the first {min(args.questions, len(rows))} queries:\n\n{prose.strip()}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from common import cpu  # noqa: E402
 
 QUESTIONS = [
     "which papers study question answering over knowledge bases?",
@@ -30,16 +30,6 @@ QUESTIONS = [
     "what topics cover named entity recognition?",
     "which papers study hate speech detection?",
 ]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -68,7 +58,7 @@ def main() -> None:
                 results = run_load(url, args.sessions, QUESTIONS, leaves, timeout_s=300)
             rows.append((name, summary(results), [e for r in results for e in r.errors + r.leaks][:3]))
     print(
-        f"\nLoad: {args.sessions} concurrent sessions x 2 questions on the demo index ({cpu_name()}, {os.cpu_count()} cores)\n"
+        f"\nLoad: {args.sessions} concurrent sessions x 2 questions on the demo index ({cpu()}, {os.cpu_count()} cores)\n"
     )
     print("| server | answers | errors | state leaks | facts p50 s | facts p95 s | complete p50 s | complete p95 s |")
     print("|---|---|---|---|---|---|---|---|")

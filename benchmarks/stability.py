@@ -12,12 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,21 +22,10 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from common import cpu, topicchat  # noqa: E402
+
 DATA = Path(os.environ.get("TOPICCHAT_SHARED_DATA", REPO.parent / "shared" / "data")) / "corpora" / "arxiv_cscl.parquet"
 COLUMNS = ["--text-col", "abstract", "--title-col", "title", "--id-col", "id"]
-
-
-def topicchat(*args: str) -> tuple[float, str]:
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "topicchat.cli", *args],
-        capture_output=True,
-        text=True,
-        env=os.environ | {"HF_HUB_OFFLINE": "1"},
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"topicchat {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return time.perf_counter() - start, done.stdout + done.stderr
 
 
 def manifest(path: Path) -> dict:
@@ -69,7 +55,7 @@ def main() -> None:
         )
         rows.append((f"build {args.limit}", secs, f"{manifest(t / 'a')['topics']['count']} leaf topics"))
         shutil.copytree(t / "a", t / "a0", symlinks=True)
-        secs, log = topicchat("add", str(t / "a"), str(t / "next.parquet"), "-q", *cache)
+        secs, _ = topicchat("add", str(t / "a"), str(t / "next.parquet"), "-q", *cache)
         drift = manifest(t / "a")["update"]["drift"]
         rows.append(
             (
@@ -122,8 +108,7 @@ def main() -> None:
             jaccards += list(lin["jaccard"].values())
             seed_rows.append((seed, lin["leaves"], lin["leaves_kept"], lin["documents_same_topic"], secs))
 
-    cpu = platform.processor() or platform.machine()
-    print(f"\nLiving corpus, first {args.limit} of arxiv_cscl ({cpu}, {os.cpu_count()} cores)\n")
+    print(f"\nLiving corpus, first {args.limit} of arxiv_cscl ({cpu()}, {os.cpu_count()} cores)\n")
     print("| step | seconds | result |\n|---|---|---|")
     for name, secs, what in rows:
         print(f"| {name} | {secs:.1f} | {what} |")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -198,17 +198,7 @@ class Change:
     example_ids: list[str] = field(default_factory=list)  # those documents' ids
 
     def to_json(self) -> dict:
-        return {
-            "kind": self.kind,
-            "old": self.old,
-            "new": self.new,
-            "old_size": self.old_size,
-            "new_size": self.new_size,
-            "label": self.label,
-            "jaccard": self.jaccard,
-            "examples": self.examples,
-            "example_ids": self.example_ids,
-        }
+        return asdict(self)
 
 
 def diff(

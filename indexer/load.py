@@ -14,7 +14,8 @@ from topicchat.indexer.errors import TopicchatError
 TEXT_GUESSES = ("text", "abstract", "abstracts", "content", "body", "document", "summary", "arxiv_summary")
 TITLE_GUESSES = ("title", "titles", "arxiv_title", "headline", "name", "subject")
 ID_GUESSES = ("id", "_id", "doc_id", "docid", "arxiv_id", "arxiv_num")
-RESERVED = ("doc_id", "title", "text", "has_title", "topic", "probability", "is_outlier", "x", "y")
+DERIVED = ("topic", "probability", "is_outlier", "x", "y")  # the columns a build adds to the documents
+RESERVED = ("doc_id", "title", "text", "has_title", *DERIVED)
 UNTITLED_CHARS = 80  # an untitled document shows the start of its text as its title
 
 

@@ -388,9 +388,6 @@ def _update(
     return _finish(out, run, built, recorded, manifest_topics, extra)
 
 
-DERIVED = ("topic", "probability", "is_outlier", "x", "y")  # columns the build adds to the documents
-
-
 def add_documents(
     out: Path | str,
     source: str,
@@ -430,7 +427,7 @@ def add_documents(
                     )
                 start = len(old.documents)
                 new["doc_id"] = [str(start + i) for i in range(len(new))]
-            base = old.documents.drop(columns=[c for c in DERIVED if c in old.documents.columns])
+            base = old.documents.drop(columns=[c for c in load.DERIVED if c in old.documents.columns])
             known = dict(zip(base["doc_id"], base["text"], strict=True))
             same = new["doc_id"].map(lambda d: d in known) & (new["doc_id"].map(known.get) == new["text"])
             changed = new["doc_id"].map(lambda d: d in known) & ~same
@@ -452,32 +449,14 @@ def add_documents(
                 return Path(os.path.abspath(out))
             keep = ~base["doc_id"].isin(set(new["doc_id"]))
             docs = pd.concat([base[keep], new], ignore_index=True)
-        plan = update.UpdatePlan(
-            keep_rows=np.arange(int(keep.sum()), dtype=np.int64),
-            old_rows=np.flatnonzero(keep.to_numpy()).astype(np.int64),
-            new_rows=np.arange(int(keep.sum()), len(docs), dtype=np.int64),
-            removed=int((~keep).sum()),
-        )
+        plan = _plan_keeping(keep, len(docs))
         with _timed(timings, "embed", report):
             embedder = embedder or _index_embedder(old, settings)
             vectors, hits = embed.embed_documents(
                 embedder, new["text"].tolist(), settings.cache_dir, settings.show_progress
             )
             report(f"  {hits} of {len(new)} embeddings came from the cache")
-        corpus = _grown_corpus(old, docs, incoming.rows_read)
-        time_spec = old.manifest.get("time") or {"column": None}
-        run = Run(
-            str(old.manifest["corpus"]["source"]),
-            corpus,
-            docs,
-            embedder,
-            None,
-            hits,
-            timings,
-            started,
-            report,
-            time_spec,
-        )
+        run = _run_on(old, docs, embedder, hits, timings, started, report, incoming.rows_read)
         what = {"action": "add", "source": str(source), "replaced": int((~keep).sum())}
         return _update(Path(out), old, plan, run, vectors, what)
 
@@ -496,7 +475,7 @@ def remove_documents(
         wanted = list(dict.fromkeys(str(d).strip() for d in doc_ids if str(d).strip()))
         if not wanted:
             raise TopicchatError("No document ids given: name the ids to remove, or pass --ids-file FILE.")
-        base = old.documents.drop(columns=[c for c in DERIVED if c in old.documents.columns])
+        base = old.documents.drop(columns=[c for c in load.DERIVED if c in old.documents.columns])
         held = set(base["doc_id"])
         unknown = [d for d in wanted if d not in held]
         if unknown:
@@ -508,20 +487,9 @@ def remove_documents(
         if not keep.any():
             raise TopicchatError(f"Removing these ids would leave the index at {out} empty; nothing was removed.")
         docs = base[keep].reset_index(drop=True)
-        plan = update.UpdatePlan(
-            keep_rows=np.arange(len(docs), dtype=np.int64),
-            old_rows=np.flatnonzero(keep.to_numpy()).astype(np.int64),
-            new_rows=np.zeros(0, dtype=np.int64),
-            removed=len(wanted),
-        )
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
+        plan = _plan_keeping(keep, len(docs))
         embedder = _index_embedder(old, settings, load=False)
-        corpus = _grown_corpus(old, docs, 0)
-        time_spec = old.manifest.get("time") or {"column": None}
-        run = Run(
-            str(old.manifest["corpus"]["source"]), corpus, docs, embedder, None, 0, timings, started, report, time_spec
-        )
+        run = _run_on(old, docs, embedder, 0, {}, time.perf_counter(), report, 0)
         empty = np.zeros((0, old.embeddings.shape[1]), dtype=np.float32)
         return _update(Path(out), old, plan, run, empty, {"action": "remove", "ids": wanted[:50]})
 
@@ -544,15 +512,38 @@ def _index_embedder(old: store.TopicIndex, settings: BuildSettings, load: bool =
     return Recorded()  # type: ignore[return-value]
 
 
-def _grown_corpus(old: store.TopicIndex, docs: pd.DataFrame, more_rows: int) -> load.Corpus:
+def _plan_keeping(keep: pd.Series, total: int) -> update.UpdatePlan:
+    """An update whose corpus is the old rows `keep` marks (in their order), then new rows up to `total`."""
+    kept = int(keep.sum())
+    return update.UpdatePlan(
+        keep_rows=np.arange(kept, dtype=np.int64),
+        old_rows=np.flatnonzero(keep.to_numpy()).astype(np.int64),
+        new_rows=np.arange(kept, total, dtype=np.int64),
+        removed=int((~keep).sum()),
+    )
+
+
+def _run_on(
+    old: store.TopicIndex,
+    docs: pd.DataFrame,
+    embedder: Embedder,
+    hits: int,
+    timings: dict[str, float],
+    started: float,
+    report: Callable[[str], None],
+    more_rows: int,
+) -> Run:
+    """The bookkeeping of an add or remove: the index's own source, columns and time spec, `more_rows` read."""
     recorded = old.manifest.get("corpus", {})
-    return load.Corpus(
+    corpus = load.Corpus(
         docs,
         str(recorded.get("source")),
         int(recorded.get("rows_read") or len(old.documents)) + more_rows,
         recorded.get("columns", {}),
         recorded.get("skipped", {}),
     )
+    time_spec = old.manifest.get("time") or {"column": None}
+    return Run(corpus.source, corpus, docs, embedder, None, hits, timings, started, report, time_spec)
 
 
 def _previous_tree(out: Path) -> tuple[pd.DataFrame, dict[int, TopicRecord], int, dict] | None:

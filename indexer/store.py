@@ -96,7 +96,7 @@ class TopicIndex:
         An index whose manifest has no `time` section (built before it existed) gets a guessed column."""
         spec = self.manifest.get("time")
         if spec is None:
-            skip = RESERVED + ("topic", "probability", "is_outlier", "x", "y")
+            skip = RESERVED
             spec = timeline_spec(self.documents, None, skip)
         if not spec.get("column"):
             return None
@@ -181,23 +181,25 @@ def check_out(out: Path | str) -> None:
     out = Path(os.path.abspath(out))
     if out.is_file():
         raise TopicchatError(f"--out {out} is a file, not an index folder; choose another --out.")
-    if out.is_dir() and not _is_index(out) and any(out.iterdir()):
-        raise TopicchatError(
-            f"{out} exists and is not a topicchat index; refusing to overwrite it. Choose another --out."
-        )
+    _refuse_foreign(out)
     parent = next((p for p in [out, *out.parents] if p.exists()), None)
     if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise TopicchatError(f"Cannot write the index at {out}: {parent or out} is not a writable folder.")
+
+
+def _refuse_foreign(out: Path) -> None:
+    """A file, or a folder holding anything but a topicchat index, is never written into."""
+    if out.is_file() or (out.is_dir() and not _is_index(out) and any(out.iterdir())):
+        raise TopicchatError(
+            f"{out} exists and is not a topicchat index; refusing to overwrite it. Choose another --out."
+        )
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
     """Move the finished folder `tmp` into `out` as a new generation and point `out/current` at it with one
     rename, so a reader sees the old index or the new one, never a mix and never none; keep the previous
     generation, remove older ones."""
-    if out.exists() and (out.is_file() or (not _is_index(out) and any(out.iterdir()))):
-        raise TopicchatError(
-            f"{out} exists and is not a topicchat index; refusing to overwrite it. Choose another --out."
-        )
+    _refuse_foreign(out)  # checked again here: the folder may have changed since the build began
     out.mkdir(parents=True, exist_ok=True)
     if (out / CURRENT).is_dir() and not (out / CURRENT).is_symlink():  # a copy that followed the link
         os.rename(out / CURRENT, out / f"gen-00000000T000000-copied-{uuid.uuid4().hex[:8]}")

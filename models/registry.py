@@ -24,14 +24,16 @@ DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_GENERATOR = "transformers:smollm2"
 
 
+KINDS = ("fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5", "openai")
+
+
 def _split(spec: str) -> tuple[str, str]:
     prefix, sep, rest = spec.partition(":")
-    if sep and prefix in {"fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5", "openai"}:
+    if sep and prefix in KINDS:
         return prefix, rest
     return "", spec
 
 
-KINDS = ("fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5", "openai")
 _HUB_ID = r"[A-Za-z0-9][\w.\-]*/[\w.\-]+"
 
 

@@ -76,6 +76,7 @@ def diff(old: Path | str, new: Path | str | None = None) -> dict[str, Any]:
         "documents": lineage.documents_kept(a.documents, b.documents),
         "topics": {"old": len(a.topics), "new": len(b.topics)},
         "threshold_jaccard": lineage.SAME_JACCARD,
+        "size_change": lineage.SIZE_CHANGE,
         "summary": lineage.summarise(changes),
         "changes": [c.to_json() for c in changes],
     }

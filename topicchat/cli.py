@@ -285,7 +285,7 @@ def render_diff(report: dict[str, Any]) -> str:
     kept = [c for c in report["changes"] if c["kind"] == "kept"]
     if kept:
         lines.append(
-            f"    kept  {len(kept)} topics within {10}% of their size: "
+            f"    kept  {len(kept)} topics within {report['size_change']:.0%} of their size: "
             + ", ".join(str(c["new"][0]) for c in kept[:30])
             + (" ..." if len(kept) > 30 else "")
         )

@@ -1,0 +1,40 @@
+"""What several benchmarks share: running the `topicchat` command as a user does, and naming the CPU."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def topicchat(*args: str) -> tuple[float, str]:
+    """Run `topicchat ARGS` in its own process (offline); seconds taken and its stdout. Stops on failure."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "topicchat.cli", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"HF_HUB_OFFLINE": "1"},
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"topicchat {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start, done.stdout
+
+
+def cpu() -> str:
+    """The CPU's model name and the vector flags that decide the embedder's speed."""
+    name, flags = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                flags = ", ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in have)
+                break
+    except OSError:
+        pass
+    return f"{name} ({flags})" if flags else name
