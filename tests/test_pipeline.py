@@ -317,7 +317,7 @@ def test_large_corpora_fit_on_a_sample_and_place_the_rest(tmp_path, corpus_csv):
     messages: list[str] = []
     index = load_index(build_index(str(corpus_csv), tmp_path / "idx", settings, report=messages.append))
     sample = index.manifest["topics"]["granularity"]["fitted_on_sample"]
-    assert sample == {"documents": 80, "of": 120, "seed": 42, "placed_by": "10-NN vote"}
+    assert sample == {"documents": 80, "of": 120, "seed": 42, "placed_by": "10-NN vote", "placed_on": "local"}
     assert any("random sample of 80 of the 120" in m for m in messages)
     docs = index.documents
     assert len(docs) == 120 and (docs.topic >= 0).mean() >= 0.9

@@ -154,6 +154,20 @@ def build(
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Random seed (default 42).")] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache folder.")] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Where embedding and placement run: 'local' (default) or 'ray' (the ray extra)."),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster for --engine ray: 'auto', 'host:6379', 'ray://host:10001' (default: start one)."
+        ),
+    ] = None,
+    ray_actors: Annotated[int | None, typer.Option(help="Embedding actors on the Ray cluster (default 2).")] = None,
+    ray_cpus_per_actor: Annotated[
+        float | None, typer.Option(help="CPUs reserved per Ray actor, fractions allowed (default 1).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Build an index folder from a corpus (embed, cluster, name topics, index for search)."""
@@ -178,6 +192,10 @@ def build(
         reduce_outliers=False if keep_outliers else None,
         full_rebuild=True if full else None,
         show_progress=False if quiet else None,
+        engine=engine,
+        ray_address=ray_address,
+        ray_actors=ray_actors,
+        ray_cpus_per_actor=ray_cpus_per_actor,
     )
     api.build(source, out, settings)
 
