@@ -274,7 +274,9 @@ class Assistant:
 
         index = load_index(path)
         params = index.manifest["parameters"]
-        emb = load_embedder(embedder or params["embedding_model"], index.embedding_dtype, cache_dir)
+        emb = load_embedder(
+            embedder or params["embedding_model"], index.embedding_dtype, cache_dir, index.embedding_max_tokens
+        )
         if emb.dim != index.embeddings.shape[1]:
             from topicchat.indexer.errors import TopicchatError
 

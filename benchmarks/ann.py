@@ -42,7 +42,9 @@ def main() -> None:
     n, dim = vectors.shape
     rng = np.random.default_rng(0)
     rows = rng.choice(n, min(args.queries, n), replace=False)
-    embedder = load_embedder(index.manifest["parameters"]["embedding_model"], index.embedding_dtype)
+    embedder = load_embedder(
+        index.manifest["parameters"]["embedding_model"], index.embedding_dtype, None, index.embedding_max_tokens
+    )
     queries = np.ascontiguousarray(embedder.embed(index.documents["title"].iloc[rows].tolist()), dtype=np.float32)
     exact = faiss.IndexFlatIP(dim)
     exact.add(vectors)

@@ -55,7 +55,9 @@ def label_checks(index) -> dict[str, float]:
     leaves = index.topics
     grounded = sum(not ungrounded(t.label, docs.loc[docs.topic == t.id, "text"].tolist()) for t in leaves)
     labels = [t.label.lower() for t in index.nodes.values()]
-    embedder = load_embedder(index.manifest["parameters"]["embedding_model"], index.embedding_dtype)
+    embedder = load_embedder(
+        index.manifest["parameters"]["embedding_model"], index.embedding_dtype, None, index.embedding_max_tokens
+    )
     sims = embedder.embed([t.label for t in leaves]) @ index.topic_embeddings.T
     closest = float(np.mean(sims.argmax(axis=1) == np.arange(len(leaves)))) if len(leaves) else 0.0
     llm = sum(t.label_source is LabelSource.LLM for t in leaves)

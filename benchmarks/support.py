@@ -35,7 +35,9 @@ def main() -> None:
 
     index = load_index(args.index)
     docs = index.documents
-    embedder = load_embedder(index.manifest["parameters"]["embedding_model"], index.embedding_dtype)
+    embedder = load_embedder(
+        index.manifest["parameters"]["embedding_model"], index.embedding_dtype, None, index.embedding_max_tokens
+    )
     rng = np.random.default_rng(args.seed)
     topic_of = docs["topic"].to_numpy()
     texts = docs["text"].tolist()

@@ -63,13 +63,13 @@ class LocalEngine:
 class _EmbedActor:
     """A Ray actor: loads the embedder once, then embeds each batch (one cache chunk) it is given."""
 
-    def __init__(self, spec: str, dtype: str, threads: int) -> None:
+    def __init__(self, spec: str, dtype: str, max_tokens: int | None, threads: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
         from topicchat.models.registry import load_embedder
 
-        self.embedder = load_embedder(spec, dtype)
+        self.embedder = load_embedder(spec, dtype, None, max_tokens)
         self.pid = os.getpid()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -159,11 +159,10 @@ class RayEngine:
                 "it; pass --embedding-model."
             )
         dtype = getattr(embedder, "dtype", "float32")
-        return embed.embed_documents(
-            embedder, texts, cache_dir, show_progress, chunk, run_chunks=self._chunk_runner(spec, dtype, embedder)
-        )
+        runner = self._chunk_runner(spec, dtype, getattr(embedder, "max_tokens", None), embedder)
+        return embed.embed_documents(embedder, texts, cache_dir, show_progress, chunk, run_chunks=runner)
 
-    def _chunk_runner(self, spec: str, dtype: str, embedder: Embedder) -> ChunkRunner:
+    def _chunk_runner(self, spec: str, dtype: str, max_tokens: int | None, embedder: Embedder) -> ChunkRunner:
         def run(chunks: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
             if not chunks:
                 return
@@ -177,7 +176,12 @@ class RayEngine:
             ]
             dataset = ray.data.from_pandas(frames).map_batches(
                 _EmbedActor,
-                fn_constructor_kwargs={"spec": spec, "dtype": dtype, "threads": self.threads_per_actor},
+                fn_constructor_kwargs={
+                    "spec": spec,
+                    "dtype": dtype,
+                    "max_tokens": max_tokens,
+                    "threads": self.threads_per_actor,
+                },
                 batch_size=max(len(c) for c in chunks),
                 batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=self.actors),

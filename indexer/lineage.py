@@ -95,6 +95,59 @@ def match(
     return out
 
 
+STICK_MARGIN = 0.1  # benchmarks/stick.py: cosine a document may lose to stay in its previous topic
+
+
+def stick(
+    old_docs: pd.DataFrame,
+    old_nodes: Mapping[int, TopicRecord],
+    doc_ids: Sequence[str],
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    margin: float = STICK_MARGIN,
+    rounds: int = 3,
+) -> tuple[np.ndarray, int]:
+    """Keep borderline documents where the previous index had them (evolutionary clustering's history cost).
+
+    A rebuild's clusters are matched to the previous index's leaves (member Jaccard, as for stable ids). A
+    document both hold, whose previous leaf matches a cluster other than the one it fell in now, goes back to
+    that cluster when its cosine to that cluster's centroid is at most `margin` below its cosine to the
+    centroid of the one it fell in: a seed or a few new documents should not move a document that sits
+    between two topics, while one that now clearly belongs elsewhere moves. Matching and moving repeat (up
+    to `rounds` times) while documents move, since a cluster that regained its documents may now match.
+    Returns (labels, documents moved)."""
+    leaves = {k for k, t in old_nodes.items() if t.level == 0}
+    old_topic = {
+        d: int(t) for d, t in zip(old_docs["doc_id"].tolist(), old_docs["topic"].tolist(), strict=True) if t in leaves
+    }
+    old_leaf = leaf_members(list(old_topic), list(old_topic.values()))
+    out = labels.copy()
+    moved: set[int] = set()
+    for _ in range(rounds):
+        new_leaf = leaf_members(list(doc_ids), out.tolist())
+        now_for_old = {o: n for n, (o, _) in match(old_leaf, new_leaf).items()}
+        if not now_for_old:
+            break
+        clusters = sorted(new_leaf)
+        position = {c: i for i, c in enumerate(clusters)}
+        centroids = np.stack([vectors[out == c].mean(axis=0) for c in clusters])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        rows, targets = [], []
+        for row, (doc, now) in enumerate(zip(doc_ids, out.tolist(), strict=True)):
+            before = now_for_old.get(old_topic.get(doc, -2))
+            if before is None or now < 0 or before == now:
+                continue
+            here, there = centroids[position[now]] @ vectors[row], centroids[position[before]] @ vectors[row]
+            if there >= here - margin:
+                rows.append(row)
+                targets.append(before)
+        if not rows:
+            break
+        out[rows] = targets
+        moved.update(rows)
+    return out, len(moved)
+
+
 @dataclass
 class Lineage:
     """The ids a rebuild's nodes take from the previous index, and what the manifest reports about it."""

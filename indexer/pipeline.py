@@ -171,7 +171,11 @@ def _build_on(
         return Path(os.path.abspath(out))
 
     with _timed(timings, "embed", report):
-        embedder = embedder or load_embedder(settings.embedding_model, settings.embed_dtype, settings.cache_dir)
+        if embedder is None and plan is not None and old is not None:
+            embedder = _index_embedder(old, settings)  # an update keeps the index's encoder, whatever this CPU has
+        embedder = embedder or load_embedder(
+            settings.embedding_model, settings.embed_dtype, settings.cache_dir, settings.embed_max_tokens
+        )
         todo = docs["text"].tolist() if plan is None else docs["text"].iloc[plan.new_rows].tolist()
         vectors, hits = runner.embed(embedder, todo, settings.cache_dir, settings.show_progress, settings.embed_chunk)
         report(f"  {hits} of {len(todo)} embeddings came from the cache")
@@ -227,6 +231,15 @@ def _build_on(
                     "placed_on": runner.name,
                 }
             }
+        previous_tree = _previous_tree(out)
+        if previous_tree is not None and (labels >= 0).any():
+            labels, moved = lineage.stick(previous_tree[0], previous_tree[1], docs["doc_id"].tolist(), labels, vectors)
+            granularity = granularity | {"kept_in_previous_topic": moved}
+            if moved:
+                report(
+                    f"  {moved} documents between two topics stay in the one they had in the previous index "
+                    f"(within {lineage.STICK_MARGIN} cosine of the closer one)"
+                )
         probabilities = cluster.membership(vectors, labels)
         report(
             f"  {len(set(labels.tolist()) - {-1})} topics; outliers: {int(is_outlier.sum())} found, "
@@ -552,7 +565,12 @@ def _index_embedder(old: store.TopicIndex, settings: BuildSettings, load: bool =
     from topicchat.models.registry import load_embedder
 
     if load:
-        return load_embedder(old.manifest["parameters"]["embedding_model"], old.embedding_dtype, settings.cache_dir)
+        return load_embedder(
+            old.manifest["parameters"]["embedding_model"],
+            old.embedding_dtype,
+            settings.cache_dir,
+            old.embedding_max_tokens,
+        )
     models = old.manifest["models"]
 
     class Recorded:

@@ -20,6 +20,7 @@ RUNTIME_FIELDS = frozenset(
         "show_progress",
         "full_rebuild",
         "embed_dtype",
+        "embed_max_tokens",
         "engine",
         "ray_address",
         "ray_actors",
@@ -88,9 +89,16 @@ class BuildSettings(BaseModel):
         False, description="Recluster from scratch even when the old index could be updated in place."
     )
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Embedding cache folder.")
-    embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+    embed_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
         "auto",
-        description="Precision of torch embedders: bfloat16 where the CPU computes it natively (auto); the model id records it.",
+        description="Encoder of sentence-transformers models: float32, bfloat16 (torch) or int8 (ONNX); auto: "
+        "bfloat16 where the CPU computes it natively, else int8. The model id records it.",
+    )
+    embed_max_tokens: int | None = Field(
+        None,
+        description="Cut documents to this many tokens when embedding (unset: the model's own limit); the model "
+        "id records it and queries use the same cut.",
+        ge=16,
     )
     show_progress: bool = Field(True, description="Show progress bars.")
     engine: Literal["local", "ray"] = Field(

@@ -83,8 +83,18 @@ class TopicIndex:
 
     @property
     def embedding_dtype(self) -> str:
-        """'bfloat16' or 'float32': the precision the vectors were made in; queries must use the same."""
-        return "bfloat16" if self._embedder_parts()[1] == "bf16" else "float32"
+        """'bfloat16', 'float32' or 'int8' (the int8 ONNX encoder): what the vectors were made with; queries
+        must use the same encoder."""
+        from topicchat.models.st_backend import parse_variant
+
+        return parse_variant(self._embedder_parts()[1])[0]
+
+    @property
+    def embedding_max_tokens(self) -> int | None:
+        """The token cut the documents were embedded with (None: the model's own limit); queries use it too."""
+        from topicchat.models.st_backend import parse_variant
+
+        return parse_variant(self._embedder_parts()[1])[1]
 
     @property
     def topic_by_id(self) -> dict[int, TopicRecord]:

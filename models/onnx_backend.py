@@ -17,7 +17,7 @@ import numpy as np
 
 from topicchat.models.base import ModelError, normalise, variant_id
 from topicchat.models.catalog import cache_root
-from topicchat.models.st_backend import resolve_embedder_path
+from topicchat.models.st_backend import resolve_embedder_path, variant_name
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,12 @@ class OnnxEmbedder:
     """Embeds with the int8 ONNX export of a sentence-transformers model; same model id as torch."""
 
     def __init__(
-        self, name: str, batch_size: int = 32, threads: int | None = None, cache_dir: Path | None = None
+        self,
+        name: str,
+        batch_size: int = 32,
+        threads: int | None = None,
+        cache_dir: Path | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         try:
             import onnxruntime as ort
@@ -104,16 +109,19 @@ class OnnxEmbedder:
             log.warning("Exporting %s to int8 ONNX (once; cached in %s)", model_id, target.parent)
             _export(str(folder), target)
         options = ort.SessionOptions()
+        threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0)  # a Ray actor's one thread
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         config = folder / "sentence_bert_config.json"
-        self.max_tokens = int(json.loads(config.read_text()).get("max_seq_length", 256)) if config.exists() else 256
+        published = int(json.loads(config.read_text()).get("max_seq_length", 256)) if config.exists() else 256
+        self.max_tokens = min(max_tokens or published, published)
         self.pooling = _pooling(folder)
         self.batch_size = batch_size
+        self.dtype = "int8"
         # Its own id: int8 vectors are close to (cosine ~0.99), not the same as, the torch model's.
-        self.name, self.variant = model_id, "int8-onnx"
+        self.name, self.variant = model_id, variant_name("int8-onnx", self.max_tokens, published)
         self.model_id = variant_id(self.name, self.variant)
         self.dim = int(self.embed(["dimension probe"]).shape[1])
 

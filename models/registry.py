@@ -24,6 +24,11 @@ DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_GENERATOR = "transformers:smollm2"
 
 
+# On CPUs without native bf16, `auto` embeds with the int8 ONNX encoder on the first 128 tokens (MiniLM was
+# trained on 128 word pieces): 4.6x float32's documents/s with Cranfield/CISI nDCG@10 and title -> abstract
+# recall@10 within 0.01 of float32 (benchmarks/encoder.py, RESULTS.md).
+FAST_PATH_TOKENS = 128
+
 KINDS = ("fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5", "openai")
 
 
@@ -81,27 +86,42 @@ def check_spec(spec: str, role: str) -> None:
 
 
 @lru_cache(maxsize=4)
-def load_embedder(spec: str = DEFAULT_EMBEDDER, dtype: str = "auto", cache_dir: Path | None = None) -> Embedder:
-    """Build the embedder a config string names (`dtype`: auto, float32 or bfloat16, for torch models); it
-    remembers the string as `spec`, so other processes (Ray actors) can load the same one."""
-    embedder = _make_embedder(spec, dtype, cache_dir)
+def load_embedder(
+    spec: str = DEFAULT_EMBEDDER, dtype: str = "auto", cache_dir: Path | None = None, max_tokens: int | None = None
+) -> Embedder:
+    """Build the embedder a config string names. For sentence-transformers models `dtype` picks the encoder:
+    float32, bfloat16 (torch) or int8 (the int8 ONNX export), and auto bfloat16 where the CPU computes it
+    natively, else int8; `max_tokens` cuts texts shorter than the model's own limit. Both are recorded in
+    the model id. The embedder remembers the string as `spec`, so other processes (Ray actors) can load
+    the same one."""
+    embedder = _make_embedder(spec, dtype, cache_dir, max_tokens)
     setattr(embedder, "spec", spec)  # noqa: B010 - not part of the Embedder protocol
     return embedder
 
 
-def _make_embedder(spec: str, dtype: str, cache_dir: Path | None) -> Embedder:
+def _make_embedder(spec: str, dtype: str, cache_dir: Path | None, max_tokens: int | None) -> Embedder:
     kind, name = _split(spec.strip())
     if spec == "fake" or kind == "fake":
         from topicchat.models.fake import HashingEmbedder
 
         return HashingEmbedder(int(name) if kind == "fake" and name else 256)
-    if kind == "onnx":
+    from topicchat.models.st_backend import pick_dtype
+
+    if kind != "onnx" and dtype == "auto" and pick_dtype(dtype) == "int8" and max_tokens is None:
+        max_tokens = FAST_PATH_TOKENS
+    if kind == "onnx" or pick_dtype(dtype) == "int8":
         from topicchat.models.onnx_backend import OnnxEmbedder
 
-        return OnnxEmbedder(name, cache_dir=cache_dir)
+        if importlib.util.find_spec("onnxruntime") is None:
+            log.warning("onnxruntime is not installed: embedding in float32 with torch (pip install topicchat)")
+        else:
+            return OnnxEmbedder(name, cache_dir=cache_dir, max_tokens=max_tokens)
     from topicchat.models.st_backend import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(name, dtype=dtype)
+    precision = pick_dtype(dtype)
+    return SentenceTransformerEmbedder(
+        name, dtype="float32" if precision == "int8" else precision, max_tokens=max_tokens
+    )
 
 
 def _gguf_for(name: str) -> str:

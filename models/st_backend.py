@@ -47,14 +47,35 @@ def cpu_has_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+DTYPES = ("auto", "float32", "bfloat16", "int8")
+
+
 def pick_dtype(requested: str = "auto") -> str:
-    """'bfloat16' or 'float32': as requested, or for 'auto' bfloat16 where the CPU has it natively."""
+    """'bfloat16', 'float32' or 'int8' (the int8 ONNX encoder): as requested; for 'auto' bfloat16 where the
+    CPU computes it natively, else int8 (measured faster than float32 at equal retrieval quality)."""
     choice = requested.lower()
-    if choice not in ("auto", "float32", "bfloat16"):
-        raise ModelError(f"Unknown embedding dtype '{choice}': use auto, float32 or bfloat16.")
+    if choice not in DTYPES:
+        raise ModelError(f"Unknown embedding dtype '{choice}': use {', '.join(DTYPES)}.")
     if choice == "auto":
-        return "bfloat16" if cpu_has_bf16() else "float32"
+        return "bfloat16" if cpu_has_bf16() else "int8"
     return choice
+
+
+def variant_name(precision: str, max_tokens: int, published: int) -> str:
+    """The variant part of a model id: its precision ('' for float32, 'bf16', 'int8-onnx') and, when texts
+    are cut shorter than the model's own limit, the cut ('t128')."""
+    parts = [precision] if precision else []
+    if max_tokens < published:
+        parts.append(f"t{max_tokens}")
+    return "-".join(parts)
+
+
+def parse_variant(variant: str) -> tuple[str, int | None]:
+    """(dtype, max tokens or None) of a variant written by `variant_name`."""
+    parts = variant.split("-") if variant else []
+    dtype = "bfloat16" if "bf16" in parts else "int8" if "int8" in parts else "float32"
+    cut = [int(p[1:]) for p in parts if len(p) > 1 and p[0] == "t" and p[1:].isdigit()]
+    return dtype, (cut[0] if cut else None)
 
 
 class SentenceTransformerEmbedder:
@@ -65,15 +86,22 @@ class SentenceTransformerEmbedder:
     so caches and manifests never mix the two.
     """
 
-    def __init__(self, name: str, batch_size: int = 32, device: str | None = None, dtype: str = "auto") -> None:
+    def __init__(
+        self,
+        name: str,
+        batch_size: int = 32,
+        device: str | None = None,
+        dtype: str = "auto",
+        max_tokens: int | None = None,
+    ) -> None:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise ModelError("sentence-transformers is not installed: pip install topicchat") from exc
         target, self.name = resolve_embedder_path(name)
         self.dtype = pick_dtype(dtype)
-        self.variant = "bf16" if self.dtype == "bfloat16" else ""
-        self.model_id = variant_id(self.name, self.variant)
+        if self.dtype == "int8":
+            raise ModelError("int8 is the ONNX encoder's precision: load it through models.registry.load_embedder.")
         kwargs: dict[str, Any] = {}
         if self.dtype == "bfloat16":
             import torch
@@ -91,7 +119,11 @@ class SentenceTransformerEmbedder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         dim = get_dim()
         self.dim = int(dim) if dim else int(self.model.encode(["x"]).shape[1])
-        self.max_tokens = int(getattr(self.model, "max_seq_length", 256) or 256)
+        published = int(getattr(self.model, "max_seq_length", 256) or 256)
+        self.max_tokens = min(max_tokens or published, published)
+        self.model.max_seq_length = self.max_tokens
+        self.variant = variant_name("bf16" if self.dtype == "bfloat16" else "", self.max_tokens, published)
+        self.model_id = variant_id(self.name, self.variant)
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:

@@ -187,3 +187,36 @@ def test_chat_says_what_changed_with_the_new_documents_cited(grown):
 def test_unknown_and_negative_topic_ids_are_named_not_searched(assistant):
     answer = assistant.ask("compare topic 0 and topic -5")
     assert not answer.matched and "no topic -5" in answer.text and not answer.citations
+
+
+def test_a_rebuild_keeps_borderline_documents_in_their_previous_topic():
+    """Stickiness: a document between two topics stays in the one it had; one that now clearly belongs to
+    another topic moves there."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from topicchat.indexer import lineage
+
+    rng = np.random.default_rng(0)
+
+    def around(direction, n):
+        v = np.asarray(direction, dtype=np.float32) + rng.normal(0, 0.05, (n, 3)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    a, b = around([1, 0, 0.2], 10), around([0, 1, 0.2], 10)
+    between = np.array([[0.68, 0.72, 0.2]], dtype=np.float32)  # a shade closer to b's side
+    clear = np.array([[0.05, 1.0, 0.2]], dtype=np.float32)
+    vectors = np.vstack([a, b, between, clear])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)] + ["between", "clear"]
+    old_docs = pd.DataFrame({"doc_id": ids, "topic": [7] * 10 + [9] * 10 + [7, 7]})
+    old_nodes = {7: SimpleNamespace(level=0), 9: SimpleNamespace(level=0)}
+    now = np.array([0] * 10 + [1] * 10 + [1, 1])  # this build put both on b's side
+
+    labels, moved = lineage.stick(old_docs, old_nodes, ids, now, vectors)
+    assert labels[ids.index("between")] == 0 and moved == 1, "the borderline document stays with a's topic"
+    assert labels[ids.index("clear")] == 1, "a document that clearly moved is not pulled back"
+    unchanged, none = lineage.stick(old_docs, old_nodes, ids, now, vectors, margin=0.0)
+    assert unchanged[ids.index("between")] == 1 and none == 0, "without a margin nothing closer elsewhere stays"

@@ -54,3 +54,25 @@ def test_unreachable_hub_model_names_offline_alternatives(monkeypatch):
 def test_normalise_keeps_zero_rows():
     out = normalise(np.array([[3.0, 4.0], [0.0, 0.0]]))
     assert np.allclose(out[0], [0.6, 0.8]) and np.allclose(out[1], 0.0)
+
+
+def test_encoder_variants_round_trip_through_the_model_id():
+    from topicchat.models.st_backend import parse_variant, variant_name
+
+    assert variant_name("", 256, 256) == "" and parse_variant("") == ("float32", None)
+    assert variant_name("bf16", 256, 256) == "bf16" and parse_variant("bf16") == ("bfloat16", None)
+    assert variant_name("int8-onnx", 128, 256) == "int8-onnx-t128"
+    assert parse_variant("int8-onnx-t128") == ("int8", 128)
+    assert parse_variant("t128") == ("float32", 128) and parse_variant("bf16-t64") == ("bfloat16", 64)
+    assert variant_name("", 512, 256) == "", "a cut longer than the model's own limit is no cut"
+
+
+@pytest.mark.parametrize(("native_bf16", "expected"), [(True, "bfloat16"), (False, "int8")])
+def test_auto_picks_the_fast_encoder_for_the_cpu(monkeypatch, native_bf16, expected):
+    from topicchat.models import st_backend
+
+    monkeypatch.setattr(st_backend, "cpu_has_bf16", lambda: native_bf16)
+    assert st_backend.pick_dtype("auto") == expected
+    assert st_backend.pick_dtype("float32") == "float32", "an explicit choice is kept"
+    with pytest.raises(ModelError, match="int8"):
+        st_backend.pick_dtype("fp8")

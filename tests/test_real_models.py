@@ -148,3 +148,37 @@ def test_gguf_through_transformers_is_cached_dequantised(tmp_path):
     prompt = [{"role": "user", "content": "Name a colour."}]
     assert second.generate(prompt, max_tokens=8) == first.generate(prompt, max_tokens=8)
     assert not list(cached.parent.glob("*.pickle")) and not list(cached.glob("*.bin"))
+
+
+def test_int8_encoder_with_a_token_cut_is_recorded_and_used_for_queries(tmp_path):
+    """The fast CPU encoder: its variant is in the model id, the vectors stay close to float32's, and the
+    chat embeds questions with the encoder the index was built with, not this machine's default."""
+    import numpy as np
+
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer.pipeline import build_index
+    from topicchat.indexer.store import load_index
+    from topicchat.models.catalog import demo_corpus_path
+    from topicchat.models.registry import load_embedder
+
+    settings = BuildSettings(
+        embed_dtype="int8",
+        embed_max_tokens=128,
+        label_topics=False,
+        cache_dir=tmp_path / "cache",
+        show_progress=False,
+    )
+    path = build_index(str(demo_corpus_path()), tmp_path / "index", settings, report=lambda _m: None)
+    index = load_index(path)
+    assert index.manifest["models"]["embedder"] == "sentence-transformers/all-MiniLM-L6-v2#int8-onnx-t128"
+    assert (index.embedding_dtype, index.embedding_max_tokens) == ("int8", 128)
+
+    texts = index.documents["text"].head(40).tolist()
+    fast = load_embedder("sentence-transformers/all-MiniLM-L6-v2", "int8", None, 128).embed(texts)
+    exact = load_embedder("sentence-transformers/all-MiniLM-L6-v2", "float32").embed(texts)
+    assert np.percentile((fast * exact).sum(axis=1), 5) >= 0.9
+    assert np.allclose(fast, np.asarray(index.embeddings)[:40], atol=1e-5)
+
+    assistant = Assistant.open(path)
+    assert assistant.retriever.embedder.model_id == index.manifest["models"]["embedder"]
+    assert assistant.ask("which papers study question answering?").citations

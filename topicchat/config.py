@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     )
 
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Cache for embeddings and converted models.")
-    embed_dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="Precision of torch embedders for builds: bfloat16 where the CPU has it natively (auto)."
+    embed_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+        "auto",
+        description="Encoder for builds: float32, bfloat16 (torch) or int8 (ONNX); auto: bfloat16 where the CPU "
+        "has it natively, else int8.",
     )
     debug: bool = Field(False, description="Show tracebacks instead of one-paragraph errors.")
     build: BuildSettings = Field(default_factory=BuildSettings, description="What an index holds (recorded in it).")

@@ -311,11 +311,11 @@ def load_beir(folder: Path | str) -> BeirData:
     return BeirData(ids, titles, texts, queries, qrels)
 
 
-def _resolve_embedder(embedder: Embedder | str, dtype: str = "auto") -> Embedder:
+def _resolve_embedder(embedder: Embedder | str, dtype: str = "auto", max_tokens: int | None = None) -> Embedder:
     if isinstance(embedder, str):
         from topicchat.models.registry import load_embedder
 
-        return load_embedder(embedder, dtype)
+        return load_embedder(embedder, dtype, None, max_tokens)
     return embedder
 
 
@@ -440,7 +440,9 @@ def evaluate_self_retrieval(
     index = _as_index(index)
     built_with = index.embedder_name
     spec = index.manifest.get("parameters", {}).get("embedding_model") or built_with
-    embedder = _resolve_embedder(embedder if embedder is not None else spec, index.embedding_dtype)
+    embedder = _resolve_embedder(
+        embedder if embedder is not None else spec, index.embedding_dtype, index.embedding_max_tokens
+    )
     if built_with and embedder.name != built_with:
         raise TopicchatError(f"The index was embedded with '{built_with}' but the queries would use '{embedder.name}'.")
     if fields == "text":  # built after the embedder check, so a refused run does no work
