@@ -177,7 +177,8 @@ def test_int8_encoder_with_a_token_cut_is_recorded_and_used_for_queries(tmp_path
     fast = load_embedder("sentence-transformers/all-MiniLM-L6-v2", "int8", None, 128).embed(texts)
     exact = load_embedder("sentence-transformers/all-MiniLM-L6-v2", "float32").embed(texts)
     assert np.percentile((fast * exact).sum(axis=1), 5) >= 0.9
-    assert np.allclose(fast, np.asarray(index.embeddings)[:40], atol=1e-5)
+    # int8 activations are quantised per batch, so the same text in another batch differs slightly (~0.99).
+    assert ((fast * np.asarray(index.embeddings)[:40]).sum(axis=1) >= 0.97).all()
 
     assistant = Assistant.open(path)
     assert assistant.retriever.embedder.model_id == index.manifest["models"]["embedder"]
