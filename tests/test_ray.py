@@ -10,7 +10,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -177,5 +176,13 @@ def test_an_unknown_engine_is_refused(tmp_path):
     assert result.returncode == 2 and "engine" in result.stderr and "Traceback" not in result.stderr
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(pytest.main([__file__, "-v"]))
+def test_the_ray_engine_without_ray_installed_names_the_extra(monkeypatch):
+    import importlib.util
+
+    from topicchat.indexer import engine
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    with pytest.raises(engine.EngineError, match=r"pip install 'topicchat\[ray\]'"):
+        engine.make_engine("ray")
+    assert engine.make_engine("local").name == "local"
