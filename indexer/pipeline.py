@@ -84,7 +84,16 @@ def _timed(timings: dict[str, float], stage: str, report: Callable[[str], None])
     start = time.perf_counter()
     yield
     timings[stage] = round(time.perf_counter() - start, 3)
-    report(f"[{stage}] done in {timings[stage]:.1f} s")
+    report(f"[{stage}] done in {timings[stage]:.1f} s (peak memory so far {_peak_rss_mb():,.0f} MB)")
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (0 where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build_index(
@@ -179,8 +188,9 @@ def _build_on(
         todo = docs["text"].tolist() if plan is None else docs["text"].iloc[plan.new_rows].tolist()
         vectors, hits = runner.embed(embedder, todo, settings.cache_dir, settings.show_progress, settings.embed_chunk)
         report(f"  {hits} of {len(todo)} embeddings came from the cache")
-        if runner.name != "local":
-            report(f"  embedded on the Ray cluster in {len(runner.describe()['embed_processes'])} worker processes")
+        workers = len(runner.describe().get("embed_processes", []))
+        if workers:
+            report(f"  embedded on the Ray cluster in {workers} worker processes")
 
     n = len(docs)
     if plan is not None and old is not None:
@@ -681,7 +691,11 @@ def _finish(out: Path | str, run: Run, built: Built, parameters: dict, manifest_
             "embedding_cache_hits": run.hits,
             "prompts": {name: prompt_hash(name) for name in PROMPTS},
             "timings_s": run.timings,
-            "machine": {"python": platform.python_version(), "platform": platform.platform()},
+            "machine": {
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "peak_rss_mb": round(_peak_rss_mb()),
+            },
         } | extra
         path = store.write_index(
             Path(out),

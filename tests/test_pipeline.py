@@ -342,3 +342,19 @@ def test_past_the_exact_limit_search_runs_on_compressed_codes_and_still_finds_th
     assert isinstance(index.embeddings, np.memmap), "vectors stay on disk at serve time"
     answer = Assistant.open(out).ask("which papers discuss telescope galaxy orbit?")
     assert answer.citations and all(c.doc_id.startswith("astronomy") for c in answer.citations)
+
+
+def test_large_corpora_count_keywords_over_a_sampled_vocabulary(monkeypatch):
+    """Past the threshold, keyword terms come from a seeded sample (terms in >= 2 sampled documents), so
+    counting 4 million word pairs no longer dominates a large build's memory; below it, every term counts."""
+    from topicchat.indexer import topics
+
+    words = {"stop_words": "english", "ngram_range": (1, 2)}
+    texts = [f"graph neural networks for molecules number{i}" for i in range(40)] + ["a lonely zebra"]
+    assert topics.sampled_vocabulary(texts, words, seed=1) is None
+    monkeypatch.setattr(topics, "VOCABULARY_SAMPLE_ABOVE", 20)
+    monkeypatch.setattr(topics, "VOCABULARY_SAMPLE", 30)
+    terms = topics.sampled_vocabulary(texts, words, seed=1)
+    assert terms is not None and "graph neural" in terms and "molecules" in terms
+    assert "zebra" not in terms and not any(t.startswith("number") for t in terms), "one-document terms are dropped"
+    assert terms == topics.sampled_vocabulary(texts, words, seed=1), "the sample is seeded"
