@@ -4,8 +4,8 @@ Two stages scale with the corpus and split into independent pieces: embedding (c
 placing the documents outside a fitted sample into topics (blocks of vectors). The local engine runs
 them here; the Ray engine sends them to a cluster (Ray Data `map_batches` over an actor pool, each actor
 loading the embedder once; placement as Ray tasks) while the driver keeps everything else: the embedding
-cache, the clustering fit on the sample, the topic tree, labels and the index folder. Both engines embed
-the same chunks in the same order, so they give the same vectors and the same topics.
+cache, the clustering fit on the sample, the topic tree, labels and the index folder. Given the same
+chunks, both engines embed the same batches and give identical vectors and topics.
 """
 
 from __future__ import annotations
