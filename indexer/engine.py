@@ -162,7 +162,7 @@ class RayEngine:
         # Enough chunks for every actor to get work (two each, in multiples of a 32-text batch): a chunk is
         # the unit an actor embeds and the driver caches.
         per_actor = -(-len(texts) // (2 * self.actors))
-        chunk = max(32, min(chunk, -(-per_actor // 32) * 32))
+        chunk = min(chunk, max(32, -(-per_actor // 32) * 32))
         runner = self._chunk_runner(spec, dtype, getattr(embedder, "max_tokens", None), embedder)
         return embed.embed_documents(embedder, texts, cache_dir, show_progress, chunk, run_chunks=runner)
 
