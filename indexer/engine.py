@@ -133,8 +133,13 @@ class RayEngine:
         try:
             if self.address:
                 ray.init(address=self.address, **kwargs)
-            else:
-                ray.init(num_cpus=os.cpu_count() or 1, object_store_memory=self.object_store_mb << 20, **kwargs)
+            else:  # on loopback only: nothing outside this machine can join or submit work
+                ray.init(
+                    num_cpus=os.cpu_count() or 1,
+                    object_store_memory=self.object_store_mb << 20,
+                    _node_ip_address="127.0.0.1",
+                    **kwargs,
+                )
         except Exception as exc:  # ConnectionError, RuntimeError, grpc errors: all mean "no cluster"
             where = f"at {self.address}" if self.address else "on this machine"
             raise EngineError(
@@ -143,6 +148,12 @@ class RayEngine:
                 "start one for this build."
             ) from None
         self._started = True
+        cpus = float(ray.cluster_resources().get("CPU", 0))
+        if cpus < self.cpus_per_actor:
+            raise EngineError(
+                f"The Ray cluster has {cpus:g} CPUs; one actor asks for {self.cpus_per_actor:g} "
+                "(--ray-cpus-per-actor): it would wait forever."
+            )
         from ray.data import DataContext
 
         context = DataContext.get_current()

@@ -93,7 +93,8 @@ def _peak_rss_mb() -> float:
         import resource
     except ImportError:  # pragma: no cover - Windows
         return 0.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def build_index(

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,25 @@ def _pooling(folder: Path) -> str:
     return "mean"
 
 
+COMPATIBLE_MODULES = ("Transformer", "Pooling", "Normalize")
+
+
+def check_compatible(folder: Path) -> None:
+    """Refuse a sentence-transformers model this encoder would embed differently: one with modules beyond
+    a transformer, mean or CLS pooling and normalisation (a Dense projection, max pooling, ...)."""
+    modules = folder / "modules.json"
+    if modules.exists():
+        kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in json.loads(modules.read_text())]
+        other = [k for k in kinds if k not in COMPATIBLE_MODULES]
+        if other:
+            raise ModelError(f"The int8 ONNX encoder cannot run {folder.name}: it has {', '.join(other)} modules.")
+    for config in folder.glob("*_Pooling/config.json"):
+        data = json.loads(config.read_text())
+        modes = [k for k, v in data.items() if k.startswith("pooling_mode_") and v]
+        if any(m not in ("pooling_mode_mean_tokens", "pooling_mode_cls_token") for m in modes):
+            raise ModelError(f"The int8 ONNX encoder cannot run {folder.name}: it pools by {', '.join(modes)}.")
+
+
 def _export(source: str, target: Path) -> None:
     """Export the transformer to ONNX and quantise its MatMuls to int8 (per channel)."""
     import torch
@@ -41,7 +61,8 @@ def _export(source: str, target: Path) -> None:
     model = AutoModel.from_pretrained(source).eval()
     tokenizer = AutoTokenizer.from_pretrained(source)
     sample = tokenizer(["an example sentence", "another one, a little longer"], padding=True, return_tensors="pt")
-    fp32 = target.with_name("model-fp32.onnx")
+    unique = uuid.uuid4().hex[:8]  # Ray actors on one node may export at the same time
+    fp32 = target.with_name(f"model-fp32-{unique}.onnx")
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -66,7 +87,7 @@ def _export(source: str, target: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
-    tmp = target.with_suffix(".tmp.onnx")
+    tmp = target.with_suffix(f".{unique}.tmp.onnx")
     quantize_dynamic(
         str(fp32), str(tmp), per_channel=True, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8
     )
@@ -103,13 +124,15 @@ class OnnxEmbedder:
                 raise ModelError(
                     f"Could not fetch '{name}' to export it to ONNX ({exc}). Offline models:\n{offline_alternatives('embedder')}"
                 ) from exc
+        check_compatible(folder)
         key = hashlib.sha1(f"{folder.resolve()}".encode()).hexdigest()[:12]
         target = (cache_dir or cache_root()) / "onnx" / f"{folder.name}-{key}" / "model-int8.onnx"
         if not target.exists():
             log.warning("Exporting %s to int8 ONNX (once; cached in %s)", model_id, target.parent)
             _export(str(folder), target)
         options = ort.SessionOptions()
-        threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0)  # a Ray actor's one thread
+        omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+        threads = threads or (int(omp) if omp.isdigit() else 0)  # a Ray actor's one thread
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])

@@ -105,23 +105,27 @@ def _make_embedder(spec: str, dtype: str, cache_dir: Path | None, max_tokens: in
         from topicchat.models.fake import HashingEmbedder
 
         return HashingEmbedder(int(name) if kind == "fake" and name else 256)
-    from topicchat.models.st_backend import pick_dtype
+    from topicchat.models.st_backend import SentenceTransformerEmbedder, pick_dtype
 
-    if kind != "onnx" and dtype == "auto" and pick_dtype(dtype) == "int8" and max_tokens is None:
-        max_tokens = FAST_PATH_TOKENS
+    automatic = kind != "onnx" and dtype == "auto" and pick_dtype(dtype) == "int8"
     if kind == "onnx" or pick_dtype(dtype) == "int8":
         from topicchat.models.onnx_backend import OnnxEmbedder
 
-        if importlib.util.find_spec("onnxruntime") is None:
-            log.warning("onnxruntime is not installed: embedding in float32 with torch (pip install topicchat)")
-        else:
-            return OnnxEmbedder(name, cache_dir=cache_dir, max_tokens=max_tokens)
-    from topicchat.models.st_backend import SentenceTransformerEmbedder
-
-    precision = pick_dtype(dtype)
-    return SentenceTransformerEmbedder(
-        name, dtype="float32" if precision == "int8" else precision, max_tokens=max_tokens
-    )
+        try:
+            if importlib.util.find_spec("onnxruntime") is None:
+                raise ModelError("The int8 ONNX encoder needs onnxruntime: pip install topicchat")
+            return OnnxEmbedder(
+                name,
+                cache_dir=cache_dir,
+                max_tokens=FAST_PATH_TOKENS if automatic and max_tokens is None else max_tokens,
+            )
+        except ModelError as exc:
+            if not automatic:
+                raise
+            # The automatic choice falls back to float32 torch, at the model's own length.
+            log.warning("%s Embedding in float32 with torch instead.", exc)
+            return SentenceTransformerEmbedder(name, dtype="float32", max_tokens=max_tokens)
+    return SentenceTransformerEmbedder(name, dtype=pick_dtype(dtype), max_tokens=max_tokens)
 
 
 def _gguf_for(name: str) -> str:

@@ -76,3 +76,35 @@ def test_auto_picks_the_fast_encoder_for_the_cpu(monkeypatch, native_bf16, expec
     assert st_backend.pick_dtype("float32") == "float32", "an explicit choice is kept"
     with pytest.raises(ModelError, match="int8"):
         st_backend.pick_dtype("fp8")
+
+
+def test_the_int8_encoder_refuses_models_it_would_embed_differently(tmp_path):
+    import json
+
+    from topicchat.models.onnx_backend import check_compatible
+
+    plain = tmp_path / "plain"
+    (plain / "1_Pooling").mkdir(parents=True)
+    (plain / "modules.json").write_text(
+        json.dumps(
+            [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Pooling"}]
+        )
+    )
+    (plain / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    check_compatible(plain)  # MiniLM's shape: accepted
+
+    dense = tmp_path / "dense"
+    dense.mkdir()
+    (dense / "modules.json").write_text(
+        json.dumps(
+            [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Dense"}]
+        )
+    )
+    with pytest.raises(ModelError, match="Dense"):
+        check_compatible(dense)
+
+    maxpool = tmp_path / "maxpool"
+    (maxpool / "1_Pooling").mkdir(parents=True)
+    (maxpool / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_max_tokens": True}))
+    with pytest.raises(ModelError, match="max_tokens"):
+        check_compatible(maxpool)

@@ -140,6 +140,31 @@ def test_ray_engine_on_a_real_cluster_matches_the_local_engine(ray_cluster, tmp_
 
 
 @pytest.mark.slow
+def test_actors_the_cluster_cannot_fit_are_refused_not_awaited(ray_cluster, tmp_path, corpus_csv):
+    out = tmp_path / "index"
+    result = run_cli(
+        "build",
+        str(corpus_csv),
+        "--out",
+        str(out),
+        "--embedding-model",
+        "fake",
+        "--no-labels",
+        "--quiet",
+        "--engine",
+        "ray",
+        "--ray-address",
+        ray_cluster,
+        "--ray-cpus-per-actor",
+        str(CLUSTER_CPUS * 4),
+        env={"RAY_AUTH_MODE": "token"},
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "it would wait forever" in result.stderr and not out.exists()
+
+
+@pytest.mark.slow
 def test_an_unreachable_cluster_is_a_clear_error_and_writes_nothing(tmp_path, corpus_csv):
     pytest.importorskip("ray")
     out = tmp_path / "index"
