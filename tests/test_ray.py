@@ -139,12 +139,11 @@ def test_ray_engine_on_a_real_cluster_matches_the_local_engine(ray_cluster, tmp_
     assert "314 of 314 embeddings came from the cache" in again.stderr
 
 
-@pytest.mark.slow
-def test_actors_the_cluster_cannot_fit_are_refused_not_awaited(ray_cluster, tmp_path, corpus_csv):
-    out = tmp_path / "index"
-    result = run_cli(
+def _fake_ray_build(corpus: Path, out: Path, address: str, *extra: str) -> subprocess.CompletedProcess:
+    """A quick `build --engine ray` of the themed corpus with the fake embedder, joining `address`."""
+    return run_cli(
         "build",
-        str(corpus_csv),
+        str(corpus),
         "--out",
         str(out),
         "--embedding-model",
@@ -154,12 +153,17 @@ def test_actors_the_cluster_cannot_fit_are_refused_not_awaited(ray_cluster, tmp_
         "--engine",
         "ray",
         "--ray-address",
-        ray_cluster,
-        "--ray-cpus-per-actor",
-        str(CLUSTER_CPUS * 4),
+        address,
+        *extra,
         env={"RAY_AUTH_MODE": "token"},
         timeout=300,
     )
+
+
+@pytest.mark.slow
+def test_actors_the_cluster_cannot_fit_are_refused_not_awaited(ray_cluster, tmp_path, corpus_csv):
+    out = tmp_path / "index"
+    result = _fake_ray_build(corpus_csv, out, ray_cluster, "--ray-cpus-per-actor", str(CLUSTER_CPUS * 4))
     assert result.returncode == 2, result.stderr[-2000:]
     assert "it would wait forever" in result.stderr and not out.exists()
 
@@ -168,22 +172,7 @@ def test_actors_the_cluster_cannot_fit_are_refused_not_awaited(ray_cluster, tmp_
 def test_an_unreachable_cluster_is_a_clear_error_and_writes_nothing(tmp_path, corpus_csv):
     pytest.importorskip("ray")
     out = tmp_path / "index"
-    result = run_cli(
-        "build",
-        str(corpus_csv),
-        "--out",
-        str(out),
-        "--embedding-model",
-        "fake",
-        "--no-labels",
-        "--quiet",
-        "--engine",
-        "ray",
-        "--ray-address",
-        f"127.0.0.1:{_free_port()}",
-        env={"RAY_AUTH_MODE": "token"},
-        timeout=300,
-    )
+    result = _fake_ray_build(corpus_csv, out, f"127.0.0.1:{_free_port()}")
     assert result.returncode == 2
     assert "Could not reach a Ray cluster at 127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
