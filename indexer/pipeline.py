@@ -202,6 +202,8 @@ def _build_on(
         return _update(out, old, plan, run, vectors, {"action": "build", "source": str(source)}, parameters)
 
     clusterable = n >= MIN_DOCS_TO_CLUSTER
+    # The index being replaced, read once: its topics keep borderline documents (stick) and ids (carry_ids).
+    previous = _previous_tree(out) if clusterable else None
     fit_rows = _fit_sample(n, settings)
     fit = vectors if fit_rows is None else vectors[fit_rows]
     min_size = settings.cluster_size_for(len(fit))
@@ -242,9 +244,8 @@ def _build_on(
                     "placed_on": runner.name,
                 }
             }
-        previous_tree = _previous_tree(out)
-        if previous_tree is not None and (labels >= 0).any():
-            labels, moved = lineage.stick(previous_tree[0], previous_tree[1], docs["doc_id"].tolist(), labels, vectors)
+        if previous is not None and (labels >= 0).any():
+            labels, moved = lineage.stick(previous[0], previous[1], docs["doc_id"].tolist(), labels, vectors)
             granularity = granularity | {"kept_in_previous_topic": moved}
             if moved:
                 report(
@@ -294,7 +295,7 @@ def _build_on(
         levels = " / ".join(map(str, reversed(tree_info["nodes_per_level"])))
         report(f"  topic tree: {levels} nodes (top level first)")
 
-    previous = _previous_tree(out) if records else None
+    previous = previous if records else None
     carried = None
     if previous is not None:
         old_docs, old_nodes, old_next, old_manifest = previous

@@ -107,8 +107,9 @@ def _make_embedder(spec: str, dtype: str, cache_dir: Path | None, max_tokens: in
         return HashingEmbedder(int(name) if kind == "fake" and name else 256)
     from topicchat.models.st_backend import SentenceTransformerEmbedder, pick_dtype
 
-    automatic = kind != "onnx" and dtype == "auto" and pick_dtype(dtype) == "int8"
-    if kind == "onnx" or pick_dtype(dtype) == "int8":
+    precision = pick_dtype(dtype)
+    automatic = kind != "onnx" and dtype == "auto" and precision == "int8"
+    if kind == "onnx" or precision == "int8":
         from topicchat.models.onnx_backend import OnnxEmbedder
 
         try:
@@ -125,7 +126,7 @@ def _make_embedder(spec: str, dtype: str, cache_dir: Path | None, max_tokens: in
             # The automatic choice falls back to float32 torch, at the model's own length.
             log.warning("%s Embedding in float32 with torch instead.", exc)
             return SentenceTransformerEmbedder(name, dtype="float32", max_tokens=max_tokens)
-    return SentenceTransformerEmbedder(name, dtype=pick_dtype(dtype), max_tokens=max_tokens)
+    return SentenceTransformerEmbedder(name, dtype=precision, max_tokens=max_tokens)
 
 
 def _gguf_for(name: str) -> str:
