@@ -1,7 +1,7 @@
 """Stage 6, label: an LLM label (<= 8 words) and a one-sentence summary per topic, validated.
 
-A rejected label gets one retry, the same prompt over the topic's MMR keywords.
-A reply that still fails validation is replaced by the keyword label (or a keyword summary), and the
+A rejected label is asked for again, the same prompt over the topic's MMR keywords, then over its c-TF-IDF
+keywords. A reply that still fails validation is replaced by the keyword label (or a keyword summary), and the
 replacement is recorded in the topic (`label_source`, `label_rejected`) so nobody mistakes it for the model's work.
 """
 
@@ -175,15 +175,16 @@ def ungrounded(label: str, documents: Sequence[str], vocab: set[str] | None = No
 def _labels_with_retry(
     generator: Generator,
     prompts: Sequence[list[dict[str, str]]],
-    retry_prompt: Callable[[int], list[dict[str, str]]],
+    retry_prompts: Sequence[Callable[[int], list[dict[str, str]] | None]],
     docs: Sequence[Sequence[str]],
     example: str,
     vocabs: Sequence[set[str] | None],
     misplaced: Callable[[list[tuple[int, str]]], dict[int, str]] | None = None,
 ) -> list[tuple[str, str | None]]:
-    """(label, rejection reason) per topic. A rejected topic i is asked once more with `retry_prompt(i)`
-    (the same prompt over its MMR keywords: a different, more diverse view of the topic). `misplaced`
-    takes (topic index, label) pairs and returns why some labels sit closer to another topic."""
+    """(label, rejection reason) per topic. A rejected topic i is asked again with each of `retry_prompts(i)`
+    in turn until a reply passes (the same prompt over another view of the topic: its MMR keywords, then
+    its c-TF-IDF ones; a function returning None skips that retry). `misplaced` takes (topic index, label)
+    pairs and returns why some labels sit closer to another topic."""
 
     def judge(pairs: list[tuple[int, str, str | None]]) -> list[tuple[str, str | None]]:
         fine = [(i, label) for i, label, reason in pairs if reason is None]
@@ -192,24 +193,51 @@ def _labels_with_retry(
 
     replies = generate_many(generator, prompts, max_tokens=16, stop=["\n"])
     results = judge([(i, *_checked(r, docs[i], example, vocabs[i])) for i, r in enumerate(replies)])
-    retry = [i for i, (_, reason) in enumerate(results) if reason is not None]
-    if retry:
-        replies = generate_many(generator, [retry_prompt(i) for i in retry], max_tokens=16, stop=["\n"])
-        second = judge([(i, *_checked(r, docs[i], example, vocabs[i])) for i, r in zip(retry, replies, strict=True)])
-        for i, (label, reason) in zip(retry, second, strict=True):
+    for retry_prompt in retry_prompts:
+        asks = [(i, retry_prompt(i)) for i, (_, reason) in enumerate(results) if reason is not None]
+        retry = [(i, p) for i, p in asks if p is not None]
+        if not retry:
+            continue
+        replies = generate_many(generator, [p for _, p in retry], max_tokens=16, stop=["\n"])
+        again = judge(
+            [(i, *_checked(r, docs[i], example, vocabs[i])) for (i, _), r in zip(retry, replies, strict=True)]
+        )
+        for (i, _), (label, reason) in zip(retry, again, strict=True):
             results[i] = (label, None) if reason is None else (results[i][0], f"{results[i][1]}; retry: {reason}")
     return results
 
 
+def before_repeat(label: str) -> str:
+    """A stuttering label cut where it starts to repeat itself: "Visual Tokens and Visual Tokens" ->
+    "Visual Tokens", "Domain Adaptation and Object Detection and Object Detection" -> "Domain Adaptation and
+    Object Detection" (the words the model wrote, up to its first repeated content word)."""
+    words = label.split()
+    seen: set[str] = set()
+    for i, word in enumerate(words):
+        key = word.lower().strip(",;:-")
+        if key in _CONNECTORS or not key:
+            continue
+        if key in seen:
+            return trim_label(" ".join(words[:i]).rstrip(",;:- "))
+        seen.add(key)
+    return label
+
+
 def _checked(reply: str, documents: Sequence[str], example: str, vocab: set[str] | None) -> tuple[str, str | None]:
     """A reply as a label and why it is refused (None: usable). A reply that lists phrases ("Mixture of
-    Experts, MoE, Sparse Models") is read as its first phrase when that phrase passes every check on its own."""
+    Experts, MoE, Sparse Models") is read as its first phrase, and one that stutters ("Visual Tokens and
+    Visual Tokens") as its words before the repetition, when that passes every check on its own (two words
+    or more)."""
     label = trim_label(clean_label(reply))
     reason = validate_label(label, documents, example, vocab)
+    salvaged = None
     if reason == "a keyword list, not a label":
-        first = trim_label(label.split(",")[0].strip())
-        if len(re.findall(r"[A-Za-z]{2,}", first)) >= 2 and validate_label(first, documents, example, vocab) is None:
-            return first, None
+        salvaged = trim_label(label.split(",")[0].strip())
+    elif reason == "repeats itself":
+        salvaged = before_repeat(label)
+    if salvaged and len(re.findall(r"[A-Za-z]{2,}", salvaged)) >= 2:
+        if validate_label(salvaged, documents, example, vocab) is None:
+            return salvaged, None
     return label, reason
 
 
@@ -365,9 +393,12 @@ def label_topics(
             for t, kw in zip(topics, keywords, strict=True)
         ]
 
-        def retry_prompt(i: int) -> list[dict[str, str]]:
-            mmr = ", ".join(distinct_keywords([w for w, _ in topics[i].keywords.get("mmr", [])]))
-            return render_messages("label", prompts_dir, keywords=mmr or keywords[i] or topics[i].label)
+        def keywords_prompt(kind: str) -> Callable[[int], list[dict[str, str]] | None]:
+            def prompt(i: int) -> list[dict[str, str]] | None:
+                words = ", ".join(distinct_keywords([w for w, _ in topics[i].keywords.get(kind, [])]))
+                return render_messages("label", prompts_dir, keywords=words) if words and words != keywords[i] else None
+
+            return prompt
 
         vocabs = [(vocabularies or {}).get(t.id) for t in topics]
         misplaced = None
@@ -395,7 +426,15 @@ def label_topics(
                         out[i] = f"closer to topic {nearest.id} ({nearest.label}) than to its own"
                 return out
 
-        labelled = _labels_with_retry(generator, prompts, retry_prompt, docs, label_example, vocabs, misplaced)
+        labelled = _labels_with_retry(
+            generator,
+            prompts,
+            [keywords_prompt("mmr"), keywords_prompt("ctfidf")],
+            docs,
+            label_example,
+            vocabs,
+            misplaced,
+        )
         for topic, (label, reason) in zip(topics, labelled, strict=True):
             if reason is None:
                 topic.label, topic.label_source = label, LabelSource.LLM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from topicchat.models.base import Message, ModelError, cut_at_stop, flatten_messages
 from topicchat.models.catalog import offline_alternatives
+from topicchat.models.st_backend import cpu_has_bf16
 
 
 def _load_error(name: str, exc: Exception) -> ModelError:
@@ -17,6 +19,20 @@ def _load_error(name: str, exc: Exception) -> ModelError:
         "If this machine cannot reach the Hugging Face hub, use a local folder, a .gguf file, or an "
         f"offline model:\n{offline_alternatives('generator')}"
     )
+
+
+def generator_dtype() -> str:
+    """The precision a transformers causal LM runs in: bfloat16 where the CPU computes it natively (measured
+    2.2x float32's speed for batched labels on such a CPU), else float32; `TOPICCHAT_GENERATOR_DTYPE=float32`
+    or `bfloat16` overrides."""
+    requested = os.environ.get("TOPICCHAT_GENERATOR_DTYPE", "auto").strip().lower() or "auto"
+    if requested not in ("auto", "float32", "bfloat16"):
+        raise ModelError(
+            f"Unknown generator dtype '{requested}' (TOPICCHAT_GENERATOR_DTYPE): use auto, float32 or bfloat16."
+        )
+    if requested == "auto":
+        return "bfloat16" if cpu_has_bf16() else "float32"
+    return requested
 
 
 class _TransformersBase:
@@ -124,6 +140,11 @@ class CausalLMGenerator(_TransformersBase):
             raise _load_error(name, exc) from exc
         self.model.eval()
         self.model_id = f"transformers:{path.name if path.suffix == '.gguf' else name}"
+        if generator_dtype() == "bfloat16":
+            import torch
+
+            self.model.to(torch.bfloat16)
+            self.model_id += "#bf16"
         self.decoder_only = True
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:

@@ -214,3 +214,52 @@ def test_a_leaf_summary_quotes_the_sentence_holding_most_keywords():
 def test_stuttering_labels_are_refused(label):
     docs = [label.replace(",", " ") + " appear in these documents about many things"]
     assert validate_label(label, docs) in ("a keyword list, not a label", "repeats itself")
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Visual Tokens and Visual Tokens", "Visual Tokens"),
+        (
+            "Domain Adaptation and Object Detection and Object Detection and Domain",
+            "Domain Adaptation and Object Detection",
+        ),
+        ("The Art of Execution and the Art of Execution", "The Art of Execution"),
+    ],
+)
+def test_a_stuttering_reply_is_read_up_to_its_first_repetition(reply, expected):
+    from topicchat.indexer.label import _checked
+
+    docs = [f"Many documents study {expected.lower()} with care."]
+    assert _checked(reply, docs, "", None) == (expected, None)
+
+
+@pytest.mark.parametrize("reply", ["Thinking and Thinking and Thinking", "Agents Agents"])
+def test_a_stutter_leaving_one_word_stays_refused(reply):
+    from topicchat.indexer.label import _checked
+
+    docs = ["Thinking agents think about agents and thinking."]
+    assert _checked(reply, docs, "", None)[1] == "repeats itself"
+
+
+def test_a_label_failing_both_prompts_is_asked_once_more_over_the_ctfidf_keywords():
+    from topicchat.indexer.label import label_topics
+    from topicchat.models.fake import ScriptedGenerator
+
+    topics, titles, texts = _topics()
+    topics[0].keywords["ctfidf"] = [("sequencing", 0.9), ("genetics", 0.8)]
+    texts["d1"] += " Sequencing methods."
+    gen = ScriptedGenerator(["gene, dna, mutation, rna", "Football Leagues", "Keywords: genome", "Genetics Sequencing"])
+    label_topics(topics, gen, titles, texts, summaries=False)
+    assert topics[0].label == "Genetics Sequencing" and topics[0].label_source == "llm"
+    assert len(gen.prompts) == 4 and gen.prompts[-1][-1]["content"].endswith("sequencing, genetics")
+
+    topics, titles, texts = _topics()
+    topics[0].keywords["ctfidf"] = [("sequencing", 0.9), ("genetics", 0.8)]
+    gen = ScriptedGenerator(["gene, dna, mutation, rna", "Football Leagues", "Keywords: genome", "Lemmatical Genes"])
+    label_topics(topics, gen, titles, texts, summaries=False)
+    assert topics[0].label_source == "keywords"
+    assert topics[0].label_rejected == (
+        "LLM reply rejected: a keyword list, not a label; retry: echoes the prompt; "
+        "retry: not in the topic's documents: Lemmatical"
+    )
