@@ -8,7 +8,7 @@ replacement is recorded in the topic (`label_source`, `label_rejected`) so nobod
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +83,7 @@ def _repeats(lowered: str) -> bool:
 
 
 def validate_label(
-    label: str, documents: Sequence[str], example: str = "", vocab: set[str] | None = None
+    label: str, documents: Sequence[str], example: str = "", vocab: Container[str] | None = None
 ) -> str | None:
     """None when the label is usable, else the reason it is not (`vocab`: more words the label may use,
     those of all the topic's documents)."""
@@ -140,33 +140,57 @@ def vocabulary(documents: Sequence[str]) -> set[str]:
     return seen
 
 
+class TopicWords:
+    """The words of one topic's documents, as a view of one corpus-wide map word -> bit mask of the topics
+    whose documents hold it: a label's words are checked against it. One map for the whole corpus costs a
+    fraction of a set per topic (each parent's a union of its children's) on large corpora."""
+
+    def __init__(self, masks: Mapping[str, int], mask: int) -> None:
+        self.masks, self.mask = masks, mask
+
+    def __contains__(self, word: object) -> bool:
+        return bool(self.masks.get(word, 0) & self.mask) if isinstance(word, str) else False
+
+
 def topic_vocabularies(
     texts: Sequence[str], labels: Sequence[int] | np.ndarray, topics: Sequence[TopicRecord]
-) -> dict[int, set[str]]:
+) -> dict[int, TopicWords]:
     """The vocabulary of every node's documents (a leaf's members; a parent's, the union of its children's):
     what a label's words are checked against."""
     by_leaf: dict[int, list[str]] = {}
     for text, leaf in zip(texts, labels, strict=True):
         if leaf >= 0:
             by_leaf.setdefault(int(leaf), []).append(text)
-    vocab = {t.id: vocabulary(by_leaf.get(t.id, [])) for t in topics if t.level == 0}
+    bits = {t.id: 1 << i for i, t in enumerate(t for t in topics if t.level == 0)}
+    masks: dict[str, int] = {}
+    for leaf, bit in bits.items():
+        for word in vocabulary(by_leaf.pop(leaf, [])):
+            masks[word] = masks.get(word, 0) | bit
+    node_mask = dict(bits)
     for node in sorted((t for t in topics if t.level > 0), key=lambda t: t.level):
-        vocab[node.id] = set().union(*(vocab.get(c, set()) for c in node.children))
-    return vocab
+        node_mask[node.id] = 0
+        for child in node.children:
+            node_mask[node.id] |= node_mask.get(child, 0)
+    return {node: TopicWords(masks, mask) for node, mask in node_mask.items()}
 
 
-def ungrounded(label: str, documents: Sequence[str], vocab: set[str] | None = None) -> list[str]:
+def ungrounded(label: str, documents: Sequence[str], vocab: Container[str] | None = None) -> list[str]:
     """The label's content words found in none of the documents (up to plural forms): an invented
     "Lemmatical" or "Re-Searches" is caught, "Researches" next to "research" is not. `vocab` (from
-    `vocabulary`) adds the words of documents not passed in full, e.g. every member of the topic."""
-    seen = vocabulary(documents) | (vocab or set())
+    `vocabulary` or `topic_vocabularies`) adds the words of documents not passed in full, e.g. every member
+    of the topic."""
+    in_docs = vocabulary(documents)
+
+    def seen(word: str) -> bool:
+        return any(f in in_docs or (vocab is not None and f in vocab) for f in _forms(word))
+
     missing = []
     for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-]*", label):
         lowered = word.lower()
-        if lowered in _STOP_LABEL or _forms(lowered) & seen:
+        if lowered in _STOP_LABEL or seen(lowered):
             continue
         parts = [x for x in lowered.split("-") if x]
-        if len(parts) > 1 and all(_forms(x) & seen or x in _STOP_LABEL for x in parts):
+        if len(parts) > 1 and all(seen(x) or x in _STOP_LABEL for x in parts):
             continue
         missing.append(word)
     return missing
@@ -178,7 +202,7 @@ def _labels_with_retry(
     retry_prompts: Sequence[Callable[[int], list[dict[str, str]] | None]],
     docs: Sequence[Sequence[str]],
     example: str,
-    vocabs: Sequence[set[str] | None],
+    vocabs: Sequence[Container[str] | None],
     misplaced: Callable[[list[tuple[int, str]]], dict[int, str]] | None = None,
 ) -> list[tuple[str, str | None]]:
     """(label, rejection reason) per topic. A rejected topic i is asked again with each of `retry_prompts(i)`
@@ -223,7 +247,9 @@ def before_repeat(label: str) -> str:
     return label
 
 
-def _checked(reply: str, documents: Sequence[str], example: str, vocab: set[str] | None) -> tuple[str, str | None]:
+def _checked(
+    reply: str, documents: Sequence[str], example: str, vocab: Container[str] | None
+) -> tuple[str, str | None]:
     """A reply as a label and why it is refused (None: usable). A reply that lists phrases ("Mixture of
     Experts, MoE, Sparse Models") is read as its first phrase, and one that stutters ("Visual Tokens and
     Visual Tokens") as its words before the repetition, when that passes every check on its own (two words
@@ -364,7 +390,7 @@ def label_topics(
     summaries: bool = True,
     prompts_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
-    vocabularies: Mapping[int, set[str]] | None = None,
+    vocabularies: Mapping[int, Container[str]] | None = None,
     embedder: Embedder | None = None,
     vectors: Mapping[int, np.ndarray] | None = None,
 ) -> dict[str, int]:
