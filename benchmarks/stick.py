@@ -6,7 +6,7 @@ leaves, outlier reduction), and reports per seed: leaves matched (member Jaccard
 documents under the same topic id, NMI against arXiv's primary category and cohesion (mean cosine of a
 document to its topic's centroid), for each margin of `lineage.stick`.
 
-python benchmarks/stick.py --limit 5000 --seeds 43 44 45 --margins 0 0.05 0.1
+python benchmarks/stick.py --limit 5000 --seeds 43 44 45 --margins 0 0.05 0.1 [--regroup]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[43, 44, 45])
     parser.add_argument("--margins", type=float, nargs="+", default=[0.0, 0.05, 0.1])
+    parser.add_argument("--regroup", action="store_true", help="also run each margin with split/merge undoing")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sklearn.metrics import normalized_mutual_info_score as nmi
@@ -48,13 +49,15 @@ def main() -> None:
     truth = frame["primary_category"].tolist()
     n = len(ids)
 
+    min_size = settings.cluster_size_for(n)
+
     def clustered(seed: int) -> np.ndarray:
         knn = reduce.knn_graph(vectors, settings.umap_neighbors)
         reduced = reduce.umap_project(vectors, knn, settings.umap_components, settings.umap_neighbors, seed)
         raw, _ = cluster.leaf_clusters(
             reduced,
             vectors,
-            settings.cluster_size_for(n),
+            min_size,
             settings.min_samples,
             seed,
             settings.outlier_threshold,
@@ -91,12 +94,16 @@ def main() -> None:
         kept, same, score, cohesion = measures(labels)
         print(f"| {seed} | {leaves} | none | 0 | {kept} | {same:.3f} | {score:.4f} | {cohesion:.4f} |", flush=True)
         for margin in args.margins:
-            stuck, moved = lineage.stick(old_docs, old_nodes, ids, labels, vectors, margin)
-            kept, same, score, cohesion = measures(stuck)
-            print(
-                f"| {seed} | {leaves} | {margin} | {moved} | {kept} | {same:.3f} | {score:.4f} | {cohesion:.4f} |",
-                flush=True,
-            )
+            for regroup in (False, True) if args.regroup else (False,):
+                stuck, moved = lineage.stick(
+                    old_docs, old_nodes, ids, labels, vectors, margin, min_size=min_size if regroup else None
+                )
+                kept, same, score, cohesion = measures(stuck)
+                print(
+                    f"| {seed} | {len(set(stuck.tolist()) - {-1})} | {margin}{' + regroup' if regroup else ''} | "
+                    f"{moved} | {kept} | {same:.3f} | {score:.4f} | {cohesion:.4f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

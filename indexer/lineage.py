@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from topicchat.indexer.cluster import renumber_by_size
 from topicchat.indexer.topics import TopicRecord
 
 SAME_JACCARD = 0.5  # benchmarks/stability.py: seed rebuilds, measured per topic
@@ -98,6 +99,72 @@ def match(
 STICK_MARGIN = 0.1  # benchmarks/stick.py: cosine a document may lose to stay in its previous topic
 
 
+REGROUP = 0.7  # a cluster is split back / pieces merged back when this share of it comes from the previous leaves
+
+
+def regroup(
+    old_leaf: Mapping[int, set[str]],
+    doc_ids: Sequence[str],
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    min_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Undo merges and splits that only the seed made, before borderline documents are kept in place.
+
+    Merges: a cluster made (>= REGROUP of it) of big pieces (>= min_size and half of their leaf each) of
+    two or more previous leaves, at least one of them matched by no cluster now, is split back along them
+    (each member joins the piece whose centroid is nearest; the piece of the leaf the cluster matches keeps
+    the cluster). Splits: clusters that match no previous leaf and are made (>= REGROUP) of one previous
+    leaf join the cluster that matches that leaf, or, when none does, each other (together holding at least
+    half of it). A cluster made mostly of new documents is never touched.
+    Returns (labels, rows of the documents whose cluster changed); labels renumbered by size when any did."""
+    new_leaf = leaf_members(doc_ids, labels.tolist())
+    matched = match(old_leaf, new_leaf)
+    home = {o: c for c, (o, _) in matched.items()}
+    free_new = set(new_leaf) - set(matched)
+    free_old = set(old_leaf) - set(home)
+    old_of = {d: o for o, members in old_leaf.items() for d in members}
+    row_of = {d: i for i, d in enumerate(doc_ids)}
+    out = labels.copy()
+    fresh = int(labels.max()) + 1
+    touched: set[int] = set()
+    for c in sorted(new_leaf):
+        parts: dict[int, list[str]] = {}
+        for d in new_leaf[c]:
+            if d in old_of:
+                parts.setdefault(old_of[d], []).append(d)
+        own = matched[c][0] if c in matched else None
+        big = sorted(
+            (o != own, o, ds)
+            for o, ds in parts.items()
+            if (o in free_old or o == own) and len(ds) >= min_size and 2 * len(ds) >= len(old_leaf[o])
+        )
+        if len(big) < 2 or all(o not in free_old for _, o, _ in big):
+            continue
+        if sum(len(ds) for *_, ds in big) < REGROUP * len(new_leaf[c]):
+            continue
+        rows = np.array([row_of[d] for d in sorted(new_leaf[c])])
+        centroids = np.stack([vectors[[row_of[d] for d in ds]].mean(axis=0) for *_, ds in big])
+        targets = np.array([c, *range(fresh, fresh + len(big) - 1)])
+        fresh += len(big) - 1
+        out[rows] = targets[np.argmax(vectors[rows] @ centroids.T, axis=1)]
+        touched.add(c)
+    for o in sorted(old_leaf):
+        pieces = sorted(c for c in free_new - touched if len(new_leaf[c] & old_leaf[o]) >= REGROUP * len(new_leaf[c]))
+        target = home.get(o)
+        if target is None:
+            if len(pieces) < 2 or 2 * sum(len(new_leaf[c] & old_leaf[o]) for c in pieces) < len(old_leaf[o]):
+                continue
+            target, pieces = pieces[0], pieces[1:]
+        for c in pieces:
+            out[out == c] = target
+        touched.update(pieces)
+    changed = np.flatnonzero(out != labels)
+    if not len(changed):
+        return labels, changed
+    return renumber_by_size(out), changed
+
+
 def stick(
     old_docs: pd.DataFrame,
     old_nodes: Mapping[int, TopicRecord],
@@ -106,6 +173,7 @@ def stick(
     vectors: np.ndarray,
     margin: float = STICK_MARGIN,
     rounds: int = 3,
+    min_size: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """Keep borderline documents where the previous index had them (evolutionary clustering's history cost).
 
@@ -115,7 +183,8 @@ def stick(
     centroid of the one it fell in: a seed or a few new documents should not move a document that sits
     between two topics, while one that now clearly belongs elsewhere moves. Matching and moving repeat (up
     to `rounds` times) while documents move, since a cluster that regained its documents may now match.
-    Returns (labels, documents moved)."""
+    With `min_size` (the build's minimum cluster size), splits and merges only the seed made are undone
+    first (`regroup`). Returns (labels, documents moved)."""
     leaves = {k for k, t in old_nodes.items() if t.level == 0}
     old_topic = {
         d: int(t) for d, t in zip(old_docs["doc_id"].tolist(), old_docs["topic"].tolist(), strict=True) if t in leaves
@@ -123,6 +192,9 @@ def stick(
     old_leaf = leaf_members(list(old_topic), list(old_topic.values()))
     out = labels.copy()
     moved: set[int] = set()
+    if min_size is not None:
+        out, changed = regroup(old_leaf, doc_ids, out, vectors, min_size)
+        moved.update(changed.tolist())
     for _ in range(rounds):
         new_leaf = leaf_members(list(doc_ids), out.tolist())
         now_for_old = {o: n for n, (o, _) in match(old_leaf, new_leaf).items()}

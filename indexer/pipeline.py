@@ -245,12 +245,14 @@ def _build_on(
                 }
             }
         if previous is not None and (labels >= 0).any():
-            labels, moved = lineage.stick(previous[0], previous[1], docs["doc_id"].tolist(), labels, vectors)
+            labels, moved = lineage.stick(
+                previous[0], previous[1], docs["doc_id"].tolist(), labels, vectors, min_size=min_size
+            )
             granularity = granularity | {"kept_in_previous_topic": moved}
             if moved:
                 report(
-                    f"  {moved} documents between two topics stay in the one they had in the previous index "
-                    f"(within {lineage.STICK_MARGIN} cosine of the closer one)"
+                    f"  {moved} documents stay in the topic they had in the previous index (merges and splits only "
+                    f"the seed made undone; borderline documents within {lineage.STICK_MARGIN} cosine kept)"
                 )
         probabilities = cluster.membership(vectors, labels)
         report(

@@ -220,3 +220,40 @@ def test_a_rebuild_keeps_borderline_documents_in_their_previous_topic():
     assert labels[ids.index("clear")] == 1, "a document that clearly moved is not pulled back"
     unchanged, none = lineage.stick(old_docs, old_nodes, ids, now, vectors, margin=0.0)
     assert unchanged[ids.index("between")] == 1 and none == 0, "without a margin nothing closer elsewhere stays"
+
+
+def test_a_rebuild_undoes_splits_and_merges_that_only_the_seed_made():
+    """A rebuild that merged two previous topics into one cluster, and cut a third into two, gets the previous
+    topics back (each member to the nearest restored part), so every topic keeps its id; a cluster that is
+    really new (made of no previous topic) is left alone."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from topicchat.indexer import lineage
+
+    rng = np.random.default_rng(1)
+    directions = np.eye(5, dtype=np.float32)
+
+    def around(k, n):
+        v = directions[k] + rng.normal(0, 0.08, (n, 5)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    vectors = np.vstack([around(k, 20) for k in range(4)] + [around(4, 20)])
+    ids = [f"d{i}" for i in range(100)]
+    previous = [0] * 20 + [1] * 20 + [2] * 20 + [3] * 20  # the last 20 documents are new
+    old_docs = pd.DataFrame({"doc_id": ids[:80], "topic": previous})
+    old_nodes = {k: SimpleNamespace(level=0) for k in range(4)}
+    now = np.array([0] * 40 + [1] * 10 + [2] * 10 + [3] * 20 + [4] * 20)  # 0+1 merged, 2 cut in two, 4 new
+
+    labels, moved = lineage.stick(old_docs, old_nodes, ids, now, vectors, min_size=5)
+    matched = lineage.match(lineage.leaf_members(ids[:80], previous), lineage.leaf_members(ids, labels.tolist()))
+    assert sorted(old for old, _ in matched.values()) == [0, 1, 2, 3], "every previous topic is found again"
+    assert all(j == 1.0 for _, j in matched.values())
+    assert len(set(labels[80:].tolist())) == 1 and labels[80] not in matched, "the new topic stays itself"
+    assert moved == 30, "20 documents split off the merged cluster, 10 joined back"
+
+    merged, moved = lineage.stick(old_docs, old_nodes, ids, now, vectors, min_size=25)
+    assert moved == 10 and len(set(merged[:40].tolist())) == 1, "pieces below the minimum topic size are not split off"
+    assert len(set(merged[40:60].tolist())) == 1, "the topic cut in two is whole again"
