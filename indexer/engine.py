@@ -142,11 +142,7 @@ class RayEngine:
                 )
         except Exception as exc:  # ConnectionError, RuntimeError, grpc errors: all mean "no cluster"
             where = f"at {self.address}" if self.address else "on this machine"
-            raise EngineError(
-                f"Could not reach a Ray cluster {where} ({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). "
-                "Start one with `ray start --head` and pass --ray-address auto, or leave --ray-address out to "
-                "start one for this build."
-            ) from None
+            raise unreachable(where, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
         self._started = True
         cpus = float(ray.cluster_resources().get("CPU", 0))
         if cpus < self.cpus_per_actor:
@@ -279,10 +275,15 @@ def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as exc:
-        raise EngineError(
-            f"Could not reach a Ray cluster at {address} ({exc.strerror or exc}). Start one with "
-            "`ray start --head` and pass its address, or leave --ray-address out to start one for this build."
-        ) from None
+        raise unreachable(f"at {address}", str(exc.strerror or exc)) from None
+
+
+def unreachable(where: str, why: str) -> EngineError:
+    """The one message for a Ray cluster that cannot be reached, and what to do about it."""
+    return EngineError(
+        f"Could not reach a Ray cluster {where} ({why}). Start one with `ray start --head` and pass its address "
+        "(or --ray-address auto), or leave --ray-address out to start one for this build."
+    )
 
 
 def make_engine(
