@@ -1,6 +1,6 @@
 """Topic ids across reseeded rebuilds, with and without keeping borderline documents in their previous topic.
 
-Clusters the first N arXiv abstracts (arxiv_cs, cached embeddings of the default encoder) with seed 42 as
+Clusters the first N arXiv abstracts (arxiv_cs, or arxiv_cscl with --corpus; cached embeddings of the default encoder) with seed 42 as
 the "previous index", then with other seeds as rebuilds, exactly as the build does (UMAP 5-D, HDBSCAN
 leaves, outlier reduction), and reports per seed: leaves matched (member Jaccard >= 0.5), the share of
 documents under the same topic id, NMI against arXiv's primary category and cohesion (mean cosine of a
@@ -24,11 +24,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from common import cpu  # noqa: E402
 
-DATA = Path(os.environ.get("TOPICCHAT_SHARED_DATA", REPO.parent / "shared" / "data")) / "corpora" / "arxiv_cs.parquet"
+CORPORA = Path(os.environ.get("TOPICCHAT_SHARED_DATA", REPO.parent / "shared" / "data")) / "corpora"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="arxiv_cs", choices=["arxiv_cs", "arxiv_cscl"])
     parser.add_argument("--limit", type=int, default=5000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[43, 44, 45])
     parser.add_argument("--margins", type=float, nargs="+", default=[0.0, 0.05, 0.1])
@@ -41,12 +42,12 @@ def main() -> None:
     from topicchat.indexer.settings import BuildSettings
     from topicchat.models.registry import load_embedder
 
-    frame = pd.read_parquet(DATA).head(args.limit)
+    frame = pd.read_parquet(CORPORA / f"{args.corpus}.parquet").head(args.limit)
     settings = BuildSettings()
     embedder = load_embedder(settings.embedding_model, settings.embed_dtype, settings.cache_dir)
     vectors, _ = embed.embed_documents(embedder, frame["abstract"].tolist(), settings.cache_dir, False)
     ids = frame["id"].astype(str).tolist()
-    truth = frame["primary_category"].tolist()
+    truth = frame["primary_category"].tolist() if frame["primary_category"].nunique() > 1 else None
     n = len(ids)
 
     min_size = settings.cluster_size_for(n)
@@ -81,9 +82,9 @@ def main() -> None:
                 [vectors[i] @ (centroids[c] / np.linalg.norm(centroids[c])) for i, c in enumerate(labels) if c >= 0]
             )
         )
-        return len(matched), same, float(nmi(truth, labels)), cohesion
+        return len(matched), same, float(nmi(truth, labels)) if truth is not None else float("nan"), cohesion
 
-    print(f"CPU: {cpu()}; {n} arxiv_cs abstracts; previous index: seed {settings.seed}, {len(old_nodes)} leaves")
+    print(f"CPU: {cpu()}; {n} {args.corpus} abstracts; previous index: seed {settings.seed}, {len(old_nodes)} leaves")
     print(
         "| seed | leaves | margin | documents moved | leaves keeping their id | documents keeping their topic id | NMI | cohesion |"
     )

@@ -183,8 +183,8 @@ def stick(
     centroid of the one it fell in: a seed or a few new documents should not move a document that sits
     between two topics, while one that now clearly belongs elsewhere moves. Matching and moving repeat (up
     to `rounds` times) while documents move, since a cluster that regained its documents may now match.
-    With `min_size` (the build's minimum cluster size), splits and merges only the seed made are undone
-    first (`regroup`). Returns (labels, documents moved)."""
+    With `min_size` (the build's minimum cluster size), each round first undoes splits and merges only the
+    seed made (`regroup`). Returns (labels, documents moved)."""
     leaves = {k for k, t in old_nodes.items() if t.level == 0}
     old_topic = {
         d: int(t) for d, t in zip(old_docs["doc_id"].tolist(), old_docs["topic"].tolist(), strict=True) if t in leaves
@@ -192,10 +192,12 @@ def stick(
     old_leaf = leaf_members(list(old_topic), list(old_topic.values()))
     out = labels.copy()
     moved: set[int] = set()
-    if min_size is not None:
-        out, changed = regroup(old_leaf, doc_ids, out, vectors, min_size)
-        moved.update(changed.tolist())
     for _ in range(rounds):
+        regrouped = 0
+        if min_size is not None:
+            out, changed = regroup(old_leaf, doc_ids, out, vectors, min_size)
+            moved.update(changed.tolist())
+            regrouped = len(changed)
         new_leaf = leaf_members(list(doc_ids), out.tolist())
         now_for_old = {o: n for n, (o, _) in match(old_leaf, new_leaf).items()}
         if not now_for_old:
@@ -213,7 +215,7 @@ def stick(
             if there >= here - margin:
                 rows.append(row)
                 targets.append(before)
-        if not rows:
+        if not rows and not regrouped:
             break
         out[rows] = targets
         moved.update(rows)
