@@ -244,6 +244,7 @@ def _build_on(
                     "placed_on": runner.name,
                 }
             }
+        runner.close()  # the distributed steps are done: a Ray instance started for the build goes now
         if previous is not None and (labels >= 0).any():
             labels, moved = lineage.stick(
                 previous[0], previous[1], docs["doc_id"].tolist(), labels, vectors, min_size=min_size
