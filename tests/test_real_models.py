@@ -22,10 +22,6 @@ def arxiv_index(tmp_path_factory, shared_data):
 
     source = shared_data / "corpora" / "arxiv_cscl.parquet"
     root = tmp_path_factory.mktemp("arxiv")
-    from topicchat.models.st_backend import cpu_has_bf16
-
-    # The label-share floor below was calibrated on full-length vectors (bf16 where native, else float32);
-    # on the automatic int8 128-token path the same 300 abstracts gave 10 of 21 LLM labels (see #9).
     settings = BuildSettings(
         text_col="abstract",
         title_col="title",
@@ -33,7 +29,6 @@ def arxiv_index(tmp_path_factory, shared_data):
         limit=300,
         cache_dir=root / "cache",
         show_progress=False,
-        embed_dtype="auto" if cpu_has_bf16() else "float32",
     )
     return build_index(str(source), root / "index", settings, report=lambda _m: None)
 
