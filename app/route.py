@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
+from threadpoolctl import get_cached_controller
 
 from topicchat.app.settings import RetrievalSettings
 from topicchat.indexer.ann import is_exact, tune_for_queries
@@ -58,20 +60,43 @@ class Routing:
         return sum(t.size for t in self.topics)
 
 
-@functools.cache
-def _blas_pools() -> ThreadpoolController:
-    """The loaded thread pools, found once: finding them reads /proc and every library (4.6 ms a time
-    on 2 cores, three times per question before)."""
-    return ThreadpoolController()
+class _OneBlasThread:
+    """While any query runs, numpy's BLAS uses one thread: idle BLAS threads spinning after a small matrix
+    product slowed the next query's embedding 3-10x on 2 cores (p95 110 ms -> 15 ms).
+
+    The first query in sets the limit and the last one out restores it, so overlapping chats (and a route
+    that calls search) never restore it under each other. The thread pools come from threadpoolctl's
+    cached controller (found again only when new modules were imported): finding them afresh reads /proc
+    and every loaded library, 4.6 ms a time on 2 cores, three times per question before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter: Any = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._limiter = get_cached_controller().limit(limits=1, user_api="blas")
+            self._users += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+_ONE_BLAS_THREAD = _OneBlasThread()
 
 
 def _one_blas_thread(method):
-    """Run a query with numpy's BLAS on one thread: idle BLAS threads spinning after a small matrix
-    product slowed the next query's embedding 3-10x on 2 cores (p95 110 ms -> 15 ms)."""
+    """Run a query method with numpy's BLAS on one thread (see `_OneBlasThread`)."""
 
     @functools.wraps(method)
     def run(*args, **kwargs):
-        with _blas_pools().limit(limits=1, user_api="blas"):
+        with _ONE_BLAS_THREAD:
             return method(*args, **kwargs)
 
     return run

@@ -97,7 +97,14 @@ def main() -> None:
         for margin in args.margins:
             for regroup in (False, True) if args.regroup else (False,):
                 stuck, moved = lineage.stick(
-                    old_docs, old_nodes, ids, labels, vectors, margin, min_size=min_size if regroup else None
+                    old_docs,
+                    old_nodes,
+                    ids,
+                    labels,
+                    vectors,
+                    margin,
+                    min_size=min_size if regroup else None,
+                    max_size=int(settings.max_topic_share * n),  # as the build passes them
                 )
                 kept, same, score, cohesion = measures(stuck)
                 print(

@@ -261,7 +261,7 @@ def _checked(
         salvaged = trim_label(label.split(",")[0].strip())
     elif reason == "repeats itself":
         salvaged = before_repeat(label)
-    if salvaged and len(re.findall(r"[A-Za-z]{2,}", salvaged)) >= 2:
+    if salvaged and len(salvaged.split()) >= 2 and re.search(r"[A-Za-z]{2,}", salvaged):
         if validate_label(salvaged, documents, example, vocab) is None:
             return salvaged, None
     return label, reason
@@ -419,10 +419,15 @@ def label_topics(
             for t, kw in zip(topics, keywords, strict=True)
         ]
 
+        asked = [{kw} for kw in keywords]  # a greedy model answers the same prompt the same way: ask it once
+
         def keywords_prompt(kind: str) -> Callable[[int], list[dict[str, str]] | None]:
             def prompt(i: int) -> list[dict[str, str]] | None:
                 words = ", ".join(distinct_keywords([w for w, _ in topics[i].keywords.get(kind, [])]))
-                return render_messages("label", prompts_dir, keywords=words) if words and words != keywords[i] else None
+                if not words or words in asked[i]:
+                    return None
+                asked[i].add(words)
+                return render_messages("label", prompts_dir, keywords=words)
 
             return prompt
 

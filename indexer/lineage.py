@@ -108,6 +108,7 @@ def regroup(
     labels: np.ndarray,
     vectors: np.ndarray,
     min_size: int,
+    max_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Undo merges and splits that only the seed made, before borderline documents are kept in place.
 
@@ -116,7 +117,8 @@ def regroup(
     (each member joins the piece whose centroid is nearest; the piece of the leaf the cluster matches keeps
     the cluster). Splits: clusters that match no previous leaf and are made (>= REGROUP) of one previous
     leaf join the cluster that matches that leaf, or, when none does, each other (together holding at least
-    half of it). A cluster made mostly of new documents is never touched.
+    half of it), unless the result would hold more than `max_size` documents (the build's cap on a leaf). A
+    cluster made mostly of new documents is never touched.
     Returns (labels, rows of the documents whose cluster changed); labels renumbered by size when any did."""
     new_leaf = leaf_members(doc_ids, labels.tolist())
     matched = match(old_leaf, new_leaf)
@@ -145,6 +147,7 @@ def regroup(
             continue
         rows = np.array([row_of[d] for d in sorted(new_leaf[c])])
         centroids = np.stack([vectors[[row_of[d] for d in ds]].mean(axis=0) for *_, ds in big])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
         targets = np.array([c, *range(fresh, fresh + len(big) - 1)])
         fresh += len(big) - 1
         out[rows] = targets[np.argmax(vectors[rows] @ centroids.T, axis=1)]
@@ -156,6 +159,8 @@ def regroup(
             if len(pieces) < 2 or 2 * sum(len(new_leaf[c] & old_leaf[o]) for c in pieces) < len(old_leaf[o]):
                 continue
             target, pieces = pieces[0], pieces[1:]
+        if max_size is not None and int(np.isin(out, [target, *pieces]).sum()) > max_size:
+            continue
         for c in pieces:
             out[out == c] = target
         touched.update(pieces)
@@ -174,6 +179,7 @@ def stick(
     margin: float = STICK_MARGIN,
     rounds: int = 3,
     min_size: int | None = None,
+    max_size: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """Keep borderline documents where the previous index had them (evolutionary clustering's history cost).
 
@@ -184,7 +190,7 @@ def stick(
     between two topics, while one that now clearly belongs elsewhere moves. Matching and moving repeat (up
     to `rounds` times) while documents move, since a cluster that regained its documents may now match.
     With `min_size` (the build's minimum cluster size), each round first undoes splits and merges only the
-    seed made (`regroup`). Returns (labels, documents moved)."""
+    seed made (`regroup`); no step makes a cluster larger than `max_size`. Returns (labels, documents moved)."""
     leaves = {k for k, t in old_nodes.items() if t.level == 0}
     old_topic = {
         d: int(t) for d, t in zip(old_docs["doc_id"].tolist(), old_docs["topic"].tolist(), strict=True) if t in leaves
@@ -195,7 +201,7 @@ def stick(
     for _ in range(rounds):
         regrouped = 0
         if min_size is not None:
-            out, changed = regroup(old_leaf, doc_ids, out, vectors, min_size)
+            out, changed = regroup(old_leaf, doc_ids, out, vectors, min_size, max_size)
             moved.update(changed.tolist())
             regrouped = len(changed)
         new_leaf = leaf_members(list(doc_ids), out.tolist())
@@ -206,15 +212,22 @@ def stick(
         position = {c: i for i, c in enumerate(clusters)}
         centroids = np.stack([vectors[out == c].mean(axis=0) for c in clusters])
         centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        rows, targets = [], []
+        candidates = []
         for row, (doc, now) in enumerate(zip(doc_ids, out.tolist(), strict=True)):
             before = now_for_old.get(old_topic.get(doc, -2))
             if before is None or now < 0 or before == now:
                 continue
             here, there = centroids[position[now]] @ vectors[row], centroids[position[before]] @ vectors[row]
             if there >= here - margin:
-                rows.append(row)
-                targets.append(before)
+                candidates.append((float(here - there), row, before))
+        rows, targets = [], []
+        sizes = {c: len(members) for c, members in new_leaf.items()}
+        for _, row, before in sorted(candidates):  # the most borderline first, while the cap allows
+            if max_size is not None and sizes[before] >= max_size:
+                continue
+            sizes[before] += 1
+            rows.append(row)
+            targets.append(before)
         if not rows and not regrouped:
             break
         out[rows] = targets

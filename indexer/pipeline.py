@@ -247,7 +247,13 @@ def _build_on(
         runner.close()  # the distributed steps are done: a Ray instance started for the build goes now
         if previous is not None and (labels >= 0).any():
             labels, moved = lineage.stick(
-                previous[0], previous[1], docs["doc_id"].tolist(), labels, vectors, min_size=min_size
+                previous[0],
+                previous[1],
+                docs["doc_id"].tolist(),
+                labels,
+                vectors,
+                min_size=max(min_size, round(min_size * n / len(fit))),  # pieces count every document
+                max_size=int(settings.max_topic_share * n),
             )
             granularity = granularity | {"kept_in_previous_topic": moved}
             if moved:

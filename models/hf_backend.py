@@ -115,8 +115,10 @@ class CausalLMGenerator(_TransformersBase):
     """A chat model via AutoModelForCausalLM: a hub id, a folder, or a `.gguf` file (dequantised)."""
 
     def __init__(self, name: str, cache_dir: Path | None = None) -> None:
+        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        dtype = generator_dtype()  # before loading: a wrong setting costs no load
         path = Path(name)
         kwargs: dict = {}
         source = name
@@ -140,10 +142,10 @@ class CausalLMGenerator(_TransformersBase):
             raise _load_error(name, exc) from exc
         self.model.eval()
         self.model_id = f"transformers:{path.name if path.suffix == '.gguf' else name}"
-        if generator_dtype() == "bfloat16":
-            import torch
-
-            self.model.to(torch.bfloat16)
+        # Always cast: hub checkpoints load in their own dtype (often bf16), a GGUF dequantises to float32;
+        # the cached conversion above stays float32 either way.
+        self.model.to(torch.bfloat16 if dtype == "bfloat16" else torch.float32)
+        if self.model.dtype == torch.bfloat16:
             self.model_id += "#bf16"
         self.decoder_only = True
         self.tokenizer.padding_side = "left"

@@ -234,11 +234,13 @@ def test_a_stuttering_reply_is_read_up_to_its_first_repetition(reply, expected):
     assert _checked(reply, docs, "", None) == (expected, None)
 
 
-@pytest.mark.parametrize("reply", ["Thinking and Thinking and Thinking", "Agents Agents"])
+@pytest.mark.parametrize(
+    "reply", ["Thinking and Thinking and Thinking", "Agents Agents", "Self-Attention Self-Attention"]
+)
 def test_a_stutter_leaving_one_word_stays_refused(reply):
     from topicchat.indexer.label import _checked
 
-    docs = ["Thinking agents think about agents and thinking."]
+    docs = ["Thinking agents think about agents, thinking and self-attention."]
     assert _checked(reply, docs, "", None)[1] == "repeats itself"
 
 
@@ -263,3 +265,14 @@ def test_a_label_failing_both_prompts_is_asked_once_more_over_the_ctfidf_keyword
         "LLM reply rejected: a keyword list, not a label; retry: echoes the prompt; "
         "retry: not in the topic's documents: Lemmatical"
     )
+
+
+def test_the_same_keywords_are_never_asked_twice():
+    from topicchat.indexer.label import label_topics
+    from topicchat.models.fake import ScriptedGenerator
+
+    topics, titles, texts = _topics()
+    topics[0].keywords["ctfidf"] = list(topics[0].keywords["mmr"])  # c-TF-IDF says what MMR said
+    gen = ScriptedGenerator(["gene, dna, mutation, rna", "Football Leagues", "Keywords: genome"])
+    label_topics(topics, gen, titles, texts, summaries=False)
+    assert len(gen.prompts) == 3 and topics[0].label_source == "keywords"

@@ -257,3 +257,6 @@ def test_a_rebuild_undoes_splits_and_merges_that_only_the_seed_made():
     merged, moved = lineage.stick(old_docs, old_nodes, ids, now, vectors, min_size=25)
     assert moved == 10 and len(set(merged[:40].tolist())) == 1, "pieces below the minimum topic size are not split off"
     assert len(set(merged[40:60].tolist())) == 1, "the topic cut in two is whole again"
+
+    capped, _ = lineage.stick(old_docs, old_nodes, ids, now, vectors, min_size=5, max_size=15)
+    assert len(set(capped[40:60].tolist())) == 2, "no merge makes a topic larger than the build's cap"

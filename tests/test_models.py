@@ -108,3 +108,19 @@ def test_the_int8_encoder_refuses_models_it_would_embed_differently(tmp_path):
     (maxpool / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_max_tokens": True}))
     with pytest.raises(ModelError, match="max_tokens"):
         check_compatible(maxpool)
+
+
+def test_generator_precision_follows_the_cpu_unless_set(monkeypatch):
+    from topicchat.models import hf_backend
+    from topicchat.models.base import ModelError
+
+    monkeypatch.delenv("TOPICCHAT_GENERATOR_DTYPE", raising=False)
+    monkeypatch.setattr(hf_backend, "cpu_has_bf16", lambda: True)
+    assert hf_backend.generator_dtype() == "bfloat16"
+    monkeypatch.setattr(hf_backend, "cpu_has_bf16", lambda: False)
+    assert hf_backend.generator_dtype() == "float32", "emulated bf16 is slower than float32"
+    monkeypatch.setenv("TOPICCHAT_GENERATOR_DTYPE", "BFloat16")
+    assert hf_backend.generator_dtype() == "bfloat16"
+    monkeypatch.setenv("TOPICCHAT_GENERATOR_DTYPE", "fp8")
+    with pytest.raises(ModelError, match="TOPICCHAT_GENERATOR_DTYPE"):
+        hf_backend.generator_dtype()
