@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from topicchat.indexer.cluster import centroids as cluster_centroids
 from topicchat.indexer.cluster import renumber_by_size
 from topicchat.indexer.topics import TopicRecord
 
@@ -208,10 +209,8 @@ def stick(
         now_for_old = {o: n for n, (o, _) in match(old_leaf, new_leaf).items()}
         if not now_for_old:
             break
-        clusters = sorted(new_leaf)
-        position = {c: i for i, c in enumerate(clusters)}
-        centroids = np.stack([vectors[out == c].mean(axis=0) for c in clusters])
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        clusters, centroids = cluster_centroids(vectors, out)
+        position = {int(c): i for i, c in enumerate(clusters)}
         candidates = []
         for row, (doc, now) in enumerate(zip(doc_ids, out.tolist(), strict=True)):
             before = now_for_old.get(old_topic.get(doc, -2))
