@@ -108,12 +108,31 @@ def tokenize(text: str, stop: frozenset[str] | None = None, stem: str = DEFAULT_
 
 
 _STOP = _stop_words()
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'“])")
+_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+")
+_OPENS_SENTENCE = re.compile(r"[A-Z0-9(\"'“\[]")
+_ABBREVIATIONS = frozenset(
+    "e.g i.e al etc cf fig figs eq eqs vs approx resp ref refs sec no nos vol pp dr mr mrs ms prof st jr inc ltd".split()
+)
 
 
 def sentences(text: str) -> list[str]:
-    """A text cut into sentences (whitespace normalised)."""
-    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if s.strip()]
+    """A text cut into sentences (whitespace normalised): at '.', '!' or '?' and a space, before a capital, a
+    digit or an opening quote or bracket; in a text where no sentence starts that way (a lower-cased
+    corpus), before any word. Never after a common abbreviation ("e.g.", "et al.", "Fig.")."""
+    text = " ".join(text.split())
+    marks = [m for m in _BOUNDARY.finditer(text) if m.end() < len(text)]
+    cased = any(_OPENS_SENTENCE.match(text, m.end()) for m in marks)
+    out, begin = [], 0
+    for m in marks:
+        if cased and not _OPENS_SENTENCE.match(text, m.end()):
+            continue
+        word = text[begin : m.start()].rsplit(" ", 1)[-1].lower()
+        if word in _ABBREVIATIONS:
+            continue
+        out.append(text[begin : m.end()].strip())
+        begin = m.end()
+    out.append(text[begin:].strip())
+    return [s for s in out if s]
 
 
 class LexicalIndex:

@@ -349,6 +349,31 @@ def test_evidence_picks_the_sentence_that_answers_the_question():
     assert found[1] in sentences(texts[1]) and found[2] == ""
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (  # a lower-cased, tokenised corpus (Cranfield): sentences start with small letters
+            "on heat transfer at hypersonic speed . a discussion of wind tunnel data . the results agree .",
+            ["on heat transfer at hypersonic speed .", "a discussion of wind tunnel data .", "the results agree ."],
+        ),
+        (  # abbreviations and citations do not end a sentence
+            "We follow Smith et al. (2019) closely. Gains hold, e.g. on SQuAD. Fig. 3 shows it.",
+            ["We follow Smith et al. (2019) closely.", "Gains hold, e.g. on SQuAD.", "Fig. 3 shows it."],
+        ),
+        ("Accuracy rises 3.5 points. 2 models fail", ["Accuracy rises 3.5 points.", "2 models fail"]),
+    ],
+)
+def test_sentences_split_lower_cased_text_and_keep_abbreviations(text, expected):
+    from topicchat.app.evidence import evidence_sentences, sentences
+    from topicchat.models.fake import HashingEmbedder
+
+    assert sentences(text) == expected
+    embedder = HashingEmbedder(256)
+    question = expected[1].rstrip(". ")
+    found = evidence_sentences(question, [text], embedder, embedder.embed([question])[0], "snowball")
+    assert found == [expected[1]]  # one sentence as the evidence, not the whole text
+
+
 def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
     answer = assistant.ask("which papers discuss telescope galaxy nebula?")
     assert answer.citations
