@@ -23,6 +23,41 @@ SUPPORT_THRESHOLD = 0.75  # measured: see benchmarks/RESULTS.md, "Checked prose"
 COPY_NGRAM = 6  # six words in a row from a source (title or text) is a copy, not a summary
 _CITE = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?%?")
+_NUMBER_WORDS = {
+    w: str(n)
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1000000"}
+_SPELLED = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_TOKEN_CASED = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+]*[A-Za-z0-9]|[A-Za-z0-9]")
+# Words that turn a statement round. A claim holding one whose closest source sentences hold none (or the
+# other word of an opposite pair) says the opposite of its source: measured on the hand-labelled pairs in
+# benchmarks/support_pairs.jsonl (negations pass the embedding and word-overlap score almost untouched).
+NEGATIONS = frozenset(
+    "not no never neither nor none nothing cannot without fail fails failed failing unable lack lacks lacking "
+    "unlike".split()
+)
+_NEGATED_VERB = re.compile(r"\b\w+n't\b")
+# Two sides of a scale: a claim on one side whose closest source sentences are only on the other.
+OPPOSITES = (
+    (
+        frozenset(
+            "better best outperforms outperform outperformed outperforming surpasses surpass beats beat superior "
+            "improves improve improved improving gains".split()
+        ),
+        frozenset(
+            "worse worst underperforms underperform underperformed inferior degrades degrade degraded hurts harms "
+            "losses".split()
+        ),
+    ),
+    (
+        frozenset("increase increases increased increasing grows grow rises rise larger more higher".split()),
+        frozenset("decrease decreases decreased decreasing shrinks shrink drops drop smaller fewer less lower".split()),
+    ),
+)
+CLOSEST = 1  # source sentences a claim's polarity is compared with
 SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+\])*\s+(?=[A-Z\[(])")
 
 
@@ -58,6 +93,28 @@ def without_instructions(text: str) -> str:
     return " ".join(s for s in sentences(text) if not INSTRUCTION.search(s))
 
 
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, as digits ("three" and "3" are one number; "one" alone is no number)."""
+    found = {x.rstrip("%") for x in _NUMBER.findall(text)}
+    found |= {_NUMBER_WORDS[w.lower()] for w in _SPELLED.findall(text) if w.lower() not in ("one", "zero")}
+    return found
+
+
+def names(text: str) -> set[str]:
+    """Words that name something (a model, data set, method or place): a capital or a digit inside the word
+    ("GPT-4", "BERT", "PubMed", "8B") or a capital word after the first; compared lower-cased, plural 's'
+    dropped, hyphenated words in parts."""
+    out = set()
+    for i, token in enumerate(_TOKEN_CASED.findall(text.replace("-", " "))):
+        inner = any(c.isupper() for c in token[1:]) or (
+            any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+        )
+        if inner or (i > 0 and token[0].isupper() and len(token) > 1):
+            word = token.lower()
+            out.add(word[:-1] if word.endswith("s") and len(word) > 3 else word)
+    return out
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
@@ -80,6 +137,35 @@ def lexical_share(sentence: str, source: str, stem: str) -> float:
     return len(words & set(tokenize(source, stem=stem))) / len(words)
 
 
+def _polarity_words(text: str) -> set[str]:
+    words = set(re.findall(r"[a-z']+", text.lower()))
+    found = words & NEGATIONS
+    if _NEGATED_VERB.search(text.lower()):
+        found.add("n't")
+    return found
+
+
+def contradicts(claim: str, source: str, stem: str, closest: int = CLOSEST, both_ways: bool = False) -> str:
+    """Why the claim says the opposite of its source ('' when it does not): it negates, or uses the opposite of
+    a word of, the `closest` source sentences sharing most of its content words."""
+    wanted = set(tokenize(claim, stem=stem))
+    parts = sentences(source) or [source]
+    ranked = sorted(parts, key=lambda s: -len(wanted & set(tokenize(s, stem=stem))))[:closest]
+    near = " ".join(ranked)
+    if _polarity_words(claim) and not _polarity_words(near):
+        return "negates what its source says"
+    if both_ways and _polarity_words(near) and not _polarity_words(claim):
+        return "drops a negation of its source"
+    claim_words = set(re.findall(r"[a-z]+", claim.lower()))
+    near_words = set(re.findall(r"[a-z]+", near.lower()))
+    for side_a, side_b in OPPOSITES:
+        for mine, theirs in ((side_a, side_b), (side_b, side_a)):
+            said, other = claim_words & mine, near_words & theirs
+            if said and other and not near_words & mine:
+                return f"says '{min(said)}' where its source says '{min(other)}'"
+    return ""
+
+
 def support_score(sentence_vector: np.ndarray, source_vector: np.ndarray, lexical: float) -> float:
     return float(sentence_vector @ source_vector) + LEXICAL_WEIGHT * lexical
 
@@ -94,8 +180,10 @@ class ProseChecker:
         source_vectors: Mapping[int, np.ndarray],
         stem: str,
         threshold: float = SUPPORT_THRESHOLD,
+        polarity: bool = True,
     ) -> None:
         self.embedder = embedder
+        self.polarity = polarity  # drop sentences that negate or invert their source
         self.sources = sources
         self.vectors = source_vectors
         self.stem = stem
@@ -122,10 +210,21 @@ class ProseChecker:
         texts = [self.sources[n] for n in cited]
         if any(copies(claim, t) for t in self.sources.values()):  # any source: a copy under the wrong number too
             return Verdict(sentence, False, "copies a source")
-        source_numbers = {x for t in texts for x in _NUMBER.findall(t)}
-        missing = [x for x in _NUMBER.findall(claim) if x not in source_numbers]
+        source_numbers = set().union(*(numbers(t) for t in texts))
+        missing = sorted(numbers(claim) - source_numbers)
         if missing:
             return Verdict(sentence, False, f"a number not in its sources: {', '.join(missing)}")
+        known = " ".join(t.lower().replace("-", " ") for t in texts)
+        known_words = set(re.findall(r"[a-z0-9.+]+", known))
+        unknown = sorted(
+            n for n in names(claim) if n not in known_words and f"{n}s" not in known_words and n not in known
+        )
+        if unknown:
+            return Verdict(sentence, False, f"a name not in its sources: {', '.join(unknown)}")
+        if self.polarity:
+            turned = [contradicts(claim, self.sources[n], self.stem) for n in cited]
+            if all(turned):
+                return Verdict(sentence, False, turned[0])
         vector = self.embedder.embed([claim])[0]
         best = max(
             support_score(

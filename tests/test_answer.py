@@ -267,11 +267,38 @@ def _checker():
         ("The survey measured 412 quasars and galaxy redshift [1].", ""),
         ("Bread recipes roast garlic with butter in a hot oven [1].", "not supported by its source"),
         ("Bread needs butter, flour and roast garlic [2].", ""),
+        ("Galaxy surveys do not map redshift and nebula light of telescopes [1].", "negates what its source says"),
+        ("Galaxy surveys never map redshift or nebula light of telescopes [1].", "negates what its source says"),
+        ("Bread doesn't need flour, butter or roast garlic [2].", "negates what its source says"),
+        ("The survey measured galaxy redshift of 412 quasars with Hubble [1].", "a name not in its sources: hubble"),
+        ("The survey measured galaxy redshift of five quasars [1].", "a number not in its sources: 5"),
     ],
 )
 def test_checked_prose_keeps_only_supported_sentences(sentence, reason):
     verdict = _checker().check(sentence)
     assert verdict.reason == reason and verdict.kept == (reason == "")
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        ("The parser performs worse than the baselines on long sentences.", "says 'worse' where its source says"),
+        ("Accuracy decreases as more training data is added.", "says 'decreases' where its source says"),
+        ("The parser outperforms the baselines on long sentences.", ""),
+        ("The parser does not need a treebank.", "negates what its source says"),
+        ("Training on 3 treebanks makes the parser better.", ""),
+    ],
+)
+def test_a_claim_that_turns_its_source_round_is_caught(claim, why):
+    from topicchat.app.prose import contradicts
+
+    source = (
+        "We present a parser trained on three treebanks. It outperforms strong baselines on long sentences. "
+        "Accuracy increases steadily as more training data is added."
+    )
+    assert contradicts(claim, source, "snowball").startswith(why) and bool(why) == bool(
+        contradicts(claim, source, "snowball")
+    )
 
 
 class _Scripted:
