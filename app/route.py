@@ -119,6 +119,9 @@ def fuse_scores(dense: np.ndarray, lexical: np.ndarray, weight: float, mode: str
     return (1.0 - weight) * dense + weight * lex_norm
 
 
+RECENT_QUERIES = 64
+
+
 class Retriever:
     """Hybrid search and topic routing over a loaded index."""
 
@@ -137,9 +140,21 @@ class Retriever:
         if hasattr(index.faiss, "hnsw"):  # an index written before IVF-PQ replaced HNSW
             index.faiss.hnsw.efSearch = max(index.faiss.hnsw.efSearch, self.candidates)
         tune_for_queries(index.faiss)
+        self._recent: dict[str, np.ndarray] = {}  # query -> vector: one answer embeds its question once
+        self._recent_lock = threading.Lock()
 
     def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed([query])[0]
+        """The query's vector (read-only), kept for the last RECENT_QUERIES queries."""
+        with self._recent_lock:
+            vector = self._recent.get(query)
+        if vector is None:
+            vector = self.embedder.embed([query])[0]
+            vector.setflags(write=False)
+            with self._recent_lock:
+                self._recent[query] = vector
+                while len(self._recent) > RECENT_QUERIES:
+                    self._recent.pop(next(iter(self._recent)))
+        return vector
 
     def _top(self, scores: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
         """The rows with the `candidates` highest scores (among `rows` when given)."""

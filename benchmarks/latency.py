@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from common import cpu  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -32,12 +32,21 @@ def bench(path: Path, n_questions: int, first_token: bool) -> dict:
     titles = assistant.index.documents["title"].tolist()
     step = max(1, len(titles) // n_questions)
     questions = [f"which papers discuss {t.lower()}?" for t in titles[::step][:n_questions]]
+    from topicchat.app.evidence import evidence_sentences
+
     assistant.retriever.route("warm up")
-    route_ms = []
+    texts = assistant.index.documents["text"].tolist()
+    route_ms, evidence_ms = [], []
     for q in questions:
         start = time.perf_counter()
-        assistant.retriever.route(q)
+        routing = assistant.retriever.route(q)
         route_ms.append((time.perf_counter() - start) * 1000)
+        cited = [texts[h.row] for h in routing.hits[: assistant.k_docs]]
+        start = time.perf_counter()  # what an answer adds: the evidence sentence of each cited document
+        evidence_sentences(
+            q, cited, assistant.retriever.embedder, assistant.retriever.embed_query(q), assistant.index.lexical.stem
+        )
+        evidence_ms.append((time.perf_counter() - start) * 1000)
     result = {
         "index": str(path),
         "documents": len(titles),
@@ -45,6 +54,8 @@ def bench(path: Path, n_questions: int, first_token: bool) -> dict:
         "questions": len(questions),
         "p50_ms": statistics.median(route_ms),
         "p95_ms": percentile(route_ms, 0.95),
+        "evidence_p50_ms": statistics.median(evidence_ms),
+        "evidence_p95_ms": percentile(evidence_ms, 0.95),
     }
     if first_token and assistant.generator is not None:
         ttft, total = [], []
@@ -68,15 +79,16 @@ def main() -> None:
     parser.add_argument("--no-first-token", action="store_true")
     args = parser.parse_args()
     rows = [bench(p, args.questions, not args.no_first_token) for p in args.indexes]
-    print(f"\nQuery latency ({platform.machine()}, {os.cpu_count()} cores)\n")
+    print(f"\nQuery latency ({cpu()}, {os.cpu_count()} cores)\n")
     print(
-        "| index | documents | topics | questions | route+retrieve p50 ms | p95 ms | first token p50 s | full answer p50 s |"
+        "| index | documents | topics | questions | route+retrieve p50 ms | p95 ms | evidence sentences p50 / p95 ms "
+        "| first token p50 s | full answer p50 s |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {Path(r['index']).name} | {r['documents']} | {r['topics']} | {r['questions']} | {r['p50_ms']:.1f} | "
-            f"{r['p95_ms']:.1f} | {r.get('ttft_p50_s', float('nan')):.2f} | {r.get('answer_p50_s', float('nan')):.2f} |"
+            f"{r['p95_ms']:.1f} | {r['evidence_p50_ms']:.1f} / {r['evidence_p95_ms']:.1f} | {r.get('ttft_p50_s', float('nan')):.2f} | {r.get('answer_p50_s', float('nan')):.2f} |"
         )
 
 

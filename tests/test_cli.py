@@ -129,6 +129,9 @@ def test_eval_answers_scores_citations_prose_and_latency(fake_index, tmp_path):
     assert per[rows[0]["question"]]["precision"] == 1.0 and per[rows[1]["question"]]["recall"] > 0
     assert per[rows[2]["question"]]["precision"] == 0.0
     assert report["prose_written"] >= 0 and report["first_token_p50_s"] <= report["total_p50_s"]
+    assert set(report["baselines"]) == {"bm25", "dense"}  # the same questions through plain BM25 and dense top-5
+    assert report["baselines"]["bm25"]["precision"] > 0.5  # two of three questions name their documents' words
+    assert report["evidence_pairs"] >= 0
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "x"}\n', encoding="utf-8")
     result = run_cli("eval", "answers", str(fake_index), str(bad))

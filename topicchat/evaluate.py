@@ -483,6 +483,14 @@ class AnswersReport:
     total_p95_s: float
     generator: str
     per_question: list[dict[str, Any]] = field(default_factory=list)
+    # plain BM25 and dense top-k over the same index and questions: {"bm25": {"recall": r, "precision": p}, ...}
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)
+    # how well the sentence shown under each citation tells the relevant cited documents from the others
+    # (share of (relevant, not relevant) pairs of one answer ordered right by cosine to the question),
+    # for the evidence sentence and for the text's first sentence; None when no answer cited both kinds
+    evidence_pair_accuracy: float | None = None
+    first_sentence_pair_accuracy: float | None = None
+    evidence_pairs: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {k: _num(v) for k, v in asdict(self).items()}
@@ -499,6 +507,18 @@ class AnswersReport:
             ["first token p50 / p95 (s)", f"{self.first_token_p50_s:.2f} / {self.first_token_p95_s:.2f}"],
             ["whole answer p50 / p95 (s)", f"{self.total_p50_s:.2f} / {self.total_p95_s:.2f}"],
         ]
+        for name, scores in self.baselines.items():
+            rows.append(
+                [f"{name} top-{self.k}: recall / precision", f"{scores['recall']:.4f} / {scores['precision']:.4f}"]
+            )
+        if self.evidence_pair_accuracy is not None and self.first_sentence_pair_accuracy is not None:
+            rows.append(
+                [
+                    f"sentence shown tells relevant from other cited documents ({self.evidence_pairs} pairs): "
+                    "evidence / first sentence",
+                    f"{self.evidence_pair_accuracy:.4f} / {self.first_sentence_pair_accuracy:.4f}",
+                ]
+            )
         return _table(["measure", "value"], rows)
 
 
@@ -524,12 +544,31 @@ def load_answer_questions(path: Path | str) -> list[tuple[str, set[str]]]:
     return out
 
 
-def evaluate_answers(assistant: Any, questions: Sequence[tuple[str, set[str]]], k: int = 5) -> AnswersReport:
-    """Ask every question as a new chat, timing the first streamed text and the whole answer."""
-    from topicchat.app.answer import DoneEvent, TokenEvent
+def _pair_accuracy(scores: Sequence[float], relevant: Sequence[bool]) -> tuple[int, int]:
+    """(pairs ordered right, pairs) over every (relevant, not relevant) pair; a tie counts half."""
+    right, pairs = 0.0, 0
+    for a, rel_a in zip(scores, relevant, strict=True):
+        for b, rel_b in zip(scores, relevant, strict=True):
+            if rel_a and not rel_b:
+                pairs += 1
+                right += 1.0 if a > b else 0.5 if a == b else 0.0
+    return int(round(2 * right)), pairs  # doubled, so halves stay integers
 
+
+def evaluate_answers(assistant: Any, questions: Sequence[tuple[str, set[str]]], k: int = 5) -> AnswersReport:
+    """Ask every question as a new chat, timing the first streamed text and the whole answer; score the
+    citations against plain BM25 and dense top-k, and the evidence sentences against first sentences."""
+    from topicchat.app.answer import DoneEvent, TokenEvent
+    from topicchat.indexer.ann import sentences
+
+    index = assistant.index
+    ids = index.documents["doc_id"].astype(str).tolist()
+    embedder = assistant.retriever.embedder
     recalls, precisions, firsts, totals, rows = [], [], [], [], []
+    base: dict[str, list[tuple[float, float]]] = {"bm25": [], "dense": []}
     written = kept = supported = 0
+    right = {"evidence": 0, "first": 0}
+    pairs = 0
     for question, relevant in questions:
         started = time.perf_counter()
         first, answer = None, None
@@ -551,6 +590,28 @@ def evaluate_answers(assistant: Any, questions: Sequence[tuple[str, set[str]]], 
             written += answer.prose.written
             kept += answer.prose.kept
             supported += answer.prose.supported
+        qvec = embedder.embed([question])[0]
+        lexical = index.lexical.scores(question)
+        top = np.argsort(-lexical, kind="stable")[:k]
+        _, dense_rows = index.faiss.search(qvec[None, :].astype(np.float32), k)
+        for name, found in (("bm25", top[lexical[top] > 0]), ("dense", dense_rows[0][dense_rows[0] >= 0])):
+            got = [ids[r] for r in found]
+            base[name].append(
+                (
+                    recall_at_k(got, relevant, k) if relevant else 0.0,
+                    len(set(got) & relevant) / len(got) if got else 0.0,
+                )
+            )
+        shown = [c for c in answer.citations if c.evidence]
+        is_relevant = [c.doc_id in relevant for c in shown]
+        if any(is_relevant) and not all(is_relevant):
+            firsts_of = [(sentences(c.text) or [""])[0] for c in shown]
+            vectors = embedder.embed([c.evidence.rstrip("…") for c in shown] + firsts_of)
+            sims = vectors @ qvec.astype(vectors.dtype)
+            for name, part in (("evidence", sims[: len(shown)]), ("first", sims[len(shown) :])):
+                twice_right, n_pairs = _pair_accuracy(part.tolist(), is_relevant)
+                right[name] += twice_right
+            pairs += n_pairs
         rows.append(
             {
                 "question": question,
@@ -574,4 +635,11 @@ def evaluate_answers(assistant: Any, questions: Sequence[tuple[str, set[str]]], 
         float(np.percentile(totals, 95)),
         generator,
         rows,
+        {
+            name: {"recall": float(np.mean([r for r, _ in v])), "precision": float(np.mean([p for _, p in v]))}
+            for name, v in base.items()
+        },
+        right["evidence"] / (2 * pairs) if pairs else None,
+        right["first"] / (2 * pairs) if pairs else None,
+        pairs,
     )
