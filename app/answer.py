@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from topicchat.app.trends import (
     series_text,
     window_length,
 )
+from topicchat.indexer.ann import tokenize
 from topicchat.indexer.label import example_reply
 from topicchat.indexer.prompting import render_messages
 from topicchat.indexer.store import TopicIndex, load_index
@@ -36,6 +37,7 @@ from topicchat.indexer.tree import path_of
 from topicchat.models.base import Embedder, Generator
 
 _CITE = re.compile(r"\[(\d+)\]")
+SEARCHABLE_WORDS = 6  # a time question without a named subject is searched as a whole from this many content words
 PROSE_HEAD = "\n\nSummary (every sentence checked against the source it cites): "
 
 
@@ -335,6 +337,13 @@ class Assistant:
                 reply = Reply("Ask a question about the documents, or type 'list topics'.")  # nothing to stream
             case IntentKind.PAPERS | IntentKind.COVER:
                 reply = yield from self._search_answer(question, intent, conv)
+            case IntentKind.TREND | IntentKind.EMERGING if undated := self._undated_search(question, intent):
+                # No dates to count: say so, then answer the subject as a search rather than stop there.
+                note, subject = undated
+                yield TokenEvent(note)
+                reply = yield from self._search_answer(question, subject, conv)
+                reply = replace(reply, text=note + reply.text)
+                intent = subject
             case _:
                 reply = self._instant_handlers()[intent.kind](intent, conv)
                 yield TokenEvent(reply.text)
@@ -524,6 +533,19 @@ class Assistant:
                 matched=False,
             )
         return timeline
+
+    def _undated_search(self, question: str, intent: Intent) -> tuple[str, Intent] | None:
+        """For a time question this index cannot count (no dates): the note saying so and the search to run
+        instead, when the question names a subject (or is long enough to search on); else None."""
+        if intent.topic_ids or not isinstance(unusable := self._usable_timeline(), Reply):
+            return None
+        subject = intent.content.strip()
+        if not subject and len(tokenize(question)) >= SEARCHABLE_WORDS:
+            subject = question
+        if not subject:
+            return None
+        note = f"{unusable.text} The documents that match instead:\n\n"
+        return note, Intent(IntentKind.PAPERS, subject)
 
     def _route_subject(self, subject: str, purpose: str = "") -> Routing | Reply:
         """Route a subject to topics, or the reply that says nothing in the index matches it."""

@@ -83,10 +83,18 @@ def test_the_build_records_the_column_and_every_node_is_counted(dated):
         assert np.array_equal(timeline.counts[parent.id], sum(timeline.counts[c] for c in parent.children))
 
 
-def test_an_index_without_dates_says_how_to_get_trends(assistant):
-    answer = assistant.ask("how has research on telescopes changed?")
-    assert answer.intent == "trend" and not answer.matched
+def test_an_index_without_dates_says_how_to_get_trends_and_still_finds_the_subject(assistant):
+    from topicchat.app.answer import TokenEvent
+
+    question = "how has research on telescope galaxy nebula changed?"
+    events = list(assistant.stream(question))
+    answer = assistant.ask(question)
     assert "--time-col" in answer.text and answer.chart is None
+    assert answer.citations and all(c.doc_id.startswith("astronomy") for c in answer.citations)
+    assert answer.intent == "papers" and answer.matched
+    assert "".join(e.text for e in events if isinstance(e, TokenEvent)).strip() == answer.text  # streamed == final
+    bare = assistant.ask("what is emerging?")  # nothing to search for: the note alone
+    assert "--time-col" in bare.text and not bare.citations and not bare.matched
 
 
 # -- trend answers ----------------------------------------------------------------------------------
