@@ -37,6 +37,12 @@ from topicchat.indexer.tree import path_of
 from topicchat.models.base import Embedder, Generator
 
 _CITE = re.compile(r"\[(\d+)\]")
+_TIME_WORDS = frozenset(
+    tokenize(
+        "change changed changes grow grew grown growth trend trends emerging emerge new recent recently year years "
+        "month months week weeks past last time decline declined rise rose over since"
+    )
+)
 SEARCHABLE_WORDS = 6  # a time question without a named subject is searched as a whole from this many content words
 PROSE_HEAD = "\n\nSummary (every sentence checked against the source it cites): "
 
@@ -341,9 +347,10 @@ class Assistant:
                 # No dates to count: say so, then answer the subject as a search rather than stop there.
                 note, subject = undated
                 yield TokenEvent(note)
-                reply = yield from self._search_answer(question, subject, conv)
+                reply = yield from self._search_answer(
+                    subject.content, subject, conv
+                )  # the writer sees no "how changed"
                 reply = replace(reply, text=note + reply.text)
-                intent = subject
             case _:
                 reply = self._instant_handlers()[intent.kind](intent, conv)
                 yield TokenEvent(reply.text)
@@ -540,9 +547,9 @@ class Assistant:
         if intent.topic_ids or not isinstance(unusable := self._usable_timeline(), Reply):
             return None
         subject = intent.content.strip()
-        if not subject and len(tokenize(question)) >= SEARCHABLE_WORDS:
+        if not subject and len(set(tokenize(question)) - _TIME_WORDS) >= SEARCHABLE_WORDS:
             subject = question
-        if not subject:
+        if not set(tokenize(subject)) - _TIME_WORDS:  # "how has it changed?": nothing to search for
             return None
         note = f"{unusable.text} The documents that match instead:\n\n"
         return note, Intent(IntentKind.PAPERS, subject)

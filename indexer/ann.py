@@ -117,16 +117,17 @@ _ABBREVIATIONS = frozenset(
 
 def sentences(text: str) -> list[str]:
     """A text cut into sentences (whitespace normalised): at '.', '!' or '?' and a space, before a capital, a
-    digit or an opening quote or bracket; in a text where no sentence starts that way (a lower-cased
-    corpus), before any word. Never after a common abbreviation ("e.g.", "et al.", "Fig.")."""
+    digit or an opening quote or bracket; in a text where most sentences start with a small letter (a
+    lower-cased corpus), before any word. Never after a common abbreviation ("e.g.", "et al.", "Fig.")."""
     text = " ".join(text.split())
     marks = [m for m in _BOUNDARY.finditer(text) if m.end() < len(text)]
-    cased = any(_OPENS_SENTENCE.match(text, m.end()) for m in marks)
+    opened = sum(1 for m in marks if _OPENS_SENTENCE.match(text, m.end()))
+    cased = opened * 2 > len(marks)
     out, begin = [], 0
     for m in marks:
         if cased and not _OPENS_SENTENCE.match(text, m.end()):
             continue
-        word = text[begin : m.start()].rsplit(" ", 1)[-1].lower()
+        word = text[max(begin, m.start() - 12) : m.start()].rsplit(" ", 1)[-1].lstrip("([{\"'“‘").lower()
         if word in _ABBREVIATIONS:
             continue
         out.append(text[begin : m.end()].strip())

@@ -119,19 +119,25 @@ def test_eval_answers_scores_citations_prose_and_latency(fake_index, tmp_path):
         },
         {"question": "which papers discuss recipe oven flour?", "relevant": [f"cooking-{i}" for i in range(30)]},
         {"question": "which papers discuss gene mutation genome?", "relevant": ["football-0"]},  # a wrong key
+        # half the astronomy documents: the cited ones mix relevant and not, so evidence pairs are scored
+        {
+            "question": "which papers study galaxy nebula telescope?",
+            "relevant": [f"astronomy-{i}" for i in range(0, 30, 2)],
+        },
     ]
     questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     result = run_cli("eval", "answers", str(fake_index), str(questions), "--generator", "fake", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["questions"] == 3 and report["k"] == 5
+    assert report["questions"] == 4 and report["k"] == 5
     per = {r["question"]: r for r in report["per_question"]}
     assert per[rows[0]["question"]]["precision"] == 1.0 and per[rows[1]["question"]]["recall"] > 0
     assert per[rows[2]["question"]]["precision"] == 0.0
     assert report["prose_written"] >= 0 and report["first_token_p50_s"] <= report["total_p50_s"]
     assert set(report["baselines"]) == {"bm25", "dense"}  # the same questions through plain BM25 and dense top-5
     assert report["baselines"]["bm25"]["precision"] > 0.5  # two of three questions name their documents' words
-    assert report["evidence_pairs"] >= 0
+    assert report["evidence_pairs"] > 0
+    assert 0.0 <= report["evidence_pair_accuracy"] <= 1.0 and 0.0 <= report["first_sentence_pair_accuracy"] <= 1.0
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "x"}\n', encoding="utf-8")
     result = run_cli("eval", "answers", str(fake_index), str(bad))

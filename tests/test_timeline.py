@@ -91,7 +91,8 @@ def test_an_index_without_dates_says_how_to_get_trends_and_still_finds_the_subje
     answer = assistant.ask(question)
     assert "--time-col" in answer.text and answer.chart is None
     assert answer.citations and all(c.doc_id.startswith("astronomy") for c in answer.citations)
-    assert answer.intent == "papers" and answer.matched
+    assert answer.intent == "trend" and answer.matched
+    assert not assistant.ask("how has it changed?").citations  # no subject to search for
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)).strip() == answer.text  # streamed == final
     bare = assistant.ask("what is emerging?")  # nothing to search for: the note alone
     assert "--time-col" in bare.text and not bare.citations and not bare.matched

@@ -593,8 +593,9 @@ def evaluate_answers(assistant: Any, questions: Sequence[tuple[str, set[str]]], 
         qvec = embedder.embed([question])[0]
         lexical = index.lexical.scores(question)
         top = np.argsort(-lexical, kind="stable")[:k]
-        _, dense_rows = index.faiss.search(qvec[None, :].astype(np.float32), k)
-        for name, found in (("bm25", top[lexical[top] > 0]), ("dense", dense_rows[0][dense_rows[0] >= 0])):
+        cosine = np.asarray(index.embeddings @ qvec.astype(index.embeddings.dtype), dtype=np.float32)  # exact
+        dense_rows = np.argsort(-cosine, kind="stable")[:k]
+        for name, found in (("bm25", top[lexical[top] > 0]), ("dense", dense_rows)):
             got = [ids[r] for r in found]
             base[name].append(
                 (
