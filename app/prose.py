@@ -123,7 +123,6 @@ class _Source:
     """What the checks need of one cited source, worked out once per answer."""
 
     def __init__(self, text: str, stem: str) -> None:
-        self.text = text
         self.sentences = [(s, set(tokenize(s, stem=stem))) for s in (sentences(text) or [text])]
         self.tokens = set().union(*(t for _, t in self.sentences))
         self.numbers = numbers(text)
@@ -157,10 +156,11 @@ def copies(sentence: str, source: str, n: int = COPY_NGRAM) -> bool:
 
 def lexical_share(sentence: str, source: str, stem: str) -> float:
     """Share of the sentence's content words (stemmed, no stop words) that occur in the source."""
-    words = set(tokenize(sentence, stem=stem))
-    if not words:
-        return 0.0
-    return len(words & set(tokenize(source, stem=stem))) / len(words)
+    return _share(set(tokenize(sentence, stem=stem)), set(tokenize(source, stem=stem)))
+
+
+def _share(words: set[str], source_words: set[str]) -> float:
+    return len(words & source_words) / len(words) if words else 0.0
 
 
 def _polarity_words(text: str) -> set[str]:
@@ -171,12 +171,21 @@ def _polarity_words(text: str) -> set[str]:
     return found
 
 
-def contradicts(claim: str, source: str | _Source, stem: str, closest: int = CLOSEST, both_ways: bool = False) -> str:
+def contradicts(
+    claim: str,
+    source: str | _Source,
+    stem: str,
+    closest: int = CLOSEST,
+    both_ways: bool = False,
+    claim_tokens: set[str] | None = None,
+) -> str:
     """Why the claim says the opposite of its source ('' when it does not): it negates, or uses the opposite of
     a word of, the `closest` source sentences sharing most of its content words. A comparison ("than") is
-    not read for opposite words: "B is worse than A" says what "A outperforms B" says."""
+    not read for opposite words: "B is worse than A" says what "A outperforms B" says. `claim_tokens` are the
+    claim's `tokenize` tokens when the caller has them."""
     src = source if isinstance(source, _Source) else _Source(source, stem)
-    near = src.closest(set(tokenize(claim, stem=stem)), closest)
+    tokens = claim_tokens if claim_tokens is not None else set(tokenize(claim, stem=stem))
+    near = src.closest(tokens, closest)
     if _polarity_words(claim) and not _polarity_words(near):
         return "negates what its source says"
     if both_ways and _polarity_words(near) and not _polarity_words(claim):
@@ -244,16 +253,14 @@ class ProseChecker:
         unknown = sorted(n for n in names(claim) if not any(p.knows(n) for p in parsed))
         if unknown:
             return Verdict(sentence, False, f"a name not in its sources: {', '.join(unknown)}")
+        tokens = set(tokenize(claim, stem=self.stem))
         if self.polarity:
-            turned = [contradicts(claim, p, self.stem) for p in parsed]
+            turned = [contradicts(claim, p, self.stem, claim_tokens=tokens) for p in parsed]
             if all(turned):
                 return Verdict(sentence, False, turned[0])
         vector = self.embedder.embed([claim])[0]
-        tokens = set(tokenize(claim, stem=self.stem))
         best = max(
-            support_score(
-                vector, self.vectors[n].astype(vector.dtype), len(tokens & p.tokens) / len(tokens) if tokens else 0.0
-            )
+            support_score(vector, self.vectors[n].astype(vector.dtype), _share(tokens, p.tokens))
             for n, p in zip(cited, parsed, strict=True)
         )
         if best < self.threshold:

@@ -112,11 +112,12 @@ def score_pairs(index_path: Path, pairs_path: Path) -> None:
         score = prose.support_score(
             vector, index.embeddings[row].astype(vector.dtype), prose.lexical_share(p["sentence"], texts[row], stem)
         )
+        checker = prose.ProseChecker(
+            embedder, {1: texts[row]}, {1: index.embeddings[row]}, stem, threshold=-9.0, polarity=False
+        )
+        checked = checker.check(p["sentence"] + " [1]").reason  # every check but polarity and the score
         for name, rule in rules.items():
-            checker = prose.ProseChecker(
-                embedder, {1: texts[row]}, {1: index.embeddings[row]}, stem, threshold=-9.0, polarity=False
-            )
-            reason = checker.check(p["sentence"] + " [1]").reason
+            reason = checked
             if not reason and rule is not None:
                 reason = prose.contradicts(p["sentence"], texts[row], stem, closest=rule[0], both_ways=rule[1])
             verdicts[name].append((reason, score))

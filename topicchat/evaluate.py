@@ -333,6 +333,13 @@ def _search_index(ids: list[str], titles: list[str], texts: list[str], vectors: 
     return TopicIndex(Path("."), {}, frame, vectors, flat, [], empty, lexical)
 
 
+def _bm25_top(index: TopicIndex, query: str, depth: int) -> np.ndarray:
+    """Rows of the `depth` best BM25 scores that share a word with the query, best first."""
+    lexical = index.lexical.scores(query)
+    top = np.argsort(-lexical, kind="stable")[:depth]
+    return top[lexical[top] > 0]
+
+
 def _rank_all(index: TopicIndex, embedder: Embedder, queries: list[str], depth: int) -> dict[str, list[list[int]]]:
     """Top-`depth` rows per query for BM25, dense (faiss) and the product's hybrid search."""
     from topicchat.app.route import Retriever
@@ -342,9 +349,7 @@ def _rank_all(index: TopicIndex, embedder: Embedder, queries: list[str], depth: 
     runs: dict[str, list[list[int]]] = {s: [] for s in SYSTEMS}
     depth = min(depth, len(index.documents))
     for query, qvec in zip(queries, qvecs, strict=True):
-        lexical = index.lexical.scores(query)
-        top = np.argsort(-lexical, kind="stable")[:depth]
-        runs["bm25"].append(top[lexical[top] > 0].tolist())
+        runs["bm25"].append(_bm25_top(index, query, depth).tolist())
         _, rows = index.faiss.search(qvec[None, :].astype(np.float32), depth)
         runs["dense"].append([int(r) for r in rows[0] if r >= 0])
         runs["topicchat"].append([h.row for h in retriever.search(query, k=depth, qvec=qvec)])
@@ -591,11 +596,9 @@ def evaluate_answers(assistant: Any, questions: Sequence[tuple[str, set[str]]], 
             kept += answer.prose.kept
             supported += answer.prose.supported
         qvec = embedder.embed([question])[0]
-        lexical = index.lexical.scores(question)
-        top = np.argsort(-lexical, kind="stable")[:k]
         cosine = np.asarray(index.embeddings @ qvec.astype(index.embeddings.dtype), dtype=np.float32)  # exact
         dense_rows = np.argsort(-cosine, kind="stable")[:k]
-        for name, found in (("bm25", top[lexical[top] > 0]), ("dense", dense_rows)):
+        for name, found in (("bm25", _bm25_top(index, question, k)), ("dense", dense_rows)):
             got = [ids[r] for r in found]
             base[name].append(
                 (
