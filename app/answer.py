@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import Intent, IntentKind, parse_intent
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
@@ -187,6 +188,21 @@ class Reply:
     routing: Routing | None = None
     chart: TrendChart | None = None
     prose: ProseStats | None = None
+
+
+_TOPIC_NAMED = re.compile(r"topic\s*#?\s*(-?\d+)", re.IGNORECASE)
+
+
+@dataclass
+class _Side:
+    """One side of a comparison: what the user wrote, how the answer names it, its closest topics, the
+    documents that mention it (None for a topic named by number) and its routing."""
+
+    subject: str
+    name: str
+    ids: list[int]
+    found: Mentions | None
+    routing: Routing | None
 
 
 @dataclass
@@ -376,6 +392,7 @@ class Assistant:
             IntentKind.EMERGING: self._emerging,
             IntentKind.THEMES: self._themes,
             IntentKind.CHANGED: self._changed,
+            IntentKind.COUNT: self._count,
         }
 
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
@@ -463,6 +480,8 @@ class Assistant:
         return Reply("\n".join(lines), topics=[self._routed(tid)], citations=citations)
 
     def _compare(self, intent: Intent, conv: Conversation) -> Reply:
+        if intent.subjects:
+            return self._compare_subjects(intent)
         a, b = intent.topic_ids[:2]
         missing = [x for x in (a, b) if x not in self.topics]
         if missing:
@@ -508,6 +527,213 @@ class Assistant:
             f"The document map shows all {len(self._texts)} documents in two dimensions, coloured by topic "
             "(outliers in grey); documents cited in the last answer are highlighted."
         )
+
+    # -- counts and comparisons of subjects -----------------------------------------------------
+    COUNT_TOPICS = 3
+    COMPARE_TOPICS = 2
+
+    def _mentions(self, subject: str) -> Mentions:
+        titles = self.retriever.titles
+        return mentions(self.index.lexical, lambda row: f"{titles[row]}\n{self._texts[row]}", subject)
+
+    def _mention_line(self, found: Mentions, noun: str) -> str:
+        total = len(self._texts)
+        if not found.words:
+            return f"“{found.subject}” has no word to look up (only common words)."
+        if len(found.rows) == 0:
+            return f"No {noun} hold every word of “{found.subject}” ({', '.join(found.words)}, as stems)."
+        line = (
+            f"{len(found.rows)} {noun} ({len(found.rows) / total:.1%}) hold every word of “{found.subject}” "
+            f"({', '.join(found.words)}, as stems)"
+        )
+        if found.phrase_counted:
+            line += f"; {len(found.phrase_rows)} of them hold the phrase itself"
+        return line + "."
+
+    def _period_counts(self, rows: np.ndarray) -> np.ndarray:
+        timeline = self.index.timeline
+        assert timeline is not None
+        periods = timeline.doc_period[rows]
+        return np.bincount(periods[periods >= 0], minlength=len(timeline.periods))
+
+    def _count(self, intent: Intent, conv: Conversation) -> Reply:
+        """How many documents are about a subject: the ones that mention it (word index) and the ones in the
+        topics it routes to, counted from the index; with dates, per period. No subject: the index's size."""
+        total = len(self._texts)
+        outliers = int((self.retriever.topic_of == -1).sum())
+        timeline = self.index.timeline
+        noun = intent.noun or "documents"
+        if noun == "topics":
+            leaves = len(self.index.topics)
+            if not leaves:
+                return Reply(f"This index has no topics: its {total} documents were too few or too alike to cluster.")
+            levels = ""
+            if self.index.parents:
+                sizes = collections.Counter(t.level for t in self.index.nodes.values())
+                levels = ", grouped " + " > ".join(f"{sizes[lv]}" for lv in sorted(sizes, reverse=True))
+                levels += " from the top level down to the leaves"
+            return Reply(
+                f"The index holds {leaves} topics{levels}; {outliers} of its {total} documents "
+                f"({outliers / max(total, 1):.1%}) belong to no topic. Type 'list topics' to see them."
+            )
+        if not intent.content:
+            text = f"The index holds {total} documents in {len(self.index.topics)} topics ({outliers} outliers)."
+            if timeline is not None and len(timeline.periods):
+                every = list(range(len(timeline.periods)))
+                text += (
+                    f" {int(timeline.totals.sum())} are dated, {timeline.span(every)}; per {timeline.granularity}: "
+                    f"{series_text(timeline, timeline.totals)}."
+                )
+            return Reply(text)
+        subject = intent.content
+        found = self._mentions(subject)
+        routing = self.retriever.route(subject, k_docs=self.k_docs)
+        lines = [f"How many {noun} are about “{subject}”, counted from the index ({total} {noun} in all):"]
+        lines.append(f"- {self._mention_line(found, noun)}")
+        routed: list[RoutedTopic] = []
+        citations: list[Citation] = []
+        if routing.matched and routing.topics:
+            routed = routing.topics[: self.COUNT_TOPICS]
+            held = sum(t.size for t in routed)
+            named = "; ".join(f"topic {t.id}: {self.path(t.id)} ({t.size})" for t in routed)
+            lines.append(
+                f"- {held} {noun} ({held / total:.1%}) are in the {len(routed)} topic(s) it routes to: {named}."
+            )
+            if len(found.rows):
+                inside = int(np.isin(self.retriever.topic_of[found.rows], [t.id for t in routed]).sum())
+                lines.append(f"- {inside} of the {len(found.rows)} {noun} that hold its words are in these topics.")
+            citations = [self._citation(i + 1, h.row, h.score) for i, h in enumerate(routing.hits[: self.k_docs])]
+            self._add_evidence(subject, citations)
+        else:
+            lines.append(
+                f"- No topic fits it well (the closest document has similarity {routing.best_similarity:.2f}), "
+                "so only the word count above is given."
+            )
+        if timeline is not None and len(timeline.periods) and len(found.rows):
+            per = self._period_counts(found.rows)
+            if intent.period:
+                hit = [i for i, p in enumerate(timeline.periods) if p.startswith(intent.period)]
+                if hit:
+                    lines.append(
+                        f"- In {intent.period}: {int(per[hit].sum())} of them (of {int(timeline.totals[hit].sum())} {noun} dated then)."
+                    )
+                else:
+                    lines.append(
+                        f"- No {noun} are dated {intent.period} (the index spans {timeline.span(list(range(len(timeline.periods))))})."
+                    )
+            if intent.window:
+                recent, _ = timeline.window(window_length(timeline, intent.window))
+                lines.append(
+                    f"- In {timeline.span(recent)}: {int(per[recent].sum())} of them "
+                    f"(of {int(timeline.totals[recent].sum())} {noun} dated then)."
+                )
+            lines.append(f"- Per {timeline.granularity}, those holding its words: {series_text(timeline, per)}.")
+        elif (intent.period or intent.window) and timeline is None:
+            lines.append(
+                "- This index has no dates, so these counts cover every document (rebuild with --time-col COLUMN "
+                "to count by period)."
+            )
+        if citations:
+            lines.append("Closest documents, each with its sentence that answers best:")
+            for c in citations:
+                lines.append(f"[{c.n}] {c.title}" + (f"\n    “{c.evidence}”" if c.evidence else ""))
+        coverage = Coverage.of(routing, total) if routed else None
+        return Reply(
+            "\n".join(lines),
+            topics=routed,
+            citations=citations,
+            coverage=coverage,
+            routing=routing,
+            matched=bool(routed) or len(found.rows) > 0,
+        )
+
+    def _side(self, subject: str) -> _Side:
+        """One side of a comparison: a topic named by number, or a subject routed to its closest topics."""
+        ref = _TOPIC_NAMED.fullmatch(subject.strip())
+        if ref:
+            tid = int(ref.group(1))  # known: _compare_subjects refused unknown ids
+            return _Side(subject, f"topic {tid} ({self.topics[tid].label})", [tid], None, None)
+        routing = self.retriever.route(subject, k_docs=self.k_docs)
+        ids = [t.id for t in routing.topics[: self.COMPARE_TOPICS]] if routing.matched else []
+        return _Side(subject, f"“{subject}”", ids, self._mentions(subject), routing)
+
+    def _compare_subjects(self, intent: Intent) -> Reply:
+        """Two subjects (or a subject and a topic) side by side: the topics each routes to with their sizes,
+        the documents that mention each and both, how their closest topics relate in the tree, and with
+        dates how each moved. Every figure is counted from the index."""
+        missing = [
+            int(m.group(1))
+            for s in intent.subjects[:2]
+            if (m := _TOPIC_NAMED.fullmatch(s.strip())) and int(m.group(1)) not in self.topics
+        ]
+        if missing:
+            return self.unknown_topic(missing)
+        total = len(self._texts)
+        a, b = (self._side(s) for s in intent.subjects[:2])
+        lines = [f"{a.name} and {b.name} in this index ({total} documents), side by side:"]
+        citations: list[Citation] = []
+        routed: list[RoutedTopic] = []
+        for side in (a, b):
+            if not side.ids:
+                best = f" (closest similarity {side.routing.best_similarity:.2f})" if side.routing else ""
+                lines.append(f"- {side.name}: no topic fits it well{best}.")
+                continue
+            topics = "; ".join(
+                f"topic {t}: {self.path(t)} ({self.topics[t].size} documents, {self.topics[t].size / total:.1%})"
+                for t in side.ids
+            )
+            cited = {c.row for c in citations}
+            rows = [h.row for h in side.routing.hits if h.row not in cited][:2] if side.routing else []
+            rows = rows or [self.index.row_of(d) for d in self.topics[side.ids[0]].representative_doc_ids[:2]]
+            new = [self._citation(len(citations) + i + 1, r, 1.0) for i, r in enumerate(rows)]
+            self._add_evidence(side.subject, new)
+            citations += new
+            said = f" {self._mention_line(side.found, 'documents')}" if side.found is not None else ""
+            examples = " ".join(f"[{c.n}]" for c in new)
+            lines.append(f"- {side.name}: {topics}.{said} Examples: {examples}")
+            by_id = {t.id: t for t in (side.routing.topics if side.routing else [])}
+            routed += [by_id.get(t) or self._routed(t) for t in side.ids if t not in {r.id for r in routed}]
+        if a.ids and b.ids:
+            shared = [t for t in a.ids if t in b.ids]
+            if shared:
+                lines.append(f"- Both route to {', '.join(f'topic {t} ({self.topics[t].label})' for t in shared)}.")
+            else:
+                sim = float(self._node_vectors[a.ids[0]] @ self._node_vectors[b.ids[0]])
+                above_b = {n.id for n in path_of(b.ids[0], self.topics)}
+                common = [n.id for n in path_of(a.ids[0], self.topics) if n.id in above_b]
+                under = (
+                    f"; both sit under {self.path(common[-1])} (topic {common[-1]})"
+                    if common
+                    else "; they sit in different areas of the tree"
+                    if self.index.parents
+                    else ""
+                )
+                lines.append(f"- No topic routes to both; their closest topics have similarity {sim:.2f}{under}.")
+                words = {x: [w for w, _ in (self.topics[x].keywords.get("ctfidf") or [])] for x in (a.ids[0], b.ids[0])}
+                only_a = [w for w in words[a.ids[0]] if w not in words[b.ids[0]]][:6]
+                only_b = [w for w in words[b.ids[0]] if w not in words[a.ids[0]]][:6]
+                lines.append(
+                    f"- Keywords of {a.name}'s closest topic only: {', '.join(only_a) or 'none'}; "
+                    f"of {b.name}'s only: {', '.join(only_b) or 'none'}."
+                )
+        if a.found is not None and b.found is not None and len(a.found.rows) and len(b.found.rows):
+            both = len(np.intersect1d(a.found.rows, b.found.rows))
+            lines.append(f"- {both} documents hold the words of both.")
+        chart = None
+        timeline = self.index.timeline
+        firsts = [(side.name, side.ids[0]) for side in (a, b) if side.ids]
+        if timeline is not None and len(timeline.periods) >= 2 and firsts:
+            last = window_length(timeline, intent.window)
+            recent, before = timeline.window(last)
+            for name, t in firsts:
+                c = change(timeline, t, last)
+                lines.append(
+                    f"- Over time, {name}'s closest topic {t}: {c.before} documents in {timeline.span(before)} "
+                    f"({c.before_share:.1%}), {c.recent} in {timeline.span(recent)} ({c.recent_share:.1%}): "
+                    f"{c.verdict()}."
+                )
+            chart = self._chart(list(dict.fromkeys(t for _, t in firsts)))
+        return Reply("\n".join(lines), topics=routed, citations=citations, chart=chart, matched=bool(a.ids or b.ids))
 
     # -- time and whole-corpus answers ---------------------------------------------------------
     MAX_THEMES = 12

@@ -22,6 +22,7 @@ class IntentKind(StrEnum):
     EMERGING = "emerging"
     THEMES = "themes"
     CHANGED = "what_changed"
+    COUNT = "count"
     EMPTY = "empty"
 
 
@@ -36,6 +37,9 @@ class Intent:
     window: tuple[int, str] | None = None  # "in the last three months" -> (3, "month")
     declining: bool = False  # "which topics declined?"
     problems: bool = False  # "what are the open problems?"
+    subjects: list[str] = field(default_factory=list)  # "compare A and B" -> ["A", "B"]
+    noun: str = ""  # what a count counts, in the user's word: "how many bills ..." -> "bills"
+    period: str = ""  # "in 2025" / "in 2025-03": the period a count is restricted to
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
@@ -134,6 +138,140 @@ _PROBLEMS = re.compile(
 )
 _PROBLEMS_SUBJECT = re.compile(r"\b(in|of|for|on|about|within)\s+(?P<x>.+)$", re.IGNORECASE)
 
+_COUNT = re.compile(
+    r"^\s*(and\s+)?(how\s+many|(what\s+is\s+|what's\s+)?the\s+number\s+of|number\s+of|count(\s+the)?)\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_SHARE = re.compile(
+    r"^\s*(and\s+)?(how\s+much\s+of|what\s+(share|fraction|percentage|proportion|part|percent)\s+of)\s+"
+    r"(the\s+|this\s+|these\s+|all\s+)*(?P<noun>[\w-]+)\s+(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_COLLECTION = r"(corpus|collection|index|data\s*set|dataset)"
+# Words a corpus calls its documents; a count question names one ("how many bills ...").
+_DOC_NOUNS = frozenset(
+    "papers documents articles abstracts studies works texts bills posts stories reports entries records items "
+    "publications questions preprints docs pages reviews tweets news emails messages letters cases".split()
+)  # plurals only: "how many question answering papers" counts papers
+_TOPIC_NOUNS = frozenset("topics clusters areas themes subtopics".split())
+_COUNT_LEAD = re.compile(
+    rf"^(are|is|were|was|do|does|did|have|has|exist|there|in|within|of|inside|from|the|this|{_COLLECTION})\b\s*",
+    re.IGNORECASE,
+)
+_COUNT_RELATION = re.compile(
+    r"^(that|which|who|whose)?\s*(are|is|were|was|do|does|did|have|has)?\s*"
+    r"(about|on|regarding|concerning|related\s+to|relating\s+to|dealing\s+with|deal\s+with|deals\s+with|"
+    r"talk\s+about|talks\s+about|focus\s+on|focuses\s+on|focused\s+on|rely\s+on|relies\s+on|refer\s+to|"
+    r"refers\s+to|ask(s|ed)?\s+about|asking\s+about|mention(s|ing)?|discuss(es|ing)?|cover(s|ing)?|address(es|ing)?|use(s|d)?|using|stud(y|ies)|"
+    r"propose(s|d)?|investigate(s|d)?|explore(s|d)?|examine(s|d)?|evaluate(s|d)?|apply|applies|report(s)?|"
+    r"describe(s|d)?|present(s)?|introduce(s|d)?|concern(s)?|involve(s|d)?|involving|analy[sz]e(s|d)?|"
+    r"tackle(s|d)?|employ(s|ed)?|feature(s|d)?|with|in)?\b\s*",
+    re.IGNORECASE,
+)
+_COUNT_TAIL = re.compile(
+    rf"\s+((are|is)\s+there|(do|does)\s+(you|it|the\s+{_COLLECTION}|this\s+{_COLLECTION})\s+(have|hold|contain)|"
+    rf"exist|(are|is)\s+(in|within)\s+(the|this)\s+{_COLLECTION}|(in|within)\s+(the|this)\s+{_COLLECTION}|"
+    r"((are|were|have\s+been)\s+)?(published|written|listed|added|released|appeared|came\s+out))\s*$",
+    re.IGNORECASE,
+)
+
+
+_PERIOD = re.compile(r"\s*\b(in|during|from|of)\s+(?P<p>(19|20)\d\d(-[01]\d)?)\b", re.IGNORECASE)
+
+
+def _count_subject(text: str) -> str:
+    """'are about question answering' -> 'question answering'; 'are there' -> ''."""
+    text = _PERIOD.sub("", text)
+    dangling = re.compile(r"(\s+(in|over|during|within|for|from|of))+(\s+the)?\s*$", re.IGNORECASE)
+    text = dangling.sub("", _strip(_WINDOW.sub("", text)).strip())  # "... in the [last three months]"
+    text = dangling.sub("", _COUNT_TAIL.sub("", text))
+    while True:
+        shorter = _COUNT_LEAD.sub("", text, count=1)
+        if shorter == text:
+            break
+        text = shorter
+    return _strip(_COUNT_RELATION.sub("", text, count=1))
+
+
+def _count_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
+    intent = _count_kind(q, refs, follow)
+    if intent is not None and intent.kind is IntentKind.COUNT and (p := _PERIOD.search(q)):
+        intent.period = p.group("p")
+    return intent
+
+
+def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """'How many papers are about X?', 'how many X papers are there?', 'what share of the documents mention
+    X?', 'how many topics are there?' (topics about X are a 'which topics' question)."""
+    share = _SHARE.match(q)
+    if share:
+        noun, rest = share.group("noun"), share.group("rest")
+        if re.fullmatch(_COLLECTION, noun, re.IGNORECASE):
+            noun = "documents"
+        return Intent(IntentKind.COUNT, _count_subject(rest), refs, follow, _window(q), noun=noun.lower())
+    m = _COUNT.match(q)
+    if not m:
+        return None
+    rest = _strip(m.group("rest"))
+    words = rest.split()
+    first = words[0].lower() if words else ""
+    if first in _TOPIC_NOUNS:
+        if re.search(rf"\b{_MOVES}\b", rest, re.IGNORECASE):  # "how many topics grew?"
+            return Intent(IntentKind.EMERGING, "", refs, follow, _window(q), bool(_DECLINING.search(rest)))
+        subject = _count_subject(" ".join(words[1:]))
+        if subject:
+            return Intent(IntentKind.COVER, subject, refs, follow)
+        return Intent(IntentKind.COUNT, "", refs, follow, noun="topics")
+    if first not in _DOC_NOUNS:  # "how many question answering papers are there?"
+        later = [i for i, w in enumerate(words) if w.lower() in _DOC_NOUNS]
+        if later:
+            i = later[0]
+            subject = _strip(" ".join(words[:i]))
+            tail = _count_subject(" ".join(words[i + 1 :]))
+            subject = f"{subject} {tail}".strip() if tail else subject
+            return Intent(IntentKind.COUNT, subject, refs, follow, _window(q), noun=words[i].lower())
+    noun = first or "documents"
+    return Intent(IntentKind.COUNT, _count_subject(" ".join(words[1:])), refs, follow, _window(q), noun=noun)
+
+
+_SIDE_LEAD = re.compile(
+    r"^\s*(the\s+)?((research|work|papers?|documents?|articles?|literature|studies|topics?)\s+(on|about|of|in)\s+)?",
+    re.IGNORECASE,
+)
+_SIDE_TAIL = re.compile(
+    rf"\s+(coverage|research|papers|documents|articles|work|literature|studies|topics)?\s*"
+    rf"((in|within)\s+(the|this)\s+{_COLLECTION})?\s*$",
+    re.IGNORECASE,
+)
+_COMPARE_SUBJECTS = (
+    re.compile(r"^\s*(please\s+)?compare\s+(?P<a>.+?)\s+(with|to|against|vs\.?|versus)\s+(?P<b>.+)$", re.IGNORECASE),
+    re.compile(r"^\s*(please\s+)?compare\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.IGNORECASE),
+    re.compile(r"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.IGNORECASE),
+    re.compile(
+        r"\bhow\s+(does|do|is|are)\s+(?P<a>.+?)\s+(differ|different|compare|compared)\s+(from|to|with)\s+(?P<b>.+)$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\s*(?P<a>[^,;:]+?)\s+(vs\.?|versus)\s+(?P<b>.+)$", re.IGNORECASE),
+)
+
+
+def _side(text: str) -> str:
+    return _strip(_SIDE_TAIL.sub("", _SIDE_LEAD.sub("", _strip(text))))
+
+
+def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """'compare A and B', 'A vs B', 'differences between A and B', 'how does A differ from B' (A and B
+    subjects, or topics by number)."""
+    if _COMPARE.search(q) and len(refs) >= 2:
+        return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
+    for pattern in _COMPARE_SUBJECTS:
+        m = pattern.search(q)
+        if m:
+            a, b = _side(m.group("a")), _side(m.group("b"))
+            if a and b and a.lower() != b.lower():
+                return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow, subjects=[a, b])
+    return None
+
 
 def _window(q: str) -> tuple[int, str] | None:
     m = _WINDOW.search(q)
@@ -200,10 +338,13 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.CLEAR, "")
     if _MAP.search(q):
         return Intent(IntentKind.MAP, _strip(q), refs, follow)
-    if _COMPARE.search(q) and len(refs) >= 2:
-        return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
+    compare = _compare_intent(q, refs, follow)
+    if compare is not None:
+        return compare
     if _CHANGED.search(q):
         return Intent(IntentKind.CHANGED, "")
+    if not _EMERGING.search(q) and (count := _count_intent(q, refs, follow)) is not None:
+        return count
     timed = _time_intent(q, refs, follow)
     if timed is not None:
         return timed

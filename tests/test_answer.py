@@ -47,6 +47,7 @@ def test_intents():
         "emerging",
         "themes",
         "what_changed",
+        "count",
         "empty",
     ]
 
@@ -416,3 +417,112 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         assert c.evidence and c.evidence.rstrip("…") in " ".join(c.text.split())
         assert f"“{c.evidence}”" in answer.text
     assert all("evidence" in c for c in answer.to_json()["citations"])
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "content", "extra"),
+    [
+        ("how many papers are about question answering?", IntentKind.COUNT, "question answering", {"noun": "papers"}),
+        ("How many question answering papers are there?", IntentKind.COUNT, "question answering", {"noun": "papers"}),
+        ("how many bills address health care", IntentKind.COUNT, "health care", {"noun": "bills"}),
+        ("count the documents that mention telescope", IntentKind.COUNT, "telescope", {"noun": "documents"}),
+        ("what share of the papers mention BERT?", IntentKind.COUNT, "BERT", {"noun": "papers"}),
+        ("how much of the corpus is about machine translation?", IntentKind.COUNT, "machine translation", {}),
+        (
+            "how many papers on RAG were published in the last 3 months?",
+            IntentKind.COUNT,
+            "RAG",
+            {"window": (3, "month")},
+        ),
+        ("how many papers on RAG appeared in 2025?", IntentKind.COUNT, "RAG", {"period": "2025"}),
+        ("how many documents are there?", IntentKind.COUNT, "", {"noun": "documents"}),
+        ("How many abstracts are in the corpus?", IntentKind.COUNT, "", {"noun": "abstracts"}),
+        ("how many topics are there?", IntentKind.COUNT, "", {"noun": "topics"}),
+        ("how many topics cover speech?", IntentKind.COVER, "speech", {}),
+        ("how many topics grew in the last three months?", IntentKind.EMERGING, "", {"window": (3, "month")}),
+        ("compare sports and business coverage", IntentKind.COMPARE, None, {"subjects": ["sports", "business"]}),
+        (
+            "compare question answering with summarization",
+            IntentKind.COMPARE,
+            None,
+            {"subjects": ["question answering", "summarization"]},
+        ),
+        ("RAG vs. fine-tuning", IntentKind.COMPARE, None, {"subjects": ["RAG", "fine-tuning"]}),
+        ("what are the differences between BERT and GPT?", IntentKind.COMPARE, None, {"subjects": ["BERT", "GPT"]}),
+        (
+            "how does speech recognition differ from speech synthesis?",
+            IntentKind.COMPARE,
+            None,
+            {"subjects": ["speech recognition", "speech synthesis"]},
+        ),
+        ("compare the research on RAG and fine-tuning", IntentKind.COMPARE, None, {"subjects": ["RAG", "fine-tuning"]}),
+        ("compare topic 3 and topic 5", IntentKind.COMPARE, None, {"subjects": [], "topic_ids": [3, 5]}),
+        (
+            "compare topic 3 with question answering",
+            IntentKind.COMPARE,
+            None,
+            {"subjects": ["topic 3", "question answering"]},
+        ),
+        # not counts or comparisons
+        ("how do language models handle long documents?", IntentKind.PAPERS, None, {}),
+        ("how many?", IntentKind.PAPERS, None, {}),
+    ],
+)
+def test_count_and_compare_intents(question, kind, content, extra):
+    test_time_and_corpus_intents(question, kind, content, extra)
+
+
+def _corpus_texts(assistant):
+    docs = assistant.index.documents
+    return {d: f"{t}\n{x}".lower() for d, t, x in zip(docs.doc_id, docs.title, docs.text, strict=True)}
+
+
+def test_count_counts_the_documents_that_hold_the_words(assistant):
+    texts = _corpus_texts(assistant)
+    answer = assistant.ask("how many documents mention telescope?")
+    expected = sum("telescope" in t for t in texts.values())
+    assert 0 < expected < len(texts)
+    assert f"{expected} documents ({expected / len(texts):.1%}) hold every word of “telescope”" in answer.text
+    # routed to the astronomy topic, cited from it, and the count of the topic is its size
+    assert answer.topics and _theme_of_topic(assistant, answer.topics[0].id) == "astronomy"
+    assert f"({assistant.topics[answer.topics[0].id].size})" in answer.text
+    assert answer.citations and answer.citations[0].doc_id.startswith("astronomy")
+    # two words: every word, and the phrase itself, apart
+    both = sum(("star" in t and "orbit" in t) for t in texts.values())
+    phrase = sum(bool(re.search(r"\bstar orbits?\b", t)) for t in texts.values())
+    two = assistant.ask("how many documents are about star orbit?")
+    assert f"{both} documents" in two.text and f"{phrase} of them hold the phrase itself" in two.text
+
+
+def test_count_without_a_subject_gives_the_index_size(assistant):
+    n, topics = len(assistant.index.documents), len(assistant.index.topics)
+    assert assistant.ask("how many documents are there?").text.startswith(
+        f"The index holds {n} documents in {topics} topics"
+    )
+    assert assistant.ask("how many topics are there?").text.startswith(f"The index holds {topics} topics")
+
+
+def test_count_of_words_no_document_holds(assistant):
+    answer = assistant.ask("how many documents mention zyxwv plonk?")
+    assert "No documents hold every word of “zyxwv plonk”" in answer.text
+    assert answer.citations == [] and not answer.matched
+
+
+def test_compare_two_subjects_routes_each_to_its_own_topic(assistant):
+    answer = assistant.ask("compare telescope galaxy with flour butter oven")
+    assert answer.intent == IntentKind.COMPARE
+    themes = [_theme_of_topic(assistant, t.id) for t in answer.topics]
+    assert "astronomy" in themes and "cooking" in themes
+    sides = [line for line in answer.text.splitlines() if line.startswith("- “")]
+    assert sides[0].startswith("- “telescope galaxy”: topic") and sides[1].startswith("- “flour butter oven”: topic")
+    assert "No topic routes to both" in answer.text
+    cited = [c.doc_id.split("-")[0] for c in answer.citations]
+    assert cited[:2] == ["astronomy", "astronomy"] and cited[2:] == ["cooking", "cooking"]
+    assert [c.n for c in answer.citations] == [1, 2, 3, 4] and all(c.evidence for c in answer.citations)
+
+
+def test_compare_a_subject_with_a_named_topic(assistant):
+    astronomy = assistant.ask("which topics cover telescope galaxy?").topics[0].id
+    answer = assistant.ask(f"compare topic {astronomy} with telescope galaxy")
+    assert f"Both route to topic {astronomy}" in answer.text
+    assert "There is no topic 999" in assistant.ask("compare topic 999 with telescope").text

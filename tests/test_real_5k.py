@@ -134,3 +134,35 @@ def test_open_problems_are_quoted_from_the_cited_abstracts(arxiv_5k):
     assert quotes
     for sentence, n in quotes:
         assert sentence.rstrip("…") in " ".join(answer.citations[int(n) - 1].text.split())
+
+
+def test_how_many_counts_the_abstracts_that_say_it(arxiv_5k):
+    index = arxiv_5k.index
+    answer = arxiv_5k.ask("how many papers are about machine translation?")
+    assert answer.intent == "count" and answer.topics and answer.citations
+    m = re.search(
+        r"(\d+) papers \([\d.]+%\) hold every word of “machine translation” \(([^)]*)\); (\d+) of them", answer.text
+    )
+    assert m, answer.text
+    words, phrase = int(m.group(1)), int(m.group(3))
+    text = (index.documents["title"] + "\n" + index.documents["text"]).str.lower()
+    literal = int(text.str.contains("machine translation", regex=False).sum())  # the phrase, spelled one way
+    assert literal <= phrase <= words < len(text)
+    assert literal >= 20  # the corpus does discuss it: the count is not vacuous
+    # the topics it routes to are about translation, and their sizes are what the answer says
+    assert re.search(r"translat", index.nodes[answer.topics[0].id].label, re.IGNORECASE)
+    held = sum(index.nodes[t.id].size for t in answer.topics)
+    assert f"{held} papers" in answer.text
+    # counted per month from the documents' own dates
+    months = index.documents["listed_date"].astype(str).str.slice(0, 7)
+    first = index.timeline.periods[0]
+    rows = arxiv_5k._mentions("machine translation").rows
+    assert f"{first}: {int((months.iloc[rows] == first).sum())}" in answer.text
+
+
+def test_compare_two_subjects_on_real_abstracts(arxiv_5k):
+    answer = arxiv_5k.ask("compare machine translation and speech recognition")
+    assert answer.intent == "compare" and answer.chart is not None
+    sides = [line for line in answer.text.splitlines() if line.startswith("- “")]
+    assert re.search(r"translat", sides[0], re.IGNORECASE) and re.search(r"speech|asr", sides[1], re.IGNORECASE)
+    assert len(answer.citations) == 4 and all(c.evidence for c in answer.citations)

@@ -1,0 +1,70 @@
+"""Counting documents that mention a subject, from the index's own word index (never estimated by a model).
+
+A document mentions "question answering" when it holds every content word of it (stemmed the way the
+index was: "answers" counts for "answer"); of those, the ones that hold the words as a phrase (in order,
+separated by spaces or hyphens, the last word optionally plural) are counted apart, so a user sees both
+the broad and the strict figure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from topicchat.indexer.ann import LexicalIndex, tokenize
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass
+class Mentions:
+    """The documents that mention a subject: `rows` hold every stemmed content word, `phrase_rows` the phrase."""
+
+    subject: str
+    words: list[str]  # the stemmed content words looked up
+    rows: np.ndarray  # document rows, ascending
+    phrase_rows: np.ndarray  # the rows holding the subject's words as a phrase (a subset of `rows`)
+
+    @property
+    def phrase_counted(self) -> bool:
+        """Whether the phrase count tells more than `rows` (a subject of several words)."""
+        return len(_WORD.findall(self.subject)) > 1
+
+
+def _phrase(subject: str) -> re.Pattern[str] | None:
+    words = [w.lower() for w in _WORD.findall(subject)]
+    if not words:
+        return None
+    body = r"[\s\-]+".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<![^\W_]){body}(s|es)?(?![^\W_])", re.IGNORECASE)
+
+
+def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str) -> Mentions:
+    """The documents (rows) that hold every content word of `subject`, and those that hold it as a phrase
+    (`text_of(row)`: the text the word index was built from, title included)."""
+    words = list(dict.fromkeys(tokenize(subject, stem=lexical.stem)))
+    empty = np.zeros(0, dtype=np.int64)
+    if not words:
+        return Mentions(subject, [], empty, empty)
+    rows: np.ndarray | None = None
+    for word in words:
+        term = lexical.vocab.get(word)
+        if term is None:
+            return Mentions(subject, words, empty, empty)
+        start, end = lexical.weights.indptr[term], lexical.weights.indptr[term + 1]
+        docs = np.asarray(lexical.weights.indices[start:end], dtype=np.int64)
+        rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
+        if len(rows) == 0:
+            return Mentions(subject, words, empty, empty)
+    assert rows is not None
+    rows = np.sort(rows)
+    pattern = _phrase(subject)
+    phrase = (
+        np.asarray([r for r in rows if pattern.search(text_of(int(r)))], dtype=np.int64)
+        if pattern is not None
+        else empty
+    )
+    return Mentions(subject, words, rows, phrase)
