@@ -17,7 +17,7 @@ from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import Intent, IntentKind, parse_intent
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
-from topicchat.app.route import Retriever, RoutedTopic, Routing
+from topicchat.app.route import Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
 from topicchat.app.trends import (
     TrendChart,
@@ -62,6 +62,7 @@ class Citation:
     score: float
     evidence: str = ""  # the sentence of the text that answers the question best (searches only)
     row: int = -1  # the document's row in the index
+    date: str = ""  # the document's date, shown when the question asked for a period or the latest documents
 
 
 @dataclass
@@ -145,6 +146,7 @@ class Answer:
             "citations": [
                 {"n": c.n, "doc_id": c.doc_id, "title": c.title, "topic": c.topic}
                 | ({"evidence": c.evidence} if c.evidence else {})
+                | ({"date": c.date} if c.date else {})
                 for c in self.citations
             ],
             "coverage": self.coverage.render() if self.coverage is not None else "",
@@ -1057,10 +1059,18 @@ class Assistant:
         named = conv.focus or (conv.last_topics if intent.follow_up else [])
         restrict = sorted({leaf for t in named if t in self.topics for leaf in self.leaves_under(t)})
         query = intent.content or question
-        routing = self.retriever.route(query, k_docs=self.k_docs, restrict_to=restrict)
+        within, note, empty = self._time_scope(intent)
+        if empty is not None:
+            yield TokenEvent(empty.text)
+            return empty
+        pool = self.RECENT_POOL if note.startswith("The ") else self.k_docs  # the latest of the closest
+        routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within)
+        if pool != self.k_docs:
+            close = [h for h in routing.hits if h.dense >= self.retriever.min_similarity]
+            routing = replace(routing, hits=self._latest_first(close)[: self.k_docs])
         yield RoutingEvent(routing)
         if not routing.matched:
-            text = (
+            text = note + (
                 f"Nothing in this index matches “{query}”: the closest document has similarity "
                 f"{routing.best_similarity:.2f}, below the {self.retriever.min_similarity:.2f} needed. "
                 "Try other words, or type 'list topics' to see what the corpus covers."
@@ -1071,7 +1081,12 @@ class Assistant:
             return Reply(text, matched=False, routing=routing)
         citations = [self._citation(i + 1, h.row, h.score) for i, h in enumerate(routing.hits)]
         self._add_evidence(query, citations)
+        if note:
+            for c in citations:
+                c.date = self._date_of(c.row)
         facts = self._facts(intent, routing, citations, query)
+        if note:
+            facts = note + facts.replace("Most relevant documents, each with", "Each document with", 1)
         yield TokenEvent(facts)  # facts and evidence first: they do not wait for the model
         text = facts
         stats = None
@@ -1088,6 +1103,54 @@ class Assistant:
             routing=routing,
             prose=stats,
         )
+
+    RECENT_POOL = 30  # "the latest papers on X": the most recent of this many closest documents
+
+    def _date_of(self, row: int) -> str:
+        timeline = self.index.timeline
+        if timeline is None:
+            return ""
+        value = self.index.documents[timeline.column].iat[row]
+        return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)[:10]
+
+    def _latest_first(self, hits: list[Hit]) -> list[Hit]:
+        """Hits by date, newest first (undated last); equal dates keep their relevance order (a stable sort)."""
+        return sorted(hits, key=lambda h: self._date_of(h.row), reverse=True)
+
+    def _time_scope(self, intent: Intent) -> tuple[np.ndarray | None, str, Reply | None]:
+        """For a search scoped in time ('in 2025', 'in the last three months', 'the latest papers'): the
+        document rows it may cite (None: all), the note that opens its answer, or the reply when no
+        document is dated in the period asked for."""
+        if not (intent.period or intent.window or intent.recent):
+            return None, "", None
+        timeline = self.index.timeline
+        if timeline is None or not len(timeline.periods):
+            return (
+                None,
+                "This index has no dates, so these are the closest documents whatever their date (rebuild with "
+                "--time-col COLUMN to search by period).\n",
+                None,
+            )
+        every = timeline.span(list(range(len(timeline.periods))))
+        if intent.period:
+            positions = [i for i, p in enumerate(timeline.periods) if p.startswith(intent.period)]
+            if not positions:
+                text = f"No documents are dated {intent.period}: this index spans {every}."
+                return None, "", Reply(text, matched=False)
+            what = intent.period if len(positions) == 1 else timeline.span(positions)
+        elif intent.window:
+            positions, _ = timeline.window(window_length(timeline, intent.window))
+            what = timeline.span(positions)
+        else:
+            return (
+                None,
+                f"The most recent of the {self.RECENT_POOL} documents closest to “{intent.content}” in the "
+                f"topics it routes to (similarity at least {self.retriever.min_similarity:.2f}; by "
+                f"'{timeline.column}', newest first):\n",
+                None,
+            )
+        rows = np.flatnonzero(np.isin(timeline.doc_period, positions))
+        return rows, f"Only the {len(rows)} documents dated {what} were searched (by '{timeline.column}').\n", None
 
     def _checked_prose(self, question: str, citations: list[Citation], stats: ProseStats) -> Iterator[str]:
         """The model's summary, sentence by sentence, each kept only when its cited source supports it;
@@ -1186,7 +1249,8 @@ class Assistant:
             return "\n".join(lines)
         lines = ["Most relevant documents, each with its sentence that answers best:"]
         for c in citations:
-            lines.append(f"[{c.n}] {c.title} (topic {c.topic}: {c.topic_label})")
+            dated = f"{c.date}; " if c.date else ""
+            lines.append(f"[{c.n}] {c.title} ({dated}topic {c.topic}: {c.topic_label})")
             if c.evidence:
                 lines.append(f"    “{c.evidence}”")
         return "\n".join(lines)

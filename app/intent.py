@@ -39,7 +39,8 @@ class Intent:
     problems: bool = False  # "what are the open problems?"
     subjects: list[str] = field(default_factory=list)  # "compare A and B" -> ["A", "B"]
     noun: str = ""  # what a count counts, in the user's word: "how many bills ..." -> "bills"
-    period: str = ""  # "in 2025" / "in 2025-03": the period a count is restricted to
+    period: str = ""  # "in 2025" / "in 2025-03": the period a count or search is restricted to
+    recent: bool = False  # "the latest papers on X": the most recent of the relevant documents
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
@@ -358,5 +359,46 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.LIST, "", refs, follow)
     if refs and (_DETAIL.search(q) or re.fullmatch(r"\s*topic\s*#?\s*\d+\s*\??\s*", q, re.IGNORECASE)):
         return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
-    content = _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", q).strip())
-    return Intent(IntentKind.PAPERS, _strip(content) or _strip(q), refs, follow)
+    return _papers_intent(q, refs, follow)
+
+
+_RECENT = re.compile(
+    r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?"
+    r"(latest|newest|most\s+recent|recent|new)\s+(papers|documents|articles|abstracts|work|research|studies|"
+    r"preprints|publications|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
+    r"\b(recently|lately)\b",
+    re.IGNORECASE,
+)
+_DOC_LEAD = re.compile(
+    r"^\s*(papers|documents|articles|abstracts|work|research|studies|preprints|publications)\s+"
+    r"(on|about|regarding|discussing|that\s+discuss|which\s+discuss)\s+",
+    re.IGNORECASE,
+)
+
+
+def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
+    """A search, optionally scoped in time: 'the latest papers on X', 'papers on X in the last three
+    months', 'papers from 2026-05 about X' (the time words are not searched for)."""
+    window, period = _window(q), _PERIOD.search(q)
+    recent = bool(_RECENT.search(q))
+    text = q
+    if window:
+        text = re.sub(
+            r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", text, flags=re.IGNORECASE
+        )
+    if period:
+        text = _PERIOD.sub(" ", text)
+    text = _RECENT.sub(" ", text)
+    content = _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip())
+    if window or period or recent:  # "papers from 2026-05 about X": what is left to search is X
+        content = _DOC_LEAD.sub("", content)
+    content = re.sub(r"\s+", " ", _strip(content)).strip()
+    return Intent(
+        IntentKind.PAPERS,
+        content or _strip(q),
+        refs,
+        follow,
+        window,
+        period=period.group("p") if period else "",
+        recent=recent,
+    )

@@ -175,8 +175,9 @@ class Retriever:
         qvec: np.ndarray | None = None,
         dense_all: np.ndarray | None = None,
         lexical: np.ndarray | None = None,
+        within: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Top-k documents by fused cosine and BM25, optionally within topics.
+        """Top-k documents by fused cosine and BM25, optionally within topics and within given rows (a period).
 
         `dense_all` / `lexical` (every document's cosine and BM25 score) let a caller that searches
         twice for one question compute them once.
@@ -185,6 +186,10 @@ class Retriever:
         n = len(self.doc_ids)
         lexical = self.index.lexical.scores(query) if lexical is None else lexical
         allowed = np.flatnonzero(np.isin(self.topic_of, list(topics))) if topics else None
+        if within is not None:
+            allowed = within if allowed is None else np.intersect1d(allowed, within, assume_unique=True)
+            if len(allowed) == 0:
+                return []
         if dense_all is None and allowed is None:
             _, idx = self.index.faiss.search(qvec[None, :].astype(np.float32), min(self.candidates, n))
             cand = idx[0][idx[0] >= 0]
@@ -216,8 +221,15 @@ class Retriever:
         ]
 
     @_one_blas_thread
-    def route(self, query: str, k_docs: int = 8, restrict_to: Sequence[int] | None = None) -> Routing:
-        """Rank topics by question-topic similarity and by the topics of the best hits."""
+    def route(
+        self,
+        query: str,
+        k_docs: int = 8,
+        restrict_to: Sequence[int] | None = None,
+        within: np.ndarray | None = None,
+    ) -> Routing:
+        """Rank topics by question-topic similarity and by the topics of the best hits (`within`: only these
+        document rows, ascending, are searched, e.g. one period's)."""
         cfg = self.settings
         qvec = self.embed_query(query)
         restrict = [t for t in (restrict_to or []) if t in self.topics]
@@ -225,7 +237,13 @@ class Retriever:
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
         pool = self.search(
-            query, k=cfg.vote_pool, topics=restrict or None, qvec=qvec, dense_all=dense_all, lexical=lexical
+            query,
+            k=cfg.vote_pool,
+            topics=restrict or None,
+            qvec=qvec,
+            dense_all=dense_all,
+            lexical=lexical,
+            within=within,
         )
         best = max((h.dense for h in pool), default=0.0)
         matched = best >= self.min_similarity
@@ -256,7 +274,9 @@ class Retriever:
         # Documents come from the routed topics plus the outlier pool, so nothing relevant is hidden by clustering.
         search_topics = (chosen + [-1]) if chosen else None
         hits = (
-            self.search(query, k=k_docs, topics=search_topics, qvec=qvec, dense_all=dense_all, lexical=lexical)
+            self.search(
+                query, k=k_docs, topics=search_topics, qvec=qvec, dense_all=dense_all, lexical=lexical, within=within
+            )
             if matched
             else []
         )

@@ -103,7 +103,9 @@ def _sources_md(citations: Sequence[Citation]) -> str:
     for c in citations:
         parts.append(
             f"**[{c.n}]** {md_safe(c.title)}  \n"
-            f"topic {c.topic}: {md_safe(c.topic_label)} · id: {md_safe(c.doc_id)} · score {c.score:.2f}  \n"
+            f"topic {c.topic}: {md_safe(c.topic_label)} · id: {md_safe(c.doc_id)} · score {c.score:.2f}"
+            + (f" · dated {md_safe(c.date)}" if c.date else "")
+            + "  \n"
             + (f"Key finding: <mark>{md_safe(c.evidence)}</mark>  \n" if c.evidence else "")
             + f"{md_safe(c.snippet)}\n\n"
             f"<details><summary>Full abstract [{c.n}]</summary>{html_safe(c.text)}</details>"

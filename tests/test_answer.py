@@ -463,6 +463,17 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
             None,
             {"subjects": ["topic 3", "question answering"]},
         ),
+        # searches scoped in time: the time words are not searched for
+        (
+            "what are the latest papers on retrieval-augmented generation?",
+            IntentKind.PAPERS,
+            "retrieval-augmented generation",
+            {"recent": True, "window": None, "period": ""},
+        ),
+        ("papers from 2026-05 about LLM agents", IntentKind.PAPERS, "LLM agents", {"period": "2026-05"}),
+        ("papers on RAG in the last three months", IntentKind.PAPERS, "RAG", {"window": (3, "month")}),
+        ("recent work on hallucination", IntentKind.PAPERS, "hallucination", {"recent": True}),
+        ("which papers use new datasets?", IntentKind.PAPERS, "new datasets", {"recent": False}),
         # not counts or comparisons
         ("how do language models handle long documents?", IntentKind.PAPERS, None, {}),
         ("how many?", IntentKind.PAPERS, None, {}),

@@ -185,3 +185,64 @@ def test_open_problems_quote_sentences_of_the_cited_abstracts(dated):
     focused = dated.ask(f"what are the open problems in {theme} and {theme}s?")
     assert focused.topics[0].id == theme_topic(dated, DATED_THEMES[2])
     assert PROBLEM_SENTENCE.format(w=DATED_THEMES[2]) in focused.text
+
+
+# -- searches and counts scoped in time -----------------------------------------------------------------
+
+
+def _published(assistant) -> dict[str, str]:
+    docs = assistant.index.documents
+    return dict(zip(docs["doc_id"], docs["published"].astype(str), strict=True))
+
+
+def test_a_search_in_one_month_cites_only_documents_of_that_month(dated):
+    published = _published(dated)
+    in_march = sum(p.startswith("2024-03") for p in published.values())
+    answer = dated.ask("papers about glacier from 2024-03")
+    assert answer.text.startswith(f"Only the {in_march} documents dated 2024-03 were searched")
+    assert answer.citations and all(published[c.doc_id].startswith("2024-03") for c in answer.citations)
+    assert all(f"[{c.n}] {c.title} ({c.date}; topic" in answer.text for c in answer.citations)
+    assert answer.to_json()["citations"][0]["date"] == published[answer.citations[0].doc_id][:10]
+
+
+def test_a_search_in_the_last_months_cites_only_those_months(dated):
+    answer = dated.ask("papers on volcano in the last two months")
+    assert answer.text.startswith("Only the") and "dated 2024-11 to 2024-12" in answer.text
+    assert answer.citations and all(c.date[:7] in ("2024-11", "2024-12") for c in answer.citations)
+
+
+def test_the_latest_papers_are_the_newest_of_the_closest(dated):
+    published = _published(dated)
+    answer = dated.ask("what are the latest papers on violin?")
+    dates = [c.date for c in answer.citations]
+    assert dates and dates == sorted(dates, reverse=True)
+    assert all(c.doc_id.startswith("violin-") for c in answer.citations)
+    plain = [published[c.doc_id] for c in dated.ask("which papers discuss violin?").citations]
+    assert len(dates) == len(plain) and dates != sorted(plain, reverse=True)  # not the same documents reordered
+    assert dates[0] >= max(plain) and dates[-1] >= min(plain)  # newer than what relevance alone shows
+
+
+def test_a_period_without_documents_says_what_the_index_spans(dated):
+    answer = dated.ask("which papers discuss glacier in 2019?")
+    assert not answer.matched and answer.citations == []
+    assert answer.text == "No documents are dated 2019: this index spans 2024-01 to 2024-12."
+
+
+def test_time_scoped_questions_on_an_index_without_dates_say_so(assistant):
+    answer = assistant.ask("what are the latest papers on telescope galaxy?")
+    assert answer.text.startswith("This index has no dates")
+    assert answer.citations and answer.citations[0].doc_id.startswith("astronomy") and not answer.citations[0].date
+
+
+def test_a_count_in_one_month_is_counted_from_the_dates(dated):
+    published = _published(dated)
+    texts = {
+        d: f"{t} {x}".lower()
+        for d, t, x in zip(*(dated.index.documents[c] for c in ("doc_id", "title", "text")), strict=True)
+    }
+    word = "glacier"
+    mention = [d for d, t in texts.items() if re.search(rf"\b{word}\b", t)]
+    in_oct = sum(published[d].startswith("2024-10") for d in mention)
+    dated_oct = sum(p.startswith("2024-10") for p in published.values())
+    answer = dated.ask(f"how many documents mention {word} in 2024-10?")
+    assert f"- In 2024-10: {in_oct} of them (of {dated_oct} documents dated then)." in answer.text
