@@ -395,6 +395,7 @@ class Assistant:
             IntentKind.THEMES: self._themes,
             IntentKind.CHANGED: self._changed,
             IntentKind.COUNT: self._count,
+            IntentKind.AUTHORS: self._authors,
         }
 
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
@@ -648,6 +649,82 @@ class Assistant:
             routing=routing,
             matched=bool(routed) or len(found.rows) > 0,
         )
+
+    AUTHOR_COLUMNS = ("authors", "author", "creators", "creator", "writers", "by")
+    AUTHORS_SHOWN = 10
+
+    def _author_column(self) -> str | None:
+        by_name = {str(c).lower(): str(c) for c in self.index.documents.columns}
+        return next((by_name[c] for c in self.AUTHOR_COLUMNS if c in by_name), None)
+
+    def _authors(self, intent: Intent, conv: Conversation) -> Reply:
+        """Who writes on a subject (or in a topic, or in the whole corpus): the authors of the most documents
+        among the documents of the topics it routes to, counted from the index's author column, each cited
+        with their document closest to the subject."""
+        column = self._author_column()
+        docs = self.index.documents
+        if column is None:
+            kept = ", ".join(
+                str(c) for c in docs.columns if c not in ("topic", "probability", "is_outlier", "x", "y", "has_title")
+            )
+            return Reply(
+                f"This index has no column of authors (its documents carry: {kept}). Build from data with an "
+                "'authors' column to ask who writes on a subject.",
+                matched=False,
+            )
+        missing = [t for t in intent.topic_ids if t not in self.topics]
+        if missing:
+            return self.unknown_topic(missing)
+        routing = None
+        if intent.topic_ids:
+            ids = intent.topic_ids[:1]
+            rows = self._rows_of(ids[0])
+            scope = f"the {len(rows)} documents of topic {ids[0]} ({self.path(ids[0])})"
+            vector = self._node_vectors[ids[0]]
+            routed = [self._routed(ids[0])]
+        elif intent.content:
+            subject = self._route_subject(intent.content, " to find its authors")
+            if isinstance(subject, Reply):
+                return subject
+            routing = subject
+            routed = routing.topics[: self.COUNT_TOPICS]
+            ids = [t.id for t in routed]
+            rows = np.flatnonzero(np.isin(self.retriever.topic_of, ids))
+            named = "; ".join(f"topic {t}: {self.path(t)}" for t in ids)
+            scope = f"the {len(rows)} documents of the topic(s) “{intent.content}” routes to ({named})"
+            vector = self.retriever.embed_query(intent.content)
+        else:
+            rows = np.arange(len(docs))
+            scope = f"all {len(rows)} documents"
+            vector = None
+            routed = []
+        values = docs[column].iloc[rows]
+        sample = [str(v) for v in values.head(200) if isinstance(v, str)]
+        sep = ";" if sum(";" in v for v in sample) >= max(1, len(sample) // 4) else ","
+        by_author: dict[str, list[int]] = {}
+        for row, value in zip(rows, values, strict=True):
+            if not isinstance(value, str):
+                continue
+            for name in dict.fromkeys(n.strip() for n in value.split(sep)):
+                if name:
+                    by_author.setdefault(name, []).append(int(row))
+        if not by_author:
+            return Reply(f"No author is named in {scope} (column '{column}').", matched=False)
+        ranked = sorted(by_author.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        several = [(name, found) for name, found in ranked if len(found) >= 2][: self.AUTHORS_SHOWN]
+        lines = [f"Authors in {scope}, counted from the '{column}' column: {len(by_author)} different authors."]
+        citations: list[Citation] = []
+        if not several:
+            lines.append("No author appears on more than one of these documents.")
+        for name, found in several:
+            found_rows = np.asarray(found)
+            best = self._best_row(found_rows, vector) if vector is not None else int(found_rows[0])
+            cite = ""
+            if best is not None and len(citations) < self.AUTHORS_SHOWN:
+                citations.append(self._citation(len(citations) + 1, best, 1.0))
+                cite = f" e.g. [{citations[-1].n}]"
+            lines.append(f"- {name}: {len(found)} documents{cite}")
+        return Reply("\n".join(lines), topics=routed, citations=citations, routing=routing)
 
     def _side(self, subject: str) -> _Side:
         """One side of a comparison: a topic named by number, or a subject routed to its closest topics."""

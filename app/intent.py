@@ -23,6 +23,7 @@ class IntentKind(StrEnum):
     THEMES = "themes"
     CHANGED = "what_changed"
     COUNT = "count"
+    AUTHORS = "authors"
     EMPTY = "empty"
 
 
@@ -216,6 +217,11 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
     rest = _strip(m.group("rest"))
     words = rest.split()
     first = words[0].lower() if words else ""
+    if first in ("authors", "researchers", "writers"):  # "how many authors (work on X)?"
+        authors = _authors_intent(f"which authors {' '.join(words[1:])}", refs, follow)
+        if authors is not None:
+            authors.noun = "count"
+        return authors
     if first in _TOPIC_NOUNS:
         if re.search(rf"\b{_MOVES}\b", rest, re.IGNORECASE):  # "how many topics grew?"
             return Intent(IntentKind.EMERGING, "", refs, follow, _window(q), bool(_DECLINING.search(rest)))
@@ -258,6 +264,35 @@ _COMPARE_SUBJECTS = (
 
 def _side(text: str) -> str:
     return _strip(_SIDE_TAIL.sub("", _SIDE_LEAD.sub("", _strip(text))))
+
+
+_AUTHORS = re.compile(
+    r"^\s*(and\s+)?(which|what)\s+(authors|researchers|people|scientists|groups|writers)\b|"
+    r"^\s*(and\s+)?who\s+(works?|worked|is\s+working|are\s+working|writes?|wrote|is\s+writing|publishes|published|"
+    r"researches|studies|studied|contributes?|contributed)\b|"
+    r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(authors|researchers|writers)\b|"
+    r"^\s*who\s+(are|is)\s+the\s+(authors|researchers|people)\b",
+    re.IGNORECASE,
+)
+_AUTHORS_SUBJECT = re.compile(r"\b(on|about|in|with|for|into|regarding|of)\s+(?P<x>.+)$", re.IGNORECASE)
+
+
+def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """'Which authors work on X?', 'who publishes on X?', 'top authors in topic 5', 'most prolific authors'."""
+    m = _AUTHORS.search(q)
+    if not m:
+        return None
+    rest = q[m.end() :]
+    found = _AUTHORS_SUBJECT.search(rest)
+    if found:
+        subject = _strip(found.group("x"))
+    else:  # "which people study dialogue systems"
+        verb = r"^\s*(do\s+|does\s+|are\s+|is\s+)?(work|works|study|studies|research|researches|publish|publishes|write|writes)\b"
+        subject = _strip(re.sub(verb, "", rest, flags=re.IGNORECASE)) if re.match(verb, rest, re.IGNORECASE) else ""
+    subject = re.sub(r"^(the\s+)?(topic|field|area|subject)\s+of\s+", "", subject, flags=re.IGNORECASE)
+    if refs or re.fullmatch(rf"(the\s+|this\s+|whole\s+|entire\s+)*({_COLLECTION}|papers|documents)?", subject):
+        subject = ""
+    return Intent(IntentKind.AUTHORS, subject, refs, follow)
 
 
 def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
@@ -346,6 +381,9 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.CHANGED, "")
     if not _EMERGING.search(q) and (count := _count_intent(q, refs, follow)) is not None:
         return count
+    authors = _authors_intent(q, refs, follow)
+    if authors is not None:
+        return authors
     timed = _time_intent(q, refs, follow)
     if timed is not None:
         return timed

@@ -16,6 +16,7 @@ from topicchat.app.answer import (
     check_citations,
 )
 from topicchat.app.intent import IntentKind, parse_intent
+from topicchat.indexer.tree import path_of
 
 
 def _theme_of_topic(assistant, topic_id):
@@ -48,6 +49,7 @@ def test_intents():
         "themes",
         "what_changed",
         "count",
+        "authors",
         "empty",
     ]
 
@@ -463,6 +465,13 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
             None,
             {"subjects": ["topic 3", "question answering"]},
         ),
+        ("which authors work on speech recognition?", IntentKind.AUTHORS, "speech recognition", {}),
+        ("who publishes on machine translation?", IntentKind.AUTHORS, "machine translation", {}),
+        ("which people study dialogue systems", IntentKind.AUTHORS, "dialogue systems", {}),
+        ("top authors in topic 5", IntentKind.AUTHORS, "", {"topic_ids": [5]}),
+        ("who are the most prolific authors?", IntentKind.AUTHORS, "", {}),
+        ("how many authors work on RAG?", IntentKind.AUTHORS, "RAG", {}),
+        ("who is the best model?", IntentKind.PAPERS, None, {}),
         # searches scoped in time: the time words are not searched for
         (
             "what are the latest papers on retrieval-augmented generation?",
@@ -537,3 +546,70 @@ def test_compare_a_subject_with_a_named_topic(assistant):
     answer = assistant.ask(f"compare topic {astronomy} with telescope galaxy")
     assert f"Both route to topic {astronomy}" in answer.text
     assert "There is no topic 999" in assistant.ask("compare topic 999 with telescope").text
+
+
+@pytest.fixture(scope="module")
+def authored(tmp_path_factory):
+    """The themed corpus with an authors column: each theme has its own regular author, one author writes
+    in every theme, and the rest are one-off co-authors."""
+    from tests.conftest import fake_settings, themed_corpus
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer.pipeline import build_index
+
+    frame = themed_corpus()
+    frame["authors"] = [
+        "; ".join(
+            [f"{theme.capitalize()} Regular"] * (i % 2 == 0)
+            + ["Pat Everywhere"] * (i % 5 == 0)
+            + [f"Guest {theme} {i}"]
+        )
+        for theme, i in zip(frame["theme"], frame.groupby("theme").cumcount(), strict=True)
+    ]
+    root = tmp_path_factory.mktemp("authored")
+    frame.to_csv(root / "corpus.csv", index=False)
+    path = build_index(str(root / "corpus.csv"), root / "index", fake_settings(root / "cache"), report=lambda _m: None)
+    return Assistant.open(path)
+
+
+def _listed(text: str) -> dict[str, int]:
+    found = re.findall(r"^- (.+): (\d+) documents", text, re.MULTILINE)
+    return {name: int(n) for name, n in found}
+
+
+def test_which_authors_counts_the_author_column_of_the_routed_topics(authored):
+    docs = authored.index.documents
+    answer = authored.ask("which authors work on telescope galaxy nebula?")
+    assert answer.intent == IntentKind.AUTHORS and answer.topics
+    mine = docs[docs["topic"].isin([t.id for t in answer.topics])]
+    assert answer.text.startswith(f"Authors in the {len(mine)} documents of the topic(s)")
+    for name, n in _listed(answer.text).items():
+        assert n == int(mine["authors"].str.split("; ").apply(lambda a, name=name: name in a).sum()) >= 2
+    # an area of the tree: its theme's regular author leads, one-off guests are never listed
+    leaf = answer.topics[0].id
+    area = [t.id for t in path_of(leaf, authored.topics)][0]
+    wide = authored.ask(f"top authors in topic {area}")
+    rows = docs[docs["topic"].isin(authored.leaves_under(area))]
+    listed = _listed(wide.text)
+    regular = int(rows["authors"].str.contains("Astronomy Regular", regex=False).sum())
+    assert regular >= 2 and listed["Astronomy Regular"] == regular
+    assert not any(name.startswith("Guest") for name in listed)
+    first = next(iter(listed))  # [1] is a document of the first author listed
+    assert wide.citations and first in docs.set_index("doc_id").loc[wide.citations[0].doc_id, "authors"]
+
+
+def test_most_prolific_authors_of_the_whole_corpus(authored):
+    docs = authored.index.documents
+    answer = authored.ask("who are the most prolific authors?")
+    listed = _listed(answer.text)
+    assert answer.text.startswith(f"Authors in all {len(docs)} documents")
+    recount = {n: int(docs["authors"].str.split("; ").apply(lambda a, n=n: n in a).sum()) for n in listed}
+    assert listed == recount and list(listed.values()) == sorted(listed.values(), reverse=True)
+    assert next(iter(listed)) == "Pat Everywhere" and listed["Pat Everywhere"] == 24  # every fifth document
+    assert set(listed) == {"Pat Everywhere"} | {
+        f"{t.capitalize()} Regular" for t in ("astronomy", "cooking", "football", "genetics")
+    }
+
+
+def test_authors_on_an_index_without_an_author_column(assistant):
+    answer = assistant.ask("which authors work on telescope?")
+    assert not answer.matched and answer.text.startswith("This index has no column of authors")

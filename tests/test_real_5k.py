@@ -166,3 +166,15 @@ def test_compare_two_subjects_on_real_abstracts(arxiv_5k):
     sides = [line for line in answer.text.splitlines() if line.startswith("- “")]
     assert re.search(r"translat", sides[0], re.IGNORECASE) and re.search(r"speech|asr", sides[1], re.IGNORECASE)
     assert len(answer.citations) == 4 and all(c.evidence for c in answer.citations)
+
+
+def test_which_authors_are_counted_from_the_author_column(arxiv_5k):
+    docs = arxiv_5k.index.documents
+    answer = arxiv_5k.ask("which authors work on speech recognition?")
+    assert answer.intent == "authors" and answer.topics and answer.citations
+    mine = docs[docs["topic"].isin([t.id for t in answer.topics])]["authors"].str.split(";")
+    listed = re.findall(r"^- (.+): (\d+) documents e\.g\. \[(\d+)\]", answer.text, re.MULTILINE)
+    assert len(listed) >= 3
+    for name, n, cite in listed:
+        assert int(n) == int(mine.apply(lambda names, name=name: name in [x.strip() for x in names]).sum()) >= 2
+        assert name in docs.set_index("doc_id").loc[answer.citations[int(cite) - 1].doc_id, "authors"]
