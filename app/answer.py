@@ -579,6 +579,21 @@ class Assistant:
                 f"The index holds {leaves} topics{levels}; {outliers} of its {total} documents "
                 f"({outliers / max(total, 1):.1%}) belong to no topic. Type 'list topics' to see them."
             )
+        if not intent.content and intent.period:  # "how many papers are from 2025?"
+            if timeline is None or not len(timeline.periods):
+                return Reply(
+                    f"This index has no dates, so it cannot count the {noun} of {intent.period} (rebuild with "
+                    "--time-col COLUMN).",
+                    matched=False,
+                )
+            hit = [i for i, p in enumerate(timeline.periods) if p.startswith(intent.period)]
+            every = timeline.span(list(range(len(timeline.periods))))
+            if not hit:
+                return Reply(f"No {noun} are dated {intent.period}: this index spans {every}.", matched=False)
+            return Reply(
+                f"{int(timeline.totals[hit].sum())} of the index's {total} {noun} are dated {intent.period} "
+                f"(by '{timeline.column}'; it spans {every})."
+            )
         if not intent.content:
             text = f"The index holds {total} documents in {len(self.index.topics)} topics ({outliers} outliers)."
             if timeline is not None and len(timeline.periods):

@@ -246,3 +246,16 @@ def test_a_count_in_one_month_is_counted_from_the_dates(dated):
     dated_oct = sum(p.startswith("2024-10") for p in published.values())
     answer = dated.ask(f"how many documents mention {word} in 2024-10?")
     assert f"- In 2024-10: {in_oct} of them (of {dated_oct} documents dated then)." in answer.text
+
+
+def test_how_many_documents_of_a_year_or_month(dated):
+    published = _published(dated)
+    in_may = sum(p.startswith("2024-05") for p in published.values())
+    assert dated.ask("how many papers are from 2024-05?").text.startswith(
+        f"{in_may} of the index's {len(published)} papers are dated 2024-05"
+    )
+    dated_2024 = sum(p.startswith("2024") for p in published.values())
+    assert dated.ask("how many documents were published in 2024?").text.startswith(f"{dated_2024} of the index's")
+    assert (
+        dated.ask("how many papers in 1999?").text == "No papers are dated 1999: this index spans 2024-01 to 2024-12."
+    )
