@@ -256,3 +256,33 @@ def test_topic_tree_expands_and_a_trend_answer_draws_its_plot(browser, dated_url
         assert page.dialogs == []
     finally:
         context.close()
+
+
+def test_a_comparison_draws_both_sides_and_a_dated_search_shows_dates(browser, dated_url, tmp_path, tmp_path_factory):
+    from tests.ui_helpers import shared_dated_index
+    from topicchat.app.answer import Assistant
+
+    expected = Assistant.open(shared_dated_index(tmp_path_factory)).ask("compare glacier with violin").chart
+    assert expected is not None and len(expected.series) == 2
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(dated_url)
+        page.wait_for_selector("#chat-input textarea")
+        ask(page, "compare glacier with violin")
+        plot = page.locator("#chatbot .js-plotly-plot").last
+        plot.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => document.querySelectorAll('#chatbot .js-plotly-plot .scatterlayer .trace').length >= 2"
+        )
+        for name in expected.series:  # "<topic id>: <label>", one line per side
+            assert plot.locator(".legendtext", has_text=name.split(":")[0] + ": ").count() == 1
+        assert "side by side" in page.locator("#chatbot").inner_text()
+        save_shot(page, tmp_path, "chat-compare.png")
+
+        ask(page, "papers about glacier from 2024-10")
+        sources = expand(page, "Sources")
+        dates = re.findall(r"dated (\d{4}-\d\d-\d\d)", sources)
+        assert dates and all(d.startswith("2024-10") for d in dates)
+    finally:
+        context.close()
