@@ -587,12 +587,12 @@ class Assistant:
                     matched=False,
                 )
             hit = [i for i, p in enumerate(timeline.periods) if p.startswith(intent.period)]
-            every = timeline.span(list(range(len(timeline.periods))))
+            spans = timeline.span(list(range(len(timeline.periods))))
             if not hit:
-                return Reply(f"No {noun} are dated {intent.period}: this index spans {every}.", matched=False)
+                return Reply(f"No {noun} are dated {intent.period}: this index spans {spans}.", matched=False)
             return Reply(
                 f"{int(timeline.totals[hit].sum())} of the index's {total} {noun} are dated {intent.period} "
-                f"(by '{timeline.column}'; it spans {every})."
+                f"(by '{timeline.column}'; it spans {spans})."
             )
         if not intent.content:
             text = f"The index holds {total} documents in {len(self.index.topics)} topics ({outliers} outliers)."
