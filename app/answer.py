@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc
+import json
 import re
 import threading
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
@@ -23,6 +25,7 @@ from topicchat.app.trends import (
     TrendChart,
     change,
     peak,
+    period_positions,
     problem_sentence,
     rank_changes,
     series_text,
@@ -44,6 +47,7 @@ _TIME_WORDS = frozenset(
         "month months week weeks past last time decline declined rise rose over since"
     )
 )
+MAX_QUESTION_CHARS = 2000  # longer input is refused with a message (the intent rules are regular expressions)
 SEARCHABLE_WORDS = 6  # a time question without a named subject is searched as a whole from this many content words
 PROSE_HEAD = "\n\nSummary (every sentence checked against the source it cites): "
 
@@ -190,6 +194,27 @@ class Reply:
     routing: Routing | None = None
     chart: TrendChart | None = None
     prose: ProseStats | None = None
+
+
+def _author_names(value: Any, sep: str) -> list[str]:
+    """The names of one document's author cell: text split at `sep` (and ' and '), a JSON list written as
+    text, or a list."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(n).strip() for n in value if str(n).strip()]
+    if not isinstance(value, str):
+        return []
+    parts = [p for chunk in value.split(sep) for p in re.split(r"\s+and\s+", chunk)]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _shown(period: str) -> str:
+    """'2019..2021' -> '2019 to 2021'."""
+    return period.replace("..", " to ")
 
 
 _TOPIC_NAMED = re.compile(r"topic\s*#?\s*(-?\d+)", re.IGNORECASE)
@@ -355,8 +380,16 @@ class Assistant:
         """Answer a question step by step: routing first (searches only), then text, then the checked answer."""
         conv = conversation if conversation is not None else Conversation()
         question = question.strip()
-        intent = parse_intent(question)
+        too_long = len(question) > MAX_QUESTION_CHARS
+        intent = parse_intent("" if too_long else question)
         match intent.kind:
+            case IntentKind.EMPTY if too_long:
+                reply = Reply(
+                    f"This question is {len(question):,} characters long; ask in at most {MAX_QUESTION_CHARS:,} "
+                    "(to search for a passage, ask about its key words).",
+                    matched=False,
+                )
+                yield TokenEvent(reply.text)
             case IntentKind.EMPTY:
                 reply = Reply("Ask a question about the documents, or type 'list topics'.")  # nothing to stream
             case IntentKind.PAPERS | IntentKind.COVER:
@@ -579,19 +612,43 @@ class Assistant:
                 f"The index holds {leaves} topics{levels}; {outliers} of its {total} documents "
                 f"({outliers / max(total, 1):.1%}) belong to no topic. Type 'list topics' to see them."
             )
+        if intent.topic_ids and not intent.content:  # "how many papers are in topic 5?"
+            tid = intent.topic_ids[0]
+            if tid not in self.topics:
+                return self.unknown_topic([tid])
+            node = self.topics[tid]
+            text = f"Topic {tid} ({self.path(tid)}) holds {node.size} of the index's {total} {noun} ({node.size / max(total, 1):.1%})."
+            if timeline is not None and len(timeline.periods) and tid in timeline.counts:
+                text += f" Per {timeline.granularity}: {series_text(timeline, timeline.counts[tid])}."
+            return Reply(text, topics=[self._routed(tid)])
+        if not intent.content and intent.window and timeline is not None and len(timeline.periods):
+            recent, _ = timeline.window(
+                window_length(timeline, intent.window)
+            )  # "how many papers in the last 3 months?"
+            return Reply(
+                f"{int(timeline.totals[recent].sum())} of the index's {total} {noun} are dated {timeline.span(recent)} "
+                f"(by '{timeline.column}')."
+            )
+        if re.search(r"\b(or|not|without|except)\b", intent.content, re.IGNORECASE):
+            return Reply(
+                f"I count the {noun} that hold every word of a subject, so “{intent.content}” (with 'or', 'not', "
+                "'without' or 'except') would be miscounted: ask once per subject, e.g. 'how many papers are "
+                "about X?' and 'how many papers are about Y?'.",
+                matched=False,
+            )
         if not intent.content and intent.period:  # "how many papers are from 2025?"
             if timeline is None or not len(timeline.periods):
                 return Reply(
-                    f"This index has no dates, so it cannot count the {noun} of {intent.period} (rebuild with "
+                    f"This index has no dates, so it cannot count the {noun} of {_shown(intent.period)} (rebuild with "
                     "--time-col COLUMN).",
                     matched=False,
                 )
-            hit = [i for i, p in enumerate(timeline.periods) if p.startswith(intent.period)]
+            hit = period_positions(timeline, intent.period)
             spans = timeline.span(list(range(len(timeline.periods))))
             if not hit:
-                return Reply(f"No {noun} are dated {intent.period}: this index spans {spans}.", matched=False)
+                return Reply(f"No {noun} are dated {_shown(intent.period)}: this index spans {spans}.", matched=False)
             return Reply(
-                f"{int(timeline.totals[hit].sum())} of the index's {total} {noun} are dated {intent.period} "
+                f"{int(timeline.totals[hit].sum())} of the index's {total} {noun} are dated {_shown(intent.period)} "
                 f"(by '{timeline.column}'; it spans {spans})."
             )
         if not intent.content:
@@ -630,14 +687,14 @@ class Assistant:
         if timeline is not None and len(timeline.periods) and len(found.rows):
             per = self._period_counts(found.rows)
             if intent.period:
-                hit = [i for i, p in enumerate(timeline.periods) if p.startswith(intent.period)]
+                hit = period_positions(timeline, intent.period)
                 if hit:
                     lines.append(
-                        f"- In {intent.period}: {int(per[hit].sum())} of them (of {int(timeline.totals[hit].sum())} {noun} dated then)."
+                        f"- In {_shown(intent.period)}: {int(per[hit].sum())} of them (of {int(timeline.totals[hit].sum())} {noun} dated then)."
                     )
                 else:
                     lines.append(
-                        f"- No {noun} are dated {intent.period} (the index spans {timeline.span(list(range(len(timeline.periods))))})."
+                        f"- No {noun} are dated {_shown(intent.period)} (the index spans {timeline.span(list(range(len(timeline.periods))))})."
                     )
             if intent.window:
                 recent, _ = timeline.window(window_length(timeline, intent.window))
@@ -718,11 +775,8 @@ class Assistant:
         sep = ";" if sum(";" in v for v in sample) >= max(1, len(sample) // 4) else ","
         by_author: dict[str, list[int]] = {}
         for row, value in zip(rows, values, strict=True):
-            if not isinstance(value, str):
-                continue
-            for name in dict.fromkeys(n.strip() for n in value.split(sep)):
-                if name:
-                    by_author.setdefault(name, []).append(int(row))
+            for name in dict.fromkeys(_author_names(value, sep)):
+                by_author.setdefault(name, []).append(int(row))
         if not by_author:
             return Reply(f"No author is named in {scope} (column '{column}').", matched=False)
         ranked = sorted(by_author.items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -735,9 +789,11 @@ class Assistant:
             found_rows = np.asarray(found)
             best = self._best_row(found_rows, vector) if vector is not None else int(found_rows[0])
             cite = ""
-            if best is not None and len(citations) < self.AUTHORS_SHOWN:
-                citations.append(self._citation(len(citations) + 1, best, 1.0))
-                cite = f" e.g. [{citations[-1].n}]"
+            if best is not None:
+                same = next((c for c in citations if c.row == best), None)  # co-authors of one paper share it
+                if same is None:
+                    citations.append(self._citation(len(citations) + 1, best, 1.0))
+                cite = f" e.g. [{(same or citations[-1]).n}]"
             lines.append(f"- {name}: {len(found)} documents{cite}")
         return Reply("\n".join(lines), topics=routed, citations=citations, routing=routing)
 
@@ -1155,9 +1211,12 @@ class Assistant:
         if empty is not None:
             yield TokenEvent(empty.text)
             return empty
-        pool = self.RECENT_POOL if note.startswith("The ") else self.k_docs  # the latest of the closest
+        if not intent.content and self.index.timeline is not None and (intent.recent or within is not None):
+            return (yield from self._newest(within, note))
+        latest = intent.recent and not (intent.period or intent.window) and self.index.timeline is not None
+        pool = max(self.RECENT_POOL, self.k_docs) if latest else self.k_docs  # the latest of the closest
         routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within)
-        if pool != self.k_docs:
+        if latest:
             close = [h for h in routing.hits if h.dense >= self.retriever.min_similarity]
             routing = replace(routing, hits=self._latest_first(close)[: self.k_docs])
         yield RoutingEvent(routing)
@@ -1202,12 +1261,61 @@ class Assistant:
         timeline = self.index.timeline
         if timeline is None:
             return ""
+        when = self._timestamp(row)
+        return "" if when is None else str(when.date())
+
+    def _timestamp(self, row: int) -> pd.Timestamp | None:
+        """A document's date as the timeline read it (years, ISO or other formats), None when undated."""
+        timeline = self.index.timeline
+        if timeline is None or timeline.doc_period[row] < 0:
+            return None
         value = self.index.documents[timeline.column].iat[row]
-        return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)[:10]
+        when = pd.to_datetime(str(value), errors="coerce", format="mixed")
+        if pd.isna(when):  # a bare year, or a form only the whole column parsed: the start of its period
+            return pd.Period(timeline.periods[int(timeline.doc_period[row])]).start_time
+        return pd.Timestamp(when).tz_localize(None) if pd.Timestamp(when).tzinfo else pd.Timestamp(when)
+
+    def _newest(self, within: np.ndarray | None, note: str) -> collections.abc.Generator[Event, None, Reply]:
+        """'The most recent papers' / 'papers from 2024' with no subject: the newest documents (of the period)."""
+        timeline = self.index.timeline
+        assert timeline is not None
+        rows = np.flatnonzero(timeline.doc_period >= 0) if within is None else within
+        periods = timeline.doc_period[rows]
+        order = np.argsort(-periods, kind="stable")
+        if len(order) > self.k_docs:  # every document of the latest periods that hold the k newest
+            cut = periods[order[self.k_docs - 1]]
+            order = order[periods[order] >= cut]
+        hits = [
+            Hit(
+                int(r),
+                self.retriever.doc_ids[r],
+                self.retriever.titles[r],
+                int(self.retriever.topic_of[r]),
+                1.0,
+                1.0,
+                0.0,
+            )
+            for r in rows[order]
+        ]
+        citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(self._latest_first(hits)[: self.k_docs])]
+        head = (
+            f"The newest documents of the index (by '{timeline.column}'; no subject was asked):"
+            if within is None
+            else f"{note.strip()} The newest of them (no subject was asked):"
+        )
+        lines = [head]
+        for c in citations:
+            c.date = self._date_of(c.row)
+            lines.append(f"[{c.n}] {c.title} ({c.date}; topic {c.topic}: {c.topic_label})")
+        text = "\n".join(lines)
+        yield TokenEvent(text)
+        return Reply(text, citations=citations)
 
     def _latest_first(self, hits: list[Hit]) -> list[Hit]:
         """Hits by date, newest first (undated last); equal dates keep their relevance order (a stable sort)."""
-        return sorted(hits, key=lambda h: self._date_of(h.row), reverse=True)
+        dated = [(self._timestamp(h.row), h) for h in hits]
+        newest = sorted((d for d in dated if d[0] is not None), key=lambda d: d[0], reverse=True)  # type: ignore[arg-type,return-value]
+        return [h for _, h in newest] + [h for when, h in dated if when is None]
 
     def _time_scope(self, intent: Intent) -> tuple[np.ndarray | None, str, Reply | None]:
         """For a search scoped in time ('in 2025', 'in the last three months', 'the latest papers'): the
@@ -1225,11 +1333,11 @@ class Assistant:
             )
         every = timeline.span(list(range(len(timeline.periods))))
         if intent.period:
-            positions = [i for i, p in enumerate(timeline.periods) if p.startswith(intent.period)]
+            positions = period_positions(timeline, intent.period)
             if not positions:
-                text = f"No documents are dated {intent.period}: this index spans {every}."
+                text = f"No documents are dated {_shown(intent.period)}: this index spans {every}."
                 return None, "", Reply(text, matched=False)
-            what = intent.period if len(positions) == 1 else timeline.span(positions)
+            what = _shown(intent.period) if len(positions) == 1 else timeline.span(positions)
         elif intent.window:
             positions, _ = timeline.window(window_length(timeline, intent.window))
             what = timeline.span(positions)

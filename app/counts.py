@@ -42,6 +42,21 @@ def _phrase(subject: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![^\W_]){body}(s|es)?(?![^\W_])", re.IGNORECASE)
 
 
+def _rows_holding(lexical: LexicalIndex, words: list[str]) -> np.ndarray:
+    """Rows holding every one of the (stemmed) words, ascending."""
+    rows: np.ndarray | None = None
+    for word in words:
+        term = lexical.vocab.get(word)
+        if term is None:
+            return np.zeros(0, dtype=np.int64)
+        start, end = lexical.weights.indptr[term], lexical.weights.indptr[term + 1]
+        docs = np.asarray(lexical.weights.indices[start:end], dtype=np.int64)
+        rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
+        if len(rows) == 0:
+            break
+    return np.sort(rows) if rows is not None else np.zeros(0, dtype=np.int64)
+
+
 def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str) -> Mentions:
     """The documents (rows) that hold every content word of `subject`, and those that hold it as a phrase
     (`text_of(row)`: the text the word index was built from, title included)."""
@@ -49,22 +64,17 @@ def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str)
     empty = np.zeros(0, dtype=np.int64)
     if not words:
         return Mentions(subject, [], empty, empty)
-    rows: np.ndarray | None = None
-    for word in words:
-        term = lexical.vocab.get(word)
-        if term is None:
-            return Mentions(subject, words, empty, empty)
-        start, end = lexical.weights.indptr[term], lexical.weights.indptr[term + 1]
-        docs = np.asarray(lexical.weights.indices[start:end], dtype=np.int64)
-        rows = docs if rows is None else np.intersect1d(rows, docs, assume_unique=True)
-        if len(rows) == 0:
-            return Mentions(subject, words, empty, empty)
-    assert rows is not None
-    rows = np.sort(rows)
-    pattern = _phrase(subject)
+    rows = _rows_holding(lexical, words)
+    # the index keeps a hyphenated word whole: "fine tuning" also finds "fine-tuning", and the other way round
+    joined = subject.strip()
+    other = joined.replace("-", " ") if "-" in joined else "-".join(joined.split())
+    variant = list(dict.fromkeys(tokenize(other, stem=lexical.stem)))
+    if variant and variant != words:
+        rows = np.union1d(rows, _rows_holding(lexical, variant))
+    pattern = _phrase(subject) if len(_WORD.findall(subject)) > 1 else None  # one word: the phrase is the word
     phrase = (
         np.asarray([r for r in rows if pattern.search(text_of(int(r)))], dtype=np.int64)
         if pattern is not None
-        else empty
+        else rows
     )
     return Mentions(subject, words, rows, phrase)

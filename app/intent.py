@@ -178,12 +178,41 @@ _COUNT_TAIL = re.compile(
 )
 
 
-_PERIOD = re.compile(r"\s*\b(in|during|from|of)\s+(?P<p>(19|20)\d\d(-[01]\d)?)\b", re.IGNORECASE)
+_YEAR = r"(19|20)\d\d(-[01]\d|Q[1-4])?"
+_PERIOD = re.compile(  # "in 2025", "from 2025-03", "during 2025Q1"; not "from 2000 patients"
+    rf"\s*\b(in|during|from|since)\s+(?P<p>{_YEAR})\b(?!-\d)"
+    r"(?!\s+(?!(to|and|on|about|in|until|through|or|with|for)\b)[a-z]+)",
+    re.IGNORECASE,
+)
+_RANGE = re.compile(rf"\s*\b(from|between)\s+(?P<a>{_YEAR})\s+(to|and|until|through)\s+(?P<b>{_YEAR})\b", re.IGNORECASE)
+
+
+def _period(q: str) -> tuple[str, str]:
+    """The period a question names ('2025', '2025-03', '2019..2021' for a range) and the question without it."""
+    r = _RANGE.search(q)
+    if r:
+        return f"{r.group('a')}..{r.group('b')}", _RANGE.sub(" ", q)
+    m = _PERIOD.search(q)
+    if m:
+        return m.group("p"), _PERIOD.sub(" ", q)
+    return "", q
 
 
 def _count_subject(text: str) -> str:
     """'are about question answering' -> 'question answering'; 'are there' -> ''."""
     text = _PERIOD.sub("", text)
+    text = re.sub(
+        r"\s*\b(in\s+total|altogether|per\s+(year|month|quarter|week)|over\s+time|by\s+(year|month|quarter))\b",
+        " ",
+        text,
+        flags=re.IGNORECASE,
+    )
+    text = re.sub(
+        r"^\s*(are|is)?\s*(in|within)\s+topic\s*#?\s*-?\d+\s*$|^\s*(does|do)\s+topic\s*#?\s*-?\d+\s+(have|hold|contain)\s*$",
+        "",
+        text,
+        flags=re.IGNORECASE,
+    )
     dangling = re.compile(r"(\s+(in|over|during|within|for|from|of))+(\s+the)?\s*$", re.IGNORECASE)
     text = dangling.sub("", _strip(_WINDOW.sub("", text)).strip())  # "... in the [last three months]"
     text = dangling.sub("", _COUNT_TAIL.sub("", text))
@@ -196,49 +225,73 @@ def _count_subject(text: str) -> str:
 
 
 def _count_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
-    intent = _count_kind(q, refs, follow)
-    if intent is not None and intent.kind is IntentKind.COUNT and (p := _PERIOD.search(q)):
-        intent.period = p.group("p")
+    period, rest = _period(q)
+    intent = _count_kind(rest, refs, follow)
+    if intent is not None and intent.kind is IntentKind.COUNT:
+        intent.period = period
     return intent
+
+
+_NOT_THE_DOCUMENTS = re.compile(  # "how many questions does SQuAD contain?": the clause is about something else
+    rf"^(does|do|did|can|could|will|would|should|was|has|had)\b(?!\s+((the|this)\s+{_COLLECTION}|topic\s*#?\s*-?\d)\b)",
+    re.IGNORECASE,
+)
+_TOPIC_RELATION = re.compile(
+    r"^(are\s+|is\s+)?(cover|covers|about|on|discuss|discusses|mention|mentions|deal\s+with|deals\s+with|"
+    r"relate\s+to|related\s+to|concern|address|addresses)\b",
+    re.IGNORECASE,
+)
+_VERBS_BEFORE = frozenset("does do did is are was were can could has have had will would".split())
 
 
 def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
     """'How many papers are about X?', 'how many X papers are there?', 'what share of the documents mention
-    X?', 'how many topics are there?' (topics about X are a 'which topics' question)."""
+    X?', 'how many topics are there?' (topics about X are a 'which topics' question). A count of anything
+    else ('how many parameters does GPT-3 have?') is a question for the documents: None."""
     share = _SHARE.match(q)
     if share:
-        noun, rest = share.group("noun"), share.group("rest")
+        noun, rest = share.group("noun").lower(), share.group("rest")
         if re.fullmatch(_COLLECTION, noun, re.IGNORECASE):
             noun = "documents"
-        return Intent(IntentKind.COUNT, _count_subject(rest), refs, follow, _window(q), noun=noun.lower())
+        if noun not in _DOC_NOUNS or _NOT_THE_DOCUMENTS.match(rest.strip()):
+            return None
+        return Intent(IntentKind.COUNT, _count_subject(rest), refs, follow, _window(q), noun=noun)
     m = _COUNT.match(q)
     if not m:
         return None
     rest = _strip(m.group("rest"))
     words = rest.split()
     first = words[0].lower() if words else ""
+    after = " ".join(words[1:])
+    if first in ("of", "among"):  # "how many of those are about X?": a follow-up search
+        return None
+    if first in ("are", "is", "were", "about", "on", "mention", "discuss"):  # "how many are about RL?"
+        return Intent(IntentKind.COUNT, _count_subject(rest), refs, follow, _window(q), noun="documents")
     if first in ("authors", "researchers", "writers"):  # "how many authors (work on X)?"
-        authors = _authors_intent(f"which authors {' '.join(words[1:])}", refs, follow)
+        authors = _authors_intent(f"which authors {after}", refs, follow)
         if authors is not None:
             authors.noun = "count"
         return authors
     if first in _TOPIC_NOUNS:
         if re.search(rf"\b{_MOVES}\b", rest, re.IGNORECASE):  # "how many topics grew?"
             return Intent(IntentKind.EMERGING, "", refs, follow, _window(q), bool(_DECLINING.search(rest)))
-        subject = _count_subject(" ".join(words[1:]))
-        if subject:
-            return Intent(IntentKind.COVER, subject, refs, follow)
-        return Intent(IntentKind.COUNT, "", refs, follow, noun="topics")
+        if _TOPIC_RELATION.match(after.strip()):  # "how many topics cover X?"
+            return Intent(IntentKind.COVER, _count_subject(after), refs, follow)
+        if not _count_subject(after):  # "how many topics are there?"
+            return Intent(IntentKind.COUNT, "", refs, follow, noun="topics")
+        return None  # "how many clusters does k-means find?"
     if first not in _DOC_NOUNS:  # "how many question answering papers are there?"
         later = [i for i, w in enumerate(words) if w.lower() in _DOC_NOUNS]
-        if later:
-            i = later[0]
-            subject = _strip(" ".join(words[:i]))
-            tail = _count_subject(" ".join(words[i + 1 :]))
-            subject = f"{subject} {tail}".strip() if tail else subject
-            return Intent(IntentKind.COUNT, subject, refs, follow, _window(q), noun=words[i].lower())
-    noun = first or "documents"
-    return Intent(IntentKind.COUNT, _count_subject(" ".join(words[1:])), refs, follow, _window(q), noun=noun)
+        if not later or later[0] > 5 or any(w.lower() in _VERBS_BEFORE for w in words[: later[0]]):
+            return None
+        i = later[0]
+        subject = _strip(" ".join(words[:i]))
+        tail = _count_subject(" ".join(words[i + 1 :]))
+        subject = f"{subject} {tail}".strip() if tail else subject
+        return Intent(IntentKind.COUNT, subject, refs, follow, _window(q), noun=words[i].lower())
+    if _NOT_THE_DOCUMENTS.match(after.strip()):
+        return None
+    return Intent(IntentKind.COUNT, _count_subject(after), refs, follow, _window(q), noun=first)
 
 
 _SIDE_LEAD = re.compile(
@@ -253,13 +306,15 @@ _SIDE_TAIL = re.compile(
 _COMPARE_SUBJECTS = (
     re.compile(r"^\s*(please\s+)?compare\s+(?P<a>.+?)\s+(with|to|against|vs\.?|versus)\s+(?P<b>.+)$", re.IGNORECASE),
     re.compile(r"^\s*(please\s+)?compare\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.IGNORECASE),
-    re.compile(r"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.IGNORECASE),
-    re.compile(
-        r"\bhow\s+(does|do|is|are)\s+(?P<a>.+?)\s+(differ|different|compare|compared)\s+(from|to|with)\s+(?P<b>.+)$",
-        re.IGNORECASE,
-    ),
     re.compile(r"^\s*(?P<a>[^,;:]+?)\s+(vs\.?|versus)\s+(?P<b>.+)$", re.IGNORECASE),
 )
+# "X vs Y" names two subjects only when X is one (not "which papers compare X vs Y?", "trends of X vs Y")
+_NOT_A_SIDE = re.compile(
+    r"^(which|what|how|who|why|where|when|show|list|find|give|papers|documents|articles|trends?|compare|"
+    r"comparing|is|are|does|do)\b|[,;]",
+    re.IGNORECASE,
+)
+MAX_SIDE_WORDS = 6  # "the performance of BERT on GLUE" and longer: a question for the documents, not two subjects
 
 
 def _side(text: str) -> str:
@@ -267,43 +322,51 @@ def _side(text: str) -> str:
 
 
 _AUTHORS = re.compile(
-    r"^\s*(and\s+)?(which|what)\s+(authors|researchers|people|scientists|groups|writers)\b|"
-    r"^\s*(and\s+)?who\s+(works?|worked|is\s+working|are\s+working|writes?|wrote|is\s+writing|publishes|published|"
-    r"researches|studies|studied|contributes?|contributed)\b|"
+    r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
+    r"^\s*(and\s+)?who\s+(works?|is\s+working|are\s+working|writes|is\s+writing|publishes|researches|studies|"
+    r"contributes)\b|"
     r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(authors|researchers|writers)\b|"
-    r"^\s*who\s+(are|is)\s+the\s+(authors|researchers|people)\b",
+    r"^\s*who\s+(are|is)\s+the\s+(main\s+|top\s+|leading\s+|most\s+\w+\s+)?(authors|researchers)\b",
+    re.IGNORECASE,
+)  # "who wrote the attention paper?" / "who introduced X?" ask about one paper: searches
+_AUTHORS_VERB = re.compile(
+    r"^\s*(have\s+|has\s+|had\s+|do\s+|does\s+|did\s+|are\s+|is\s+|were\s+)?"
+    r"(work(s|ed|ing)?|stud(y|ies|ied|ying)|research(es|ed|ing)?|publish(es|ed|ing)?|writ(e|es|ing)|wrote|"
+    r"contribut(e|es|ed|ing)|focus(es|ed|ing)?|specializ(e|es|ed|ing)|specialis(e|es|ed|ing))\b",
     re.IGNORECASE,
 )
-_AUTHORS_SUBJECT = re.compile(r"\b(on|about|in|with|for|into|regarding|of)\s+(?P<x>.+)$", re.IGNORECASE)
+_AUTHORS_PREPOSITION = re.compile(r"^\s*(on|about|in|with|for|into|regarding|of|to)\s+", re.IGNORECASE)
 
 
 def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
-    """'Which authors work on X?', 'who publishes on X?', 'top authors in topic 5', 'most prolific authors'."""
+    """'Which authors work on X?', 'who publishes on X?', 'which researchers have studied X?', 'top authors
+    in topic 5', 'most prolific authors' (the whole corpus)."""
     m = _AUTHORS.search(q)
     if not m:
         return None
-    rest = q[m.end() :]
-    found = _AUTHORS_SUBJECT.search(rest)
-    if found:
-        subject = _strip(found.group("x"))
-    else:  # "which people study dialogue systems"
-        verb = r"^\s*(do\s+|does\s+|are\s+|is\s+)?(work|works|study|studies|research|researches|publish|publishes|write|writes)\b"
-        subject = _strip(re.sub(verb, "", rest, flags=re.IGNORECASE)) if re.match(verb, rest, re.IGNORECASE) else ""
+    rest = _AUTHORS_PREPOSITION.sub("", _AUTHORS_VERB.sub("", q[m.end() :], count=1), count=1)
+    subject = _strip(rest)
     subject = re.sub(r"^(the\s+)?(topic|field|area|subject)\s+of\s+", "", subject, flags=re.IGNORECASE)
-    if refs or re.fullmatch(rf"(the\s+|this\s+|whole\s+|entire\s+)*({_COLLECTION}|papers|documents)?", subject):
+    subject = re.sub(
+        rf"^((are|is)\s+)?(there|(in|within)\s+(the|this)\s+{_COLLECTION})$", "", subject, flags=re.IGNORECASE
+    )
+    if refs or re.fullmatch(rf"(the\s+|this\s+|whole\s+|entire\s+|all\s+)*({_COLLECTION}|papers|documents)?", subject):
         subject = ""
     return Intent(IntentKind.AUTHORS, subject, refs, follow)
 
 
 def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
-    """'compare A and B', 'A vs B', 'differences between A and B', 'how does A differ from B' (A and B
-    subjects, or topics by number)."""
+    """'compare A and B', 'A vs B' (A and B short subjects, or topics by number). 'How does A differ from
+    B?' and 'the difference between A and B' ask what the documents say: searches."""
     if _COMPARE.search(q) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
     for pattern in _COMPARE_SUBJECTS:
         m = pattern.search(q)
         if m:
             a, b = _side(m.group("a")), _side(m.group("b"))
+            sides = (a, b)
+            if any(_NOT_A_SIDE.search(x) or len(x.split()) > MAX_SIDE_WORDS for x in sides):
+                return None
             if a and b and a.lower() != b.lower():
                 return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow, subjects=[a, b])
     return None
@@ -311,8 +374,8 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 
 def _window(q: str) -> tuple[int, str] | None:
     m = _WINDOW.search(q)
-    if not m:
-        return None
+    if not m or re.match(r"\s+(of|before|after|prior)\b", q[m.end() :], re.IGNORECASE):
+        return None  # "the last three months of pregnancy" is a subject, not a window
     n = m.group("n")
     count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "one").lower(), 1)
     return max(1, count), m.group("unit").lower().rstrip("s")
@@ -417,26 +480,32 @@ _DOC_LEAD = re.compile(
 def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     """A search, optionally scoped in time: 'the latest papers on X', 'papers on X in the last three
     months', 'papers from 2026-05 about X' (the time words are not searched for)."""
-    window, period = _window(q), _PERIOD.search(q)
+    window = _window(q)
+    period, text = _period(q)
     recent = bool(_RECENT.search(q))
-    text = q
     if window:
         text = re.sub(
             r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", text, flags=re.IGNORECASE
         )
-    if period:
-        text = _PERIOD.sub(" ", text)
     text = _RECENT.sub(" ", text)
     content = _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip())
     if window or period or recent:  # "papers from 2026-05 about X": what is left to search is X
         content = _DOC_LEAD.sub("", content)
     content = re.sub(r"\s+", " ", _strip(content)).strip()
+    scoped = bool(window or period or recent)
+    if scoped and re.fullmatch(
+        r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?(\w+\s+)?(papers|documents|articles|abstracts|results|"
+        r"work|research|publications|preprints)?(\s+(are|were|is))?|are|were",
+        content,
+        re.IGNORECASE,
+    ):
+        content = ""  # "the most recent papers", "show me papers from 2024": the newest documents of the period
     return Intent(
         IntentKind.PAPERS,
-        content or _strip(q),
+        content if scoped else content or _strip(q),
         refs,
         follow,
         window,
-        period=period.group("p") if period else "",
+        period=period,
         recent=recent,
     )

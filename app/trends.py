@@ -130,3 +130,23 @@ def problem_sentence(text: str, max_chars: int = 320) -> str | None:
     if best is None:
         return None
     return clip(best, max_chars)
+
+
+def period_positions(timeline: Timeline, asked: str) -> list[int]:
+    """Positions of the index's periods that overlap the period a question names: '2025', '2025-03',
+    '2025Q1' or a range 'A..B' (both ends included). A month asked of an index counted by quarter or
+    year gets the quarter or year that holds it."""
+    import pandas as pd
+
+    lo, _, hi = asked.partition("..")
+    try:
+        start, end = pd.Period(lo).start_time, pd.Period(hi or lo).end_time
+    except (ValueError, TypeError):
+        return []
+    code = {"month": "M", "quarter": "Q", "year": "Y"}[timeline.granularity]
+    found = []
+    for i, label in enumerate(timeline.periods):
+        p = pd.Period(label, code)
+        if p.start_time <= end and p.end_time >= start:
+            found.append(i)
+    return found

@@ -259,3 +259,22 @@ def test_how_many_documents_of_a_year_or_month(dated):
     assert (
         dated.ask("how many papers in 1999?").text == "No papers are dated 1999: this index spans 2024-01 to 2024-12."
     )
+
+
+def test_the_newest_documents_when_no_subject_is_asked(dated):
+    published = _published(dated)
+    newest = sorted((p for p in published.values() if p), reverse=True)
+    answer = dated.ask("what are the most recent papers?")
+    assert answer.text.startswith("The newest documents of the index (by 'published'")
+    assert [c.date for c in answer.citations] == newest[: len(answer.citations)]
+    october = dated.ask("show me papers from 2024-10")
+    in_october = sorted((p for p in published.values() if p.startswith("2024-10")), reverse=True)
+    assert [c.date for c in october.citations] == in_october[: len(october.citations)]
+
+
+def test_a_range_of_months_is_counted_and_searched(dated):
+    published = _published(dated)
+    spring = [d for d, p in published.items() if "2024-03" <= p[:7] <= "2024-05"]
+    answer = dated.ask("papers about glacier from 2024-03 to 2024-05")
+    assert answer.text.startswith(f"Only the {len(spring)} documents dated 2024-03 to 2024-05 were searched")
+    assert all("2024-03" <= c.date[:7] <= "2024-05" for c in answer.citations)
