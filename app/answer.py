@@ -429,6 +429,7 @@ class Assistant:
             IntentKind.CHANGED: self._changed,
             IntentKind.COUNT: self._count,
             IntentKind.AUTHORS: self._authors,
+            IntentKind.LARGEST: self._largest,
         }
 
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
@@ -729,6 +730,69 @@ class Assistant:
         by_name = {str(c).lower(): str(c) for c in self.index.documents.columns}
         return next((by_name[c] for c in self.AUTHOR_COLUMNS if c in by_name), None)
 
+    LARGEST_SHOWN = 10
+
+    def _largest(self, intent: Intent, conv: Conversation) -> Reply:
+        """The largest leaf topics, with their paths, sizes, shares and keywords, each with an example."""
+        total = len(self._texts)
+        if not self.index.topics:
+            return Reply(f"This index has no topics: its {total} documents were too few or too alike to cluster.")
+        leaves = sorted(self.index.topics, key=lambda t: (-t.size, t.id))[: self.LARGEST_SHOWN]
+        lines = [f"The {len(leaves)} largest of the {len(self.index.topics)} topics ({total} documents in all):"]
+        citations: list[Citation] = []
+        for t in leaves:
+            example = ""
+            if t.representative_doc_ids:
+                citations.append(
+                    self._citation(len(citations) + 1, self.index.row_of(t.representative_doc_ids[0]), 1.0)
+                )
+                example = f" [{citations[-1].n}]"
+            lines.append(
+                f"- Topic {t.id}: {self.path(t.id)} ({t.size} documents, {t.size / max(total, 1):.1%}) — "
+                f"{self._keywords(t.id, n=5)}{example}"
+            )
+        return Reply("\n".join(lines), topics=[self._routed(t.id) for t in leaves], citations=citations)
+
+    def _person_papers(self, intent: Intent, column: str) -> Reply:
+        """'Papers by Jane Doe': the documents whose author cell names her, newest first when dated, with the
+        topics they fall in (matched on the whole name, case and accents as written)."""
+        docs = self.index.documents
+        wanted = intent.person.strip().lower()
+        values = docs[column]
+        sample = [str(v) for v in values.head(200) if isinstance(v, str)]
+        sep = ";" if sum(";" in v for v in sample) >= max(1, len(sample) // 4) else ","
+        rows = [i for i, v in enumerate(values) if any(n.lower() == wanted for n in _author_names(v, sep))]
+        if not rows:
+            surname = re.compile(rf"\b{re.escape(wanted.split()[-1])}\b") if len(wanted.split()[-1]) > 1 else None
+            near = sorted({n for v in values for n in _author_names(v, sep) if surname and surname.search(n.lower())})[
+                :5
+            ]
+            hint = f" Authors with that surname: {'; '.join(near)}." if near else ""
+            return Reply(
+                f"No document in this index names “{intent.person}” as an author (column '{column}').{hint}",
+                matched=False,
+            )
+        hits = [
+            Hit(r, self.retriever.doc_ids[r], self.retriever.titles[r], int(self.retriever.topic_of[r]), 1.0, 1.0, 0.0)
+            for r in rows
+        ]
+        ordered = self._latest_first(hits) if self.index.timeline is not None else hits
+        shown = ordered[: self.AUTHORS_SHOWN]
+        citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(shown)]
+        topics = collections.Counter(h.topic for h in hits if h.topic >= 0)
+        where = "; ".join(f"topic {t}: {self.path(t)} ({n})" for t, n in topics.most_common(3))
+        lines = [
+            f"{len(rows)} documents name “{intent.person}” as an author (column '{column}')"
+            + (f"; most are in {where}." if where else ".")
+        ]
+        for c in citations:
+            c.date = self._date_of(c.row)
+            dated = f"{c.date}; " if c.date else ""
+            lines.append(f"[{c.n}] {c.title} ({dated}topic {c.topic}: {c.topic_label})")
+        if len(rows) > len(shown):
+            lines.append(f"… and {len(rows) - len(shown)} more.")
+        return Reply("\n".join(lines), topics=[self._routed(t) for t, _ in topics.most_common(3)], citations=citations)
+
     def _authors(self, intent: Intent, conv: Conversation) -> Reply:
         """Who writes on a subject (or in a topic, or in the whole corpus): the authors of the most documents
         among the documents of the topics it routes to, counted from the index's author column, each cited
@@ -744,6 +808,8 @@ class Assistant:
                 "'authors' column to ask who writes on a subject.",
                 matched=False,
             )
+        if intent.person:
+            return self._person_papers(intent, column)
         missing = [t for t in intent.topic_ids if t not in self.topics]
         if missing:
             return self.unknown_topic(missing)

@@ -24,6 +24,7 @@ class IntentKind(StrEnum):
     CHANGED = "what_changed"
     COUNT = "count"
     AUTHORS = "authors"
+    LARGEST = "largest_topics"
     EMPTY = "empty"
 
 
@@ -42,6 +43,7 @@ class Intent:
     noun: str = ""  # what a count counts, in the user's word: "how many bills ..." -> "bills"
     period: str = ""  # "in 2025" / "in 2025-03": the period a count or search is restricted to
     recent: bool = False  # "the latest papers on X": the most recent of the relevant documents
+    person: str = ""  # "papers by Jane Doe": the author whose documents are asked for
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
@@ -414,8 +416,54 @@ def _themes_intent(q: str, refs: list[int]) -> Intent | None:
             else subject
         )
         return Intent(IntentKind.THEMES, subject, problems=True)
-    if _THEMES.search(q):
+    themes = _THEMES.search(q)
+    if themes:
+        m = _PROBLEMS_SUBJECT.search(q[themes.end() :])
+        subject = _strip(m.group("x")) if m else ""
+        if subject and not re.fullmatch(
+            rf"(the\s+|this\s+|whole\s+|entire\s+)*({_COLLECTION}|papers|documents|abstracts)", subject, re.IGNORECASE
+        ):  # "the main findings on X": what the documents on X say; "the main areas of X": the topics of X
+            findings = re.search(r"findings|research questions", themes.group(0), re.IGNORECASE)
+            return Intent(IntentKind.PAPERS if findings else IntentKind.COVER, subject)
         return Intent(IntentKind.THEMES, "")
+    return None
+
+
+_OVERVIEW = re.compile(r"\boverview\s+(of|on|about)\s+(?P<x>.+)$", re.IGNORECASE)
+_LARGEST = re.compile(
+    r"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+(\d+\s+)?(topics?|subjects)\b|"
+    r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b",
+    re.IGNORECASE,
+)
+_BY_PERSON = (
+    re.compile(
+        r"^\s*((list|show|find|give)\s+(me\s+)?)?(all\s+)?(the\s+)?(papers|documents|articles|works|publications|abstracts)"
+        r"\s+(written\s+|authored\s+|published\s+)?by\s+(?P<name>.+)$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*how\s+many\s+(papers|documents|articles|works|publications)\s+(did|has|have|does)\s+(?P<name>.+?)\s+"
+        r"(write|written|publish|published|author|authored|co-?author|co-?authored)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*what\s+(has|did|have|does)\s+(?P<name>.+?)\s+(write|written|publish|published|work\s+on|worked\s+on)\b",
+        re.IGNORECASE,
+    ),
+)
+_NOT_A_PERSON = re.compile(
+    r"^(topics?|dates?|years?|months?|size|relevance|category|categories|subject|area|field|the\s+\w+)$", re.IGNORECASE
+)
+
+
+def _person_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """'Papers by Jane Doe', 'how many papers did Jane Doe write?', 'what has Jane Doe published?'."""
+    for pattern in _BY_PERSON:
+        m = pattern.match(q)
+        if m:
+            name = _strip(m.group("name"))
+            if 1 <= len(name.split()) <= 5 and not _NOT_A_PERSON.match(name):
+                return Intent(IntentKind.AUTHORS, "", refs, follow, person=name)
     return None
 
 
@@ -444,9 +492,23 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.CHANGED, "")
     if not _EMERGING.search(q) and (count := _count_intent(q, refs, follow)) is not None:
         return count
-    authors = _authors_intent(q, refs, follow)
+    authors = _person_intent(q, refs, follow) or _authors_intent(q, refs, follow)
     if authors is not None:
         return authors
+    if _LARGEST.search(q) and not refs:
+        return Intent(IntentKind.LARGEST, "")
+    overview = _OVERVIEW.search(q)
+    if overview and not re.fullmatch(
+        rf"(the\s+|this\s+|whole\s+|entire\s+)*({_COLLECTION}|papers|documents|topics)",
+        _strip(overview.group("x")),
+        re.IGNORECASE,
+    ):
+        return Intent(
+            IntentKind.COVER,
+            _strip(re.sub(r"\s+(research|work|literature)$", "", _strip(overview.group("x")))),
+            refs,
+            follow,
+        )
     timed = _time_intent(q, refs, follow)
     if timed is not None:
         return timed

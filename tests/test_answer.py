@@ -50,6 +50,7 @@ def test_intents():
         "what_changed",
         "count",
         "authors",
+        "largest_topics",
         "empty",
     ]
 
@@ -502,6 +503,15 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("how many papers on RL from 2019 to 2021?", IntentKind.COUNT, "RL", {"period": "2019..2021"}),
         ("papers on agents from 2025Q1", IntentKind.PAPERS, "agents", {"period": "2025Q1"}),
         ("the most recent papers", IntentKind.PAPERS, "", {"recent": True}),
+        ("What are the main findings on hallucination?", IntentKind.PAPERS, "hallucination", {}),
+        ("what are the main areas of speech processing?", IntentKind.COVER, "speech processing", {}),
+        ("give me an overview of question answering research", IntentKind.COVER, "question answering", {}),
+        ("give me an overview", IntentKind.LIST, "", {}),
+        ("which topics are most popular?", IntentKind.LARGEST, "", {}),
+        ("what is the biggest topic?", IntentKind.LARGEST, "", {}),
+        ("papers by Shinji Watanabe", IntentKind.AUTHORS, "", {"person": "Shinji Watanabe"}),
+        ("how many papers did Yoshua Bengio write?", IntentKind.AUTHORS, "", {"person": "Yoshua Bengio"}),
+        ("papers by topic", IntentKind.PAPERS, None, {"person": ""}),
         # not counts or comparisons
         ("how do language models handle long documents?", IntentKind.PAPERS, None, {}),
         ("how many?", IntentKind.PAPERS, None, {}),
@@ -656,3 +666,24 @@ def test_a_question_too_long_to_read_is_refused(assistant):
     answer = assistant.ask("which papers discuss " + "telescope " * 400)
     assert not answer.matched and answer.citations == []
     assert answer.text.startswith("This question is 4,") and "at most 2,000" in answer.text
+
+
+def test_papers_by_a_person_are_the_documents_that_name_them(authored):
+    docs = authored.index.documents
+    mine = docs[docs["authors"].str.split("; ").apply(lambda a: "Pat Everywhere" in a)]
+    answer = authored.ask("papers by pat everywhere")
+    assert answer.text.startswith(f"{len(mine)} documents name “pat everywhere” as an author")
+    assert answer.citations and {c.doc_id for c in answer.citations} <= set(mine["doc_id"])
+    missing = authored.ask("papers by Ann Nobody")
+    assert not missing.matched and missing.text.startswith("No document in this index names “Ann Nobody”")
+    assert "Authors with that surname" not in missing.text
+    near = authored.ask("papers by Jo Everywhere")
+    assert "Authors with that surname: Pat Everywhere." in near.text
+
+
+def test_largest_topics_are_listed_by_size(assistant):
+    answer = assistant.ask("which topics are most popular?")
+    sizes = [int(n) for n in re.findall(r"^- Topic \d+: .+? \((\d+) documents", answer.text, re.MULTILINE)]
+    expected = sorted((t.size for t in assistant.index.topics), reverse=True)[: len(sizes)]
+    assert sizes and sizes == expected
+    assert len(answer.citations) == len(sizes)
