@@ -194,6 +194,7 @@ class Reply:
     routing: Routing | None = None
     chart: TrendChart | None = None
     prose: ProseStats | None = None
+    keep_sources: bool = False  # "tell me about [2]": the previous answer's numbering stays the one to point at
 
 
 def _author_names(value: Any, sep: str) -> list[str]:
@@ -430,6 +431,7 @@ class Assistant:
             IntentKind.COUNT: self._count,
             IntentKind.AUTHORS: self._authors,
             IntentKind.LARGEST: self._largest,
+            IntentKind.DOCUMENT: self._document,
         }
 
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
@@ -437,7 +439,7 @@ class Assistant:
         text = check_citations(reply.text, len(reply.citations)).strip()
         if reply.topics:
             conv.last_topics = [t.id for t in reply.topics]
-        if reply.citations:
+        if reply.citations and not reply.keep_sources:
             conv.last_citations = reply.citations
         return Answer(
             question,
@@ -514,6 +516,14 @@ class Assistant:
         if t.children:
             subtopics = "; ".join(f"topic {c}: {self.topics[c].label} ({self.topics[c].size})" for c in t.children)
             lines.append(f"Subtopics: {subtopics}")
+        peers = [n for n in self.topics.values() if n.level == t.level and n.id != tid and n.id in self._node_vectors]
+        if peers and tid in self._node_vectors:
+            sims = sorted(
+                ((float(self._node_vectors[tid] @ self._node_vectors[n.id]), n) for n in peers), key=lambda x: -x[0]
+            )
+            lines.append(
+                "Closest topics: " + "; ".join(f"topic {n.id}: {self.path(n.id)} ({sim:.2f})" for sim, n in sims[:3])
+            )
         return Reply("\n".join(lines), topics=[self._routed(tid)], citations=citations)
 
     def _compare(self, intent: Intent, conv: Conversation) -> Reply:
@@ -729,6 +739,69 @@ class Assistant:
     def _author_column(self) -> str | None:
         by_name = {str(c).lower(): str(c) for c in self.index.documents.columns}
         return next((by_name[c] for c in self.AUTHOR_COLUMNS if c in by_name), None)
+
+    DOCUMENT_CHARS = 1500  # of a document's text shown by "tell me about [2]"
+
+    def _document(self, intent: Intent, conv: Conversation) -> Reply:
+        """One document: a source of the previous answer ('tell me about [2]', 'the second paper') or a document
+        id; shown whole (title, id, topic path, date, authors, text), or its closest documents ('more like [2]')."""
+        if intent.doc_ref:
+            try:
+                row = self.index.row_of(intent.doc_ref)
+            except KeyError:
+                return Reply(f"There is no document with id “{intent.doc_ref}” in this index.", matched=False)
+        else:
+            sources = conv.last_citations
+            if not sources:
+                return Reply(
+                    f"There is no earlier answer with sources, so there is no source {intent.cited} to open: ask a "
+                    "question first, then 'tell me about source 2' or 'more like source 2'.",
+                    matched=False,
+                )
+            if not 1 <= intent.cited <= len(sources):
+                return Reply(
+                    f"The previous answer cited {len(sources)} source(s), so there is no source {intent.cited}.",
+                    matched=False,
+                )
+            row = sources[intent.cited - 1].row
+        if intent.similar:
+            return self._similar_to(row)
+        title = self.retriever.titles[row]
+        topic = int(self.retriever.topic_of[row])
+        where = f"topic {topic}: {self.path(topic)}" if topic in self.topics else "no topic (an outlier)"
+        facts = [f"id {self.retriever.doc_ids[row]}", where]
+        if date := self._date_of(row):
+            facts.append(f"dated {date}")
+        column = self._author_column()
+        if column is not None:
+            value = self.index.documents[column].iat[row]
+            names = _author_names(value, ";" if isinstance(value, str) and ";" in value else ",")
+            if names:
+                facts.append("by " + "; ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else ""))
+        text = self._texts[row]
+        shown = text if len(text) <= self.DOCUMENT_CHARS else text[: self.DOCUMENT_CHARS - 1].rstrip() + "…"
+        citation = self._citation(1, row, 1.0)
+        n = intent.cited or 1
+        head = f"Source {n} of the previous answer:\n" if intent.cited else ""
+        body = (
+            f"{head}[1] {title}\n{' · '.join(facts)}\n\n{shown}\n\n"
+            f"Say 'more like {'source ' + str(n) if intent.cited else '[1]'}' for the documents closest to it."
+        )
+        routed = [self._routed(topic)] if topic in self.topics else []
+        return Reply(body, topics=routed, citations=[citation], keep_sources=bool(intent.cited))
+
+    def _similar_to(self, row: int) -> Reply:
+        """The documents closest to one document (its own embedding as the query), with their topics."""
+        title = self.retriever.titles[row]
+        vector = np.asarray(self.index.embeddings[row], dtype=np.float32)
+        hits = [h for h in self.retriever.search(title, k=self.k_docs + 1, qvec=vector) if h.row != row][: self.k_docs]
+        citations = [self._citation(1, row, 1.0)] + [self._citation(i + 2, h.row, h.dense) for i, h in enumerate(hits)]
+        lines = [f"Documents closest to [1] {title} (by its embedding and its title's words):"]
+        for c, h in zip(citations[1:], hits, strict=True):
+            lines.append(f"[{c.n}] {c.title} (similarity {h.dense:.2f}; topic {c.topic}: {c.topic_label})")
+        if not hits:
+            lines.append("No other document is close to it.")
+        return Reply("\n".join(lines), citations=citations)
 
     LARGEST_SHOWN = 10
 

@@ -25,6 +25,7 @@ class IntentKind(StrEnum):
     COUNT = "count"
     AUTHORS = "authors"
     LARGEST = "largest_topics"
+    DOCUMENT = "document"
     EMPTY = "empty"
 
 
@@ -44,6 +45,9 @@ class Intent:
     period: str = ""  # "in 2025" / "in 2025-03": the period a count or search is restricted to
     recent: bool = False  # "the latest papers on X": the most recent of the relevant documents
     person: str = ""  # "papers by Jane Doe": the author whose documents are asked for
+    cited: int = 0  # "tell me about [2]": the previous answer's source number
+    doc_ref: str = ""  # "papers similar to 2505.00059": a document id
+    similar: bool = False  # "more like [2]": documents close to that one
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
@@ -123,7 +127,7 @@ _NUMBERS = {
     "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1, "the": 1,
 }  # fmt: skip
 _WINDOW = re.compile(
-    r"\b(last|past|previous|recent)\s+(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)?\s*"
+    r"\b(last|past|previous|recent|this)\s+(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)?\s*"
     r"(?P<unit>months?|quarters?|years?|weeks?)\b",
     re.IGNORECASE,
 )
@@ -287,7 +291,7 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
         if not later or later[0] > 5 or any(w.lower() in _VERBS_BEFORE for w in words[: later[0]]):
             return None
         i = later[0]
-        subject = _strip(" ".join(words[:i]))
+        subject = _strip(" ".join(w for w in words[:i] if w.lower() not in ("new", "recent", "latest", "newest")))
         tail = _count_subject(" ".join(words[i + 1 :]))
         subject = f"{subject} {tail}".strip() if tail else subject
         return Intent(IntentKind.COUNT, subject, refs, follow, _window(q), noun=words[i].lower())
@@ -471,6 +475,47 @@ def _strip(text: str) -> str:
     return re.sub(r"[?!.\s]+$", "", text.strip())
 
 
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_CITED = re.compile(
+    r"\b(paper|document|source|article|citation|result|abstract|reference)\s*(number\s*|no\.?\s*)?#?\s*\[?(?P<n>\d{1,2})\]?(?![\w.-])|"
+    r"(?<![\w\]])\[(?P<m>\d{1,2})\](?!\s*\()|"
+    rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+(paper|document|source|article|citation|result|one|abstract|reference)\b",
+    re.IGNORECASE,
+)
+_SIMILAR = re.compile(r"\b(similar\s+to|like|related\s+to|close\s+to|closest\s+to|neighbou?rs\s+of)\b", re.IGNORECASE)
+_SIMILAR_ID = re.compile(
+    r"\b(papers?|documents?|articles?|abstracts?|more)\s+(\w+\s+)?(similar\s+to|like|related\s+to|close\s+to)\s+"
+    r"(id\s+)?(?P<id>[\w./:-]*\d[\w./:-]*)\s*\??$",
+    re.IGNORECASE,
+)
+
+
+def _document_intent(q: str) -> Intent | None:
+    """'Tell me about [2]', 'what does the second paper say?', 'more like [3]', 'papers similar to 2505.00059'."""
+    m = _CITED.search(q)
+    if m:
+        n = int(m.group("n") or m.group("m") or _ORDINALS[m.group("o").lower()])
+        return Intent(IntentKind.DOCUMENT, "", cited=n, similar=bool(_SIMILAR.search(q)))
+    ref = _SIMILAR_ID.search(q)
+    if ref:
+        return Intent(IntentKind.DOCUMENT, "", doc_ref=ref.group("id").strip(), similar=True)
+    return None
+
+
+_WHERE = (
+    re.compile(
+        r"^\s*(which|what)\s+(topic|area|part\s+of\s+the\s+tree)\s+(is|are|does|do)\s+(?P<x>.+?)\s+"
+        r"(in|belong\s+to|fall\s+(in|under)|part\s+of|under)\s*\??$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\s*where\s+(does|do|is|are)\s+(?P<x>.+?)\s+(fit|belong|sit|fall|appear|go)\b", re.IGNORECASE),
+    re.compile(r"^\s*(which|what)\s+topics?\s+(are|is)\s+(similar|related|close)\s+to\s+(?P<x>.+)$", re.IGNORECASE),
+)
+
+
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
     q = question.strip()
@@ -485,6 +530,20 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.CLEAR, "")
     if _MAP.search(q):
         return Intent(IntentKind.MAP, _strip(q), refs, follow)
+    document = _document_intent(q)
+    if document is not None:
+        return document
+    if refs and re.search(r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b", q, re.IGNORECASE):
+        return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)  # its subtopics and closest topics
+    for pattern in _WHERE:
+        where = pattern.match(q)
+        if where and not refs:  # "which topic is question answering in?": the topics covering it, with paths
+            return Intent(
+                IntentKind.COVER,
+                _strip(re.sub(r"\s+in\s+the\s+(topic\s+)?tree$", "", _strip(where.group("x")))),
+                refs,
+                follow,
+            )
     compare = _compare_intent(q, refs, follow)
     if compare is not None:
         return compare

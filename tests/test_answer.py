@@ -51,6 +51,7 @@ def test_intents():
         "count",
         "authors",
         "largest_topics",
+        "document",
         "empty",
     ]
 
@@ -512,6 +513,15 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("papers by Shinji Watanabe", IntentKind.AUTHORS, "", {"person": "Shinji Watanabe"}),
         ("how many papers did Yoshua Bengio write?", IntentKind.AUTHORS, "", {"person": "Yoshua Bengio"}),
         ("papers by topic", IntentKind.PAPERS, None, {"person": ""}),
+        ("tell me more about the second paper", IntentKind.DOCUMENT, "", {"cited": 2, "similar": False}),
+        ("what does paper 2 say?", IntentKind.DOCUMENT, "", {"cited": 2}),
+        ("more like [3]", IntentKind.DOCUMENT, "", {"cited": 3, "similar": True}),
+        ("find papers similar to 2505.00059", IntentKind.DOCUMENT, "", {"doc_ref": "2505.00059", "similar": True}),
+        ("which topic is question answering in?", IntentKind.COVER, "question answering", {}),
+        ("where does machine translation fit in the topic tree?", IntentKind.COVER, "machine translation", {}),
+        ("what topics are related to topic 5?", IntentKind.TOPIC, None, {"topic_ids": [5]}),
+        ("how many new papers on agents this month?", IntentKind.COUNT, "agents", {"window": (1, "month")}),
+        ("papers on GPT-2", IntentKind.PAPERS, None, {"cited": 0}),
         # not counts or comparisons
         ("how do language models handle long documents?", IntentKind.PAPERS, None, {}),
         ("how many?", IntentKind.PAPERS, None, {}),
@@ -687,3 +697,40 @@ def test_largest_topics_are_listed_by_size(assistant):
     expected = sorted((t.size for t in assistant.index.topics), reverse=True)[: len(sizes)]
     assert sizes and sizes == expected
     assert len(answer.citations) == len(sizes)
+
+
+def test_a_source_of_the_previous_answer_can_be_opened_and_followed(assistant):
+    conv = Conversation()
+    first = assistant.ask("which papers discuss telescope galaxy nebula?", conv)
+    second = first.citations[1]
+    opened = assistant.ask("tell me about the second paper", conv)
+    assert opened.intent == IntentKind.DOCUMENT and opened.text.startswith("Source 2 of the previous answer:")
+    assert f"[1] {second.title}\nid {second.doc_id} · topic {second.topic}:" in opened.text
+    assert second.text[:200] in opened.text and [c.doc_id for c in opened.citations] == [second.doc_id]
+    # the numbering of the search answer stays the one to point at
+    third = assistant.ask("tell me about [3]", conv)
+    assert third.citations[0].doc_id == first.citations[2].doc_id
+    alike = assistant.ask("more like source 2", conv)
+    assert alike.citations[0].doc_id == second.doc_id and len(alike.citations) > 1
+    assert second.doc_id not in [c.doc_id for c in alike.citations[1:]]
+    assert all(c.doc_id.startswith("astronomy") for c in alike.citations)
+    # the list of close documents is now the previous answer: [1] the document, then its neighbours
+    assert (
+        f"cited {len(alike.citations)} source(s), so there is no source 9"
+        in assistant.ask("tell me about [9]", conv).text
+    )
+    assert assistant.ask("tell me about [1]", Conversation()).text.startswith("There is no earlier answer")
+
+
+def test_documents_similar_to_a_document_id(assistant):
+    answer = assistant.ask("find papers similar to cooking-3")
+    assert answer.citations[0].doc_id == "cooking-3"
+    assert all(c.doc_id.startswith("cooking") for c in answer.citations[1:]) and len(answer.citations) > 1
+    assert "no document with id “nothing-99”" in assistant.ask("papers similar to nothing-99").text
+
+
+def test_a_topic_shows_its_closest_topics(assistant):
+    leaf = assistant.index.topics[0]
+    answer = assistant.ask(f"what topics are related to topic {leaf.id}?")
+    line = next(x for x in answer.text.splitlines() if x.startswith("Closest topics: "))
+    assert len(re.findall(r"topic \d+:", line)) == min(3, len(assistant.index.topics) - 1)
