@@ -197,6 +197,13 @@ class Reply:
     keep_sources: bool = False  # "tell me about [2]": the previous answer's numbering stays the one to point at
 
 
+def _author_sep(values: pd.Series) -> str:
+    """How an author column separates names: ';' when at least a quarter of its first 200 text cells use it,
+    else ','."""
+    sample = [str(v) for v in values.head(200) if isinstance(v, str)]
+    return ";" if sum(";" in v for v in sample) >= max(1, len(sample) // 4) else ","
+
+
 def _author_names(value: Any, sep: str) -> list[str]:
     """The names of one document's author cell: text split at `sep` (and ' and '), a JSON list written as
     text, or a list."""
@@ -832,8 +839,7 @@ class Assistant:
         docs = self.index.documents
         wanted = intent.person.strip().lower()
         values = docs[column]
-        sample = [str(v) for v in values.head(200) if isinstance(v, str)]
-        sep = ";" if sum(";" in v for v in sample) >= max(1, len(sample) // 4) else ","
+        sep = _author_sep(values)
         rows = [i for i, v in enumerate(values) if any(n.lower() == wanted for n in _author_names(v, sep))]
         if not rows:
             surname = re.compile(rf"\b{re.escape(wanted.split()[-1])}\b") if len(wanted.split()[-1]) > 1 else None
@@ -845,10 +851,7 @@ class Assistant:
                 f"No document in this index names “{intent.person}” as an author (column '{column}').{hint}",
                 matched=False,
             )
-        hits = [
-            Hit(r, self.retriever.doc_ids[r], self.retriever.titles[r], int(self.retriever.topic_of[r]), 1.0, 1.0, 0.0)
-            for r in rows
-        ]
+        hits = [self._listed(r) for r in rows]
         ordered = self._latest_first(hits) if self.index.timeline is not None else hits
         shown = ordered[: self.AUTHORS_SHOWN]
         citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(shown)]
@@ -910,8 +913,7 @@ class Assistant:
             vector = None
             routed = []
         values = docs[column].iloc[rows]
-        sample = [str(v) for v in values.head(200) if isinstance(v, str)]
-        sep = ";" if sum(";" in v for v in sample) >= max(1, len(sample) // 4) else ","
+        sep = _author_sep(values)
         by_author: dict[str, list[int]] = {}
         for row, value in zip(rows, values, strict=True):
             for name in dict.fromkeys(_author_names(value, sep)):
@@ -1396,6 +1398,11 @@ class Assistant:
 
     RECENT_POOL = 30  # "the latest papers on X": the most recent of this many closest documents
 
+    def _listed(self, row: int) -> Hit:
+        """A document picked by a rule (an author, a date), not by a search: a hit with neutral scores."""
+        r = self.retriever
+        return Hit(row, r.doc_ids[row], r.titles[row], int(r.topic_of[row]), 1.0, 1.0, 0.0)
+
     def _date_of(self, row: int) -> str:
         timeline = self.index.timeline
         if timeline is None:
@@ -1424,18 +1431,7 @@ class Assistant:
         if len(order) > self.k_docs:  # every document of the latest periods that hold the k newest
             cut = periods[order[self.k_docs - 1]]
             order = order[periods[order] >= cut]
-        hits = [
-            Hit(
-                int(r),
-                self.retriever.doc_ids[r],
-                self.retriever.titles[r],
-                int(self.retriever.topic_of[r]),
-                1.0,
-                1.0,
-                0.0,
-            )
-            for r in rows[order]
-        ]
+        hits = [self._listed(int(r)) for r in rows[order]]
         citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(self._latest_first(hits)[: self.k_docs])]
         head = (
             f"The newest documents of the index (by '{timeline.column}'; no subject was asked):"

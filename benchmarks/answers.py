@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-from common import topicchat  # noqa: E402
+from common import judged, topicchat  # noqa: E402
 
 DATA = Path(os.environ.get("TOPICCHAT_SHARED_DATA", REPO.parent / "shared" / "data")) / "retrieval"
 
@@ -28,18 +28,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=40, help="questions answered with the writer")
     args = parser.parse_args()
     folder = DATA / args.collection
-    queries = {}
-    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        queries[str(row["_id"])] = row["text"].strip().rstrip(" .?") + "?"
-    relevant: dict[str, list[str]] = {}
-    for line in (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-        q, doc, score = line.split("\t")
-        if float(score) > 0:
-            relevant.setdefault(q, []).append(doc)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        rows = [{"question": queries[q], "relevant": docs} for q, docs in relevant.items() if q in queries]
+        rows = [{"question": question, "relevant": docs} for question, docs in judged(folder)]
         (t / "all.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
         (t / "some.jsonl").write_text("\n".join(json.dumps(r) for r in rows[: args.questions]), encoding="utf-8")
         topicchat("build", str(folder / "corpus.jsonl"), "--out", str(t / "idx"), "--id-col", "_id", "-q")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -38,3 +39,17 @@ def cpu() -> str:
     except OSError:
         pass
     return f"{name} ({flags})" if flags else name
+
+
+def judged(folder: Path) -> list[tuple[str, list[str]]]:
+    """A BEIR collection's judged queries as questions ("... ?") with their relevant document ids, in file order."""
+    queries = {}
+    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        queries[str(row["_id"])] = row["text"].strip().rstrip(" .?") + "?"
+    relevant: dict[str, list[str]] = {}
+    for line in (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        q, doc, score = line.split("\t")
+        if float(score) > 0:
+            relevant.setdefault(q, []).append(doc)
+    return [(queries[q], docs) for q, docs in relevant.items() if q in queries]

@@ -16,7 +16,6 @@ embedder (its input word embeddings, IDF-weighted) with no transformer pass at a
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -27,22 +26,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from common import cpu  # noqa: E402
+from common import cpu, judged  # noqa: E402
 
 Selector = Callable[[str, list[str], np.ndarray], list[str]]
-
-
-def judged(folder: Path) -> list[tuple[str, set[str]]]:
-    queries = {}
-    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        queries[str(row["_id"])] = row["text"].strip().rstrip(" .?") + "?"
-    relevant: dict[str, set[str]] = {}
-    for line in (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-        q, doc, score = line.split("\t")
-        if float(score) > 0:
-            relevant.setdefault(q, set()).add(doc)
-    return [(queries[q], docs) for q, docs in relevant.items() if q in queries]
 
 
 def main() -> None:
@@ -64,7 +50,8 @@ def main() -> None:
     onnx = load_embedder(f"onnx:{assistant.index.manifest['parameters']['embedding_model']}")
 
     cases = []  # (question, cited texts, relevant flags)
-    for question, relevant in judged(args.beir):
+    for question, ids in judged(args.beir):
+        relevant = set(ids)
         answer = assistant.ask(question)
         cited = [c for c in answer.citations if c.text]
         flags = [c.doc_id in relevant for c in cited]
