@@ -221,7 +221,12 @@ def _author_names(value: Any, sep: str) -> list[str]:
 
 
 def _shown(period: str) -> str:
-    """'2019..2021' -> '2019 to 2021'."""
+    """'2019..2021' -> '2019 to 2021'; '2025-03..' -> 'from 2025-03 on'; '..2025' -> 'up to 2025'."""
+    lo, dots, hi = period.partition("..")
+    if dots and not hi:
+        return f"from {lo} on"
+    if dots and not lo:
+        return f"up to {hi}"
     return period.replace("..", " to ")
 
 
@@ -390,6 +395,13 @@ class Assistant:
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
         intent = parse_intent("" if too_long else question)
+        if (
+            intent.kind is IntentKind.AUTHORS
+            and intent.person
+            and intent.content
+            and not self._names_anyone(intent.person)
+        ):
+            intent = Intent(IntentKind.PAPERS, question)  # "papers on parsing by hand rules": no such author, a search
         match intent.kind:
             case IntentKind.EMPTY if too_long:
                 reply = Reply(
@@ -613,6 +625,8 @@ class Assistant:
     def _count(self, intent: Intent, conv: Conversation) -> Reply:
         """How many documents are about a subject: the ones that mention it (word index) and the ones in the
         topics it routes to, counted from the index; with dates, per period. No subject: the index's size."""
+        if intent.peak:
+            return self._peak(intent)
         total = len(self._texts)
         outliers = int((self.retriever.topic_of == -1).sum())
         timeline = self.index.timeline
@@ -740,6 +754,116 @@ class Assistant:
             matched=bool(routed) or len(found.rows) > 0,
         )
 
+    def _peak(self, intent: Intent) -> Reply:
+        """'Which month had the most papers on X?': the period(s) with the most (or fewest) documents that hold
+        X's words (or of a topic, or of the whole index), in counts and as a share of the period's documents,
+        with the series, a plot and the documents of that period closest to X. A coarser period than the
+        index's ('which year ...' of an index by month) adds its periods up."""
+        timeline = self._usable_timeline()
+        if isinstance(timeline, Reply):
+            return timeline
+        asked = self._asked_periods(timeline, intent)
+        if isinstance(asked, Reply):
+            return asked
+        positions = asked[0]
+        routed: list[RoutedTopic] = []
+        rows: np.ndarray | None = None
+        vector: np.ndarray | None = None
+        if intent.topic_ids:
+            tid = intent.topic_ids[0]
+            if tid not in self.topics:
+                return self.unknown_topic([tid])
+            rows = self._rows_of(tid)
+            what = f"documents of topic {tid} ({self.path(tid)})"
+            routed, vector = [self._routed(tid)], self._node_vectors[tid]
+        elif intent.content:
+            found = self._mentions(intent.content)
+            if not len(found.rows):
+                return Reply(f"- {self._mention_line(found, 'documents')}", matched=False)
+            rows = found.rows
+            what = f"documents holding every word of “{intent.content}” ({', '.join(found.words)}, as stems)"
+        else:
+            what = "documents"
+        counts = timeline.totals if rows is None else self._period_counts(rows)
+        order = ("month", "quarter", "year")
+        unit: str = timeline.granularity
+        if intent.unit in order and order.index(intent.unit) > order.index(unit):
+            unit = intent.unit  # add the index's periods up to the unit asked for
+        code = {"month": "M", "quarter": "Q", "year": "Y"}
+        group = [str(pd.Period(timeline.periods[i], code[timeline.granularity]).asfreq(code[unit])) for i in positions]
+        labels = list(dict.fromkeys(group))
+        members = {g: [i for i, x in zip(positions, group, strict=True) if x == g] for g in labels}
+        n = np.array([int(counts[members[g]].sum()) for g in labels])
+        of = np.array([int(timeline.totals[members[g]].sum()) for g in labels])
+        last = len(timeline.periods) - 1
+        ends = {0: "first", last: "last"}
+        edge = {g: " and ".join(ends[i] for i in sorted(ends) if i in members[g]) for g in labels}
+        edge = {g: e for g, e in edge.items() if e}
+        pick = np.argmax if intent.peak == "most" else np.argmin
+        best = int(n[pick(n)])
+        at = [i for i in range(len(labels)) if n[i] == best]
+        scope = f" in {asked[1]}" if asked[1] else ""
+        note = (
+            f" (the index counts by {timeline.granularity})"
+            if intent.unit and intent.unit != unit
+            else f" (added up from its {timeline.granularity}s)"
+            if unit != timeline.granularity
+            else ""
+        )
+        share = (
+            f" ({best / of[at[0]]:.1%} of the {of[at[0]]} documents dated then)"
+            if rows is not None and of[at[0]]
+            else ""
+        )
+        lines = [
+            f"By {unit} of '{timeline.column}'{scope}{note}, the {unit} with the {intent.peak} {what}: "
+            + (
+                f"{labels[at[0]]}, {best}{share}."
+                if len(at) == 1
+                else f"{', '.join(labels[i] for i in at)}, {best} each."
+            )
+        ]
+        if any(labels[i] in edge for i in at):
+            inner = [i for i in range(len(labels)) if labels[i] not in edge]
+            other = ""
+            if inner:
+                j = inner[int(pick(n[inner]))]
+                other = f"; of the other {unit}s, the {intent.peak}: {labels[j]} ({n[j]})"
+            lines.append(
+                f"{', '.join(labels[i] for i in at if labels[i] in edge)} is the index's "
+                f"{' and '.join(dict.fromkeys(edge[labels[i]] for i in at if labels[i] in edge))} {unit}, which its "
+                f"documents may cover only in part{other}."
+            )
+        if rows is not None and (of > 0).any():  # a share of each period's documents can peak elsewhere
+            dated = np.flatnonzero(of > 0)
+            shares = n[dated] / of[dated]
+            top = int(dated[int(pick(shares))])
+            if top not in at:
+                lines.append(
+                    f"As a share of each {unit}'s documents, the {'highest' if intent.peak == 'most' else 'lowest'} "
+                    f"is {labels[top]} ({n[top] / of[top]:.1%}: {n[top]} of {of[top]}"
+                    + (f"; the index's {edge[labels[top]]} {unit})." if labels[top] in edge else ").")
+                )
+        lines.append(f"Per {unit}: " + " · ".join(f"{g}: {c}" for g, c in zip(labels, n, strict=True)) + ".")
+        citations: list[Citation] = []
+        if rows is not None and intent.peak == "most":
+            peak_positions = [p for i in at for p in members[labels[i]]]
+            in_peak = rows[np.isin(timeline.doc_period[rows], peak_positions)]
+            if vector is None:
+                vector = self.retriever.embed_query(intent.content)
+            closest = np.argsort(-(self.index.embeddings[in_peak] @ vector))[:3]
+            citations = [self._citation(i + 1, int(in_peak[j]), 1.0) for i, j in enumerate(closest)]
+            for c in citations:
+                c.date = self._date_of(c.row)
+            if citations:
+                lines.append(f"Documents of {', '.join(labels[i] for i in at)} closest to it:")
+                lines += [f"[{c.n}] {c.title} ({c.date})" for c in citations]
+        name = (
+            f"“{intent.content}”" if intent.content else f"topic {intent.topic_ids[0]}" if intent.topic_ids else "all"
+        )
+        chart = TrendChart(timeline.column, unit, labels, {name: [int(c) for c in n]}, [int(c) for c in of])
+        return Reply("\n".join(lines), topics=routed, citations=citations, chart=chart)
+
     AUTHOR_COLUMNS = ("authors", "author", "creators", "creator", "writers", "by")
     AUTHORS_SHOWN = 10
 
@@ -833,6 +957,17 @@ class Assistant:
             )
         return Reply("\n".join(lines), topics=[self._routed(t.id) for t in leaves], citations=citations)
 
+    def _names_anyone(self, person: str) -> bool:
+        column = self._author_column()
+        return column is not None and bool(self._person_rows(person, column))
+
+    def _person_rows(self, person: str, column: str) -> list[int]:
+        """Rows whose author cell names the person (the whole name; case ignored, accents as written)."""
+        wanted = person.strip().lower()
+        values = self.index.documents[column]
+        sep = _author_sep(values)
+        return [i for i, v in enumerate(values) if any(n.lower() == wanted for n in _author_names(v, sep))]
+
     def _person_papers(self, intent: Intent, column: str) -> Reply:
         """'Papers by Jane Doe': the documents whose author cell names her, newest first when dated, with the
         topics they fall in (matched on the whole name, case and accents as written)."""
@@ -840,7 +975,7 @@ class Assistant:
         wanted = intent.person.strip().lower()
         values = docs[column]
         sep = _author_sep(values)
-        rows = [i for i, v in enumerate(values) if any(n.lower() == wanted for n in _author_names(v, sep))]
+        rows = self._person_rows(intent.person, column)
         if not rows:
             surname = re.compile(rf"\b{re.escape(wanted.split()[-1])}\b") if len(wanted.split()[-1]) > 1 else None
             near = sorted({n for v in values for n in _author_names(v, sep) if surname and surname.search(n.lower())})[
@@ -851,20 +986,37 @@ class Assistant:
                 f"No document in this index names “{intent.person}” as an author (column '{column}').{hint}",
                 matched=False,
             )
+        named = f"{len(rows)} documents name “{intent.person}” as an author (column '{column}')"
+        dated = self._dated_rows(np.asarray(rows), intent)
+        if isinstance(dated, Reply):
+            return dated
+        if dated[1]:
+            rows = [int(r) for r in dated[0]]
+            named += f"; {len(rows)} of them are{dated[1]}" if dated[1].startswith(" dated") else dated[1]
+            if not rows:
+                return Reply(named + ".", matched=False)
         hits = [self._listed(r) for r in rows]
-        ordered = self._latest_first(hits) if self.index.timeline is not None else hits
+        subject = ""
+        if intent.content:  # "papers by Jane Doe on reasoning": hers, closest to reasoning first
+            vector = self.retriever.embed_query(intent.content)
+            sims = self.index.embeddings[np.asarray(rows)] @ vector
+            found = self._mentions(intent.content)
+            holds = np.isin(np.asarray(rows), found.rows)
+            hits = [hits[i] for i in np.lexsort((-sims, ~holds))]  # those holding its words, then the closest
+            subject = (
+                f" {int(holds.sum())} of them hold every word of “{intent.content}”; those first, then the closest"
+                " to it."
+            )
+        ordered = self._latest_first(hits) if self.index.timeline is not None and not intent.content else hits
         shown = ordered[: self.AUTHORS_SHOWN]
         citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(shown)]
         topics = collections.Counter(h.topic for h in hits if h.topic >= 0)
         where = "; ".join(f"topic {t}: {self.path(t)} ({n})" for t, n in topics.most_common(3))
-        lines = [
-            f"{len(rows)} documents name “{intent.person}” as an author (column '{column}')"
-            + (f"; most are in {where}." if where else ".")
-        ]
+        lines = [named + (f"; most are in {where}." if where else ".") + subject]
         for c in citations:
             c.date = self._date_of(c.row)
-            dated = f"{c.date}; " if c.date else ""
-            lines.append(f"[{c.n}] {c.title} ({dated}topic {c.topic}: {c.topic_label})")
+            when = f"{c.date}; " if c.date else ""
+            lines.append(f"[{c.n}] {c.title} ({when}topic {c.topic}: {c.topic_label})")
         if len(rows) > len(shown):
             lines.append(f"… and {len(rows) - len(shown)} more.")
         return Reply("\n".join(lines), topics=[self._routed(t) for t, _ in topics.most_common(3)], citations=citations)
@@ -912,6 +1064,11 @@ class Assistant:
             scope = f"all {len(rows)} documents"
             vector = None
             routed = []
+        dated = self._dated_rows(rows, intent)
+        if isinstance(dated, Reply):
+            return dated
+        if dated[1]:
+            rows, scope = dated[0], f"{scope}{dated[1]}: {len(dated[0])} documents"
         values = docs[column].iloc[rows]
         sep = _author_sep(values)
         by_author: dict[str, list[int]] = {}
@@ -1010,6 +1167,14 @@ class Assistant:
         if a.found is not None and b.found is not None and len(a.found.rows) and len(b.found.rows):
             both = len(np.intersect1d(a.found.rows, b.found.rows))
             lines.append(f"- {both} documents hold the words of both.")
+            more, less = sorted((a, b), key=lambda side: -len(side.found.rows) if side.found is not None else 0)
+            n_more, n_less = (len(x.found.rows) if x.found is not None else 0 for x in (more, less))
+            lines.append(
+                f"- More documents hold the words of {more.name} ({n_more}) than of {less.name} ({n_less}), "
+                f"{n_more / n_less:.1f}x."
+                if n_more > n_less
+                else f"- As many documents hold the words of each ({n_more})."
+            )
         chart = None
         timeline = self.index.timeline
         firsts = [(side.name, side.ids[0]) for side in (a, b) if side.ids]
@@ -1452,6 +1617,36 @@ class Assistant:
         newest = sorted((d for d in dated if d[0] is not None), key=lambda d: d[0], reverse=True)  # type: ignore[arg-type,return-value]
         return [h for _, h in newest] + [h for when, h in dated if when is None]
 
+    def _asked_periods(self, timeline: Timeline, intent: Intent) -> tuple[list[int], str] | Reply:
+        """The period positions a question's period or window names and how to say them, or the reply that
+        no document is dated then."""
+        if intent.period:
+            positions = period_positions(timeline, intent.period)
+            if not positions:
+                every = timeline.span(list(range(len(timeline.periods))))
+                return Reply(
+                    f"No documents are dated {_shown(intent.period)}: this index spans {every}.", matched=False
+                )
+            return positions, _shown(intent.period) if len(positions) == 1 else timeline.span(positions)
+        if intent.window:
+            positions, _ = timeline.window(window_length(timeline, intent.window))
+            return positions, timeline.span(positions)
+        return list(range(len(timeline.periods))), ""
+
+    def _dated_rows(self, rows: np.ndarray, intent: Intent) -> tuple[np.ndarray, str] | Reply:
+        """Rows kept by a question's period or window ('which authors work on X in 2025?') and the words that
+        say so (' dated 2025'); all rows and a note when the index has no dates."""
+        if not (intent.period or intent.window):
+            return rows, ""
+        timeline = self.index.timeline
+        if timeline is None or not len(timeline.periods):
+            return rows, " (this index has no dates, so documents of every date are counted)"
+        asked = self._asked_periods(timeline, intent)
+        if isinstance(asked, Reply):
+            return asked
+        positions, what = asked
+        return rows[np.isin(timeline.doc_period[rows], positions)], f" dated {what}"
+
     def _time_scope(self, intent: Intent) -> tuple[np.ndarray | None, str, Reply | None]:
         """For a search scoped in time ('in 2025', 'in the last three months', 'the latest papers'): the
         document rows it may cite (None: all), the note that opens its answer, or the reply when no
@@ -1466,16 +1661,11 @@ class Assistant:
                 "--time-col COLUMN to search by period).\n",
                 None,
             )
-        every = timeline.span(list(range(len(timeline.periods))))
-        if intent.period:
-            positions = period_positions(timeline, intent.period)
-            if not positions:
-                text = f"No documents are dated {_shown(intent.period)}: this index spans {every}."
-                return None, "", Reply(text, matched=False)
-            what = _shown(intent.period) if len(positions) == 1 else timeline.span(positions)
-        elif intent.window:
-            positions, _ = timeline.window(window_length(timeline, intent.window))
-            what = timeline.span(positions)
+        if intent.period or intent.window:
+            asked = self._asked_periods(timeline, intent)
+            if isinstance(asked, Reply):
+                return None, "", asked
+            positions, what = asked
         else:
             return (
                 None,

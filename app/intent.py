@@ -48,6 +48,8 @@ class Intent:
     cited: int = 0  # "tell me about [2]": the previous answer's source number
     doc_ref: str = ""  # "papers similar to 2505.00059": a document id
     similar: bool = False  # "more like [2]": documents close to that one
+    peak: str = ""  # "which month had the most papers on X?": "most" (or "fewest")
+    unit: str = ""  # ... and the period it asks for: "month", "quarter", "year" ("" when not named)
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
@@ -185,22 +187,74 @@ _COUNT_TAIL = re.compile(
 
 
 _YEAR = r"(19|20)\d\d(-[01]\d|Q[1-4])?"
+_NOT_A_NOUN_AFTER = r"(?!\s+(?!(to|and|on|about|in|until|through|or|with|for|only)\b)[a-z]+)"  # not "2000 patients"
 _PERIOD = re.compile(  # "in 2025", "from 2025-03", "during 2025Q1"; not "from 2000 patients"
-    rf"\s*\b(in|during|from|since)\s+(?P<p>{_YEAR})\b(?!-\d)"
-    r"(?!\s+(?!(to|and|on|about|in|until|through|or|with|for)\b)[a-z]+)",
+    rf"\s*\b(in|during|from|of)\s+(?P<p>{_YEAR})\b(?!-\d){_NOT_A_NOUN_AFTER}",
     re.IGNORECASE,
 )
-_RANGE = re.compile(rf"\s*\b(from|between)\s+(?P<a>{_YEAR})\s+(to|and|until|through)\s+(?P<b>{_YEAR})\b", re.IGNORECASE)
+_RANGE = re.compile(
+    rf"\s*\b(from|between|in|during)\s+(?P<a>{_YEAR})\s+(to|and|until|through|-)\s+(?P<b>{_YEAR})\b", re.IGNORECASE
+)
+_OPEN = re.compile(  # "since 2025-03", "after 2025", "before 2026": ranges open at one end
+    rf"\s*\b(?P<w>since|after|before|until|till|up\s+to|prior\s+to)\s+(?P<p>{_YEAR})\b(?!-\d){_NOT_A_NOUN_AFTER}",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    pattern: i + 1
+    for i, pattern in enumerate(
+        "jan(uary)? feb(ruary)? mar(ch)? apr(il)? may june? july? aug(ust)? sep(t|tember)? oct(ober)? nov(ember)? "
+        "dec(ember)?".split()
+    )
+}
+_MONTH_YEAR = re.compile(r"\b(?P<m>" + "|".join(_MONTHS) + r")\.?,?\s+(?P<y>(19|20)\d\d)\b(?!-\d)", re.IGNORECASE)
+_QUARTER_YEAR = re.compile(
+    r"\b(q(?P<q>[1-4])|(the\s+)?(?P<o>first|second|third|fourth)\s+quarter(\s+of)?)\s*,?\s+(?P<y>(19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def normalise_dates(q: str) -> str:
+    """'March 2025' -> '2025-03', 'Q1 2026' / 'the first quarter of 2026' -> '2026Q1' (the forms the period
+    rules read)."""
+
+    def month(m: re.Match[str]) -> str:
+        n = next(i for pattern, i in _MONTHS.items() if re.fullmatch(pattern, m.group("m"), re.IGNORECASE))
+        return f"{m.group('y')}-{n:02d}"
+
+    def quarter(m: re.Match[str]) -> str:
+        q = m.group("q") or str(["first", "second", "third", "fourth"].index(m.group("o").lower()) + 1)
+        return f"{m.group('y')}Q{q}"
+
+    return _QUARTER_YEAR.sub(quarter, _MONTH_YEAR.sub(month, q))
+
+
+def _shift(period: str, step: int) -> str:
+    """The period just after (step 1) or before (step -1) a year, month or quarter."""
+    if "Q" in period.upper():
+        y, q = int(period[:4]), int(period[-1]) - 1 + step
+        return f"{y + q // 4}Q{q % 4 + 1}"
+    if "-" in period:
+        y, m = int(period[:4]), int(period[5:7]) - 1 + step
+        return f"{y + m // 12}-{m % 12 + 1:02d}"
+    return str(int(period) + step)
 
 
 def _period(q: str) -> tuple[str, str]:
-    """The period a question names ('2025', '2025-03', '2019..2021' for a range) and the question without it."""
+    """The period a question names ('2025', '2025-03', '2019..2021' for a range; '2025-03..' since March
+    2025, '..2025' before 2026) and the question without it."""
     r = _RANGE.search(q)
     if r:
-        return f"{r.group('a')}..{r.group('b')}", _RANGE.sub(" ", q)
+        return f"{r.group('a')}..{r.group('b')}", _RANGE.sub(" ", q, count=1)
+    o = _OPEN.search(q)
+    if o:
+        word, p = o.group("w").lower(), o.group("p").upper()
+        asked = {"since": f"{p}..", "after": f"{_shift(p, 1)}..", "before": f"..{_shift(p, -1)}"}.get(
+            word.split()[0] if word != "prior to" else "before", f"..{p}"
+        )
+        return asked, _OPEN.sub(" ", q, count=1)
     m = _PERIOD.search(q)
     if m:
-        return m.group("p"), _PERIOD.sub(" ", q)
+        return m.group("p"), _PERIOD.sub(" ", q, count=1)
     return "", q
 
 
@@ -228,6 +282,71 @@ def _count_subject(text: str) -> str:
             break
         text = shorter
     return _strip(_COUNT_RELATION.sub("", text, count=1))
+
+
+_FEWEST = r"fewest|least|lowest|smallest|minimum|quietest"
+_PEAK = (
+    re.compile(
+        r"^\s*(in\s+|during\s+)?(which|what)\s+(month|year|quarter|period|time\s+period)\s+(had|has|have|saw|sees|got|"
+        rf"was|were|did|brought|held|produced|showed)\s+(the\s+)?(?P<m>most|{_FEWEST}|highest|largest|biggest|"
+        r"greatest|peak|maximum)\b(?P<rest>.*)$",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^\s*when\s+(were|was|did|have|has|are|is)\s+(the\s+)?(?P<m>most|{_FEWEST})\s+(?P<rest>.+)$", re.I),
+    re.compile(
+        r"^\s*(when|(in\s+)?(which|what)\s+(month|year|quarter|period))\s+(did|does|was|were|is|has)\s+(?P<x>.+?)\s+"
+        r"(peak|peaked|most\s+popular|at\s+its\s+(peak|height|highest)|most\s+active|busiest)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*(what|which)\s+(was|is|were)\s+the\s+(?P<m>busiest|peak|most\s+active|quietest)\s+"
+        r"(month|year|quarter|period)\b(\s+(for|of|in|on)\s+(?P<x>.+))?",
+        re.IGNORECASE,
+    ),
+)
+_ACTIVITY_NOUNS = _DOC_NOUNS | {"research", "work", "activity", "submissions", "output", "publishing"}
+
+
+def _peak_subject(rest: str) -> str:
+    """'papers on question answering published' -> 'question answering'; 'papers' -> ''."""
+    rest = re.sub(r"^(number|amount|count)\s+of\s+", "", _strip(rest), flags=re.IGNORECASE)
+    rest = _COUNT_TAIL.sub("", rest)
+    words = rest.split()
+    at = next((i for i, w in enumerate(words) if w.lower() in _ACTIVITY_NOUNS), None)
+    if at is None:
+        return _count_subject(rest)
+    before = " ".join(w for w in words[:at] if w.lower() not in ("new", "recent", "the"))
+    return _strip(f"{before} {_count_subject(' '.join(words[at + 1 :]))}")
+
+
+def _peak_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """'Which month had the most papers on X?', 'when did X peak?', 'what was the busiest year?': the
+    period with the most (or fewest) documents, counted from the index."""
+    period, rest = _period(q)
+    for pattern in _PEAK:
+        m = pattern.match(rest)
+        if not m:
+            continue
+        found = m.groupdict()
+        subject = _strip(found["x"]) if found.get("x") else _peak_subject(found.get("rest") or "")
+        subject = _TREND_FILLER.sub("", subject)
+        subject = re.sub(r"^(in\s+|of\s+|within\s+)?topic\s*#?\s*-?\d+$", "", subject, flags=re.IGNORECASE).strip()
+        if re.fullmatch(rf"(the\s+|this\s+|whole\s+|entire\s+)*{_COLLECTION}?", subject, re.IGNORECASE):
+            subject = ""
+        most = "fewest" if re.fullmatch(_FEWEST, (found.get("m") or "most").lower()) else "most"
+        unit = re.search(r"\b(month|quarter|year)\b", m.group(0), re.IGNORECASE)
+        return Intent(
+            IntentKind.COUNT,
+            subject,
+            refs,
+            follow,
+            _window(rest),
+            noun="documents",
+            period=period,
+            peak=most,
+            unit=unit.group(1).lower() if unit else "",
+        )
+    return None
 
 
 def _count_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
@@ -314,6 +433,23 @@ _COMPARE_SUBJECTS = (
     re.compile(r"^\s*(please\s+)?compare\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.IGNORECASE),
     re.compile(r"^\s*(?P<a>[^,;:]+?)\s+(vs\.?|versus)\s+(?P<b>.+)$", re.IGNORECASE),
 )
+_DOCS = r"(papers|documents|articles|abstracts|work|research|studies|publications)"
+_POPULAR = r"(popular|common|studied|researched|frequent|prevalent|active)"
+_MORE_SUBJECTS = (  # "are there more papers on A or B?", "which is more popular, A or B?": the two side by side
+    re.compile(
+        rf"^\s*((are|is)\s+there|do\s+(we|you|I)\s+have|does\s+(it|the\s+{_COLLECTION}|this\s+{_COLLECTION})\s+"
+        rf"(have|hold))\s+more\s+{_DOCS}\s+(on|about|regarding)\s+(?P<a>.+?)\s+(or|than)\s+((on|about)\s+)?(?P<b>.+)$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^\s*(which|what)\s+(is|was|are)\s+(more|most)\s+{_POPULAR}\s*[,:]?\s*(?P<a>.+?)\s+or\s+(?P<b>.+)$", re.I
+    ),
+    re.compile(rf"^\s*(is|are)\s+(?P<a>.+?)\s+more\s+{_POPULAR}\s+than\s+(?P<b>.+)$", re.IGNORECASE),
+    re.compile(
+        rf"^\s*(are|is)\s+there\s+more\s+(?P<a>.+?)\s+{_DOCS}\s+(than|or)\s+(?P<b>.+?)(\s+(ones|{_DOCS}))?\s*\??$",
+        re.IGNORECASE,
+    ),
+)
 # "X vs Y" names two subjects only when X is one (not "which papers compare X vs Y?", "trends of X vs Y")
 _NOT_A_SIDE = re.compile(
     r"^(which|what|how|who|why|where|when|show|list|find|give|papers|documents|articles|trends?|compare|"
@@ -350,7 +486,11 @@ def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     m = _AUTHORS.search(q)
     if not m:
         return None
-    rest = _AUTHORS_PREPOSITION.sub("", _AUTHORS_VERB.sub("", q[m.end() :], count=1), count=1)
+    period, rest = _period(q[m.end() :])  # "which authors work on RAG in 2025?": only the documents of 2025
+    window = _window(rest)
+    if window:
+        rest = re.sub(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", rest, flags=re.I)
+    rest = _AUTHORS_PREPOSITION.sub("", _AUTHORS_VERB.sub("", rest, count=1), count=1)
     subject = _strip(rest)
     subject = re.sub(r"^(the\s+)?(topic|field|area|subject)\s+of\s+", "", subject, flags=re.IGNORECASE)
     subject = re.sub(
@@ -358,7 +498,7 @@ def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     )
     if refs or re.fullmatch(rf"(the\s+|this\s+|whole\s+|entire\s+|all\s+)*({_COLLECTION}|papers|documents)?", subject):
         subject = ""
-    return Intent(IntentKind.AUTHORS, subject, refs, follow)
+    return Intent(IntentKind.AUTHORS, subject, refs, follow, window, period=period)
 
 
 def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
@@ -366,7 +506,7 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     B?' and 'the difference between A and B' ask what the documents say: searches."""
     if _COMPARE.search(q) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
-    for pattern in _COMPARE_SUBJECTS:
+    for pattern in (*_MORE_SUBJECTS, *_COMPARE_SUBJECTS):
         m = pattern.search(q)
         if m:
             a, b = _side(m.group("a")), _side(m.group("b"))
@@ -436,7 +576,8 @@ def _themes_intent(q: str, refs: list[int]) -> Intent | None:
 _OVERVIEW = re.compile(r"\boverview\s+(of|on|about)\s+(?P<x>.+)$", re.IGNORECASE)
 _LARGEST = re.compile(
     r"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+(\d+\s+)?(topics?|subjects)\b|"
-    r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b",
+    r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b|"
+    r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\s*\??$",
     re.IGNORECASE,
 )
 _BY_PERSON = (
@@ -460,14 +601,49 @@ _NOT_A_PERSON = re.compile(
 )
 
 
+_PERSON_SUBJECT = re.compile(  # "Jane Doe on reasoning": the person, then what her documents should be about
+    r"^(?P<name>.+?)\s+(on|about|regarding|concerning|related\s+to|in\s+the\s+(area|field)\s+of)\s+(?P<x>.+)$",
+    re.IGNORECASE,
+)
+_SUBJECT_BY_PERSON = re.compile(  # "papers on reasoning by Jane Doe"
+    r"^\s*((list|show|find|give)\s+(me\s+)?)?(all\s+)?(the\s+)?(papers|documents|articles|works|publications|"
+    r"abstracts)\s+(on|about|regarding)\s+(?P<x>.+?)\s+(written\s+|authored\s+|published\s+)?by\s+(?P<name>.+)$",
+    re.IGNORECASE,
+)
+# Words that end a name: "papers by Jane Doe using transformers" is no person "Jane Doe using transformers".
+_NOT_IN_A_NAME = frozenset(
+    "the a an of using with for from that which who and or to is are was were their this these".split()
+)
+
+
 def _person_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
-    """'Papers by Jane Doe', 'how many papers did Jane Doe write?', 'what has Jane Doe published?'."""
-    for pattern in _BY_PERSON:
-        m = pattern.match(q)
-        if m:
-            name = _strip(m.group("name"))
-            if 1 <= len(name.split()) <= 5 and not _NOT_A_PERSON.match(name):
-                return Intent(IntentKind.AUTHORS, "", refs, follow, person=name)
+    """'Papers by Jane Doe', 'how many papers did Jane Doe write?', 'what has Jane Doe published?', also
+    with a subject ('papers by Jane Doe on reasoning', 'papers on reasoning by Jane Doe') or a period
+    ('papers by Jane Doe in 2025')."""
+    period, rest = _period(q)
+    window = _window(rest)
+    if window:
+        rest = re.sub(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", rest, flags=re.I)
+    for pattern in (_SUBJECT_BY_PERSON, *_BY_PERSON):
+        m = pattern.match(rest)
+        if not m:
+            continue
+        name, subject = _strip(m.group("name")), _strip(m.groupdict().get("x") or "")
+        tail = re.match(r"\s*(on|about|regarding|concerning)\s+(?P<x>.+)$", rest[m.end() :], re.IGNORECASE)
+        if tail and not subject:  # "how many papers did Jane Doe write on reasoning?"
+            subject = _strip(tail.group("x"))
+        split = _PERSON_SUBJECT.match(name)
+        if split and not subject:
+            name, subject = _strip(split.group("name")), _strip(split.group("x"))
+        words = name.split()
+        if pattern is _SUBJECT_BY_PERSON and (len(words) < 2 or any(w.lower() in _NOT_IN_A_NAME for w in words)):
+            continue  # "papers on parsing by hand": no person
+        if (
+            1 <= len(words) <= 5
+            and not _NOT_A_PERSON.match(name)
+            and not any(w.lower() in _NOT_IN_A_NAME for w in words)
+        ):
+            return Intent(IntentKind.AUTHORS, subject, refs, follow, window, period=period, person=name)
     return None
 
 
@@ -518,7 +694,7 @@ _WHERE = (
 
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
-    q = question.strip()
+    q = normalise_dates(question.strip())
     if not q:
         return Intent(IntentKind.EMPTY, "")
     follow = bool(_FOLLOW.search(q))
@@ -549,6 +725,9 @@ def parse_intent(question: str) -> Intent:
         return compare
     if _CHANGED.search(q):
         return Intent(IntentKind.CHANGED, "")
+    peak = _peak_intent(q, refs, follow)
+    if peak is not None:
+        return peak
     if not _EMERGING.search(q) and (count := _count_intent(q, refs, follow)) is not None:
         return count
     authors = _person_intent(q, refs, follow) or _authors_intent(q, refs, follow)
@@ -615,8 +794,10 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     content = re.sub(r"\s+", " ", _strip(content)).strip()
     scoped = bool(window or period or recent)
     if scoped and re.fullmatch(
-        r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?(\w+\s+)?(papers|documents|articles|abstracts|results|"
-        r"work|research|publications|preprints)?(\s+(are|were|is))?|are|were",
+        r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((new|all|any|some|more|most|recent|latest|newest)\s+)?"
+        r"(papers|documents|articles|abstracts|results|work|research|publications|preprints)?(\s+(are|were|is))?|are|were|"
+        r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
+        r"released|new)|what\s+came\s+out",
         content,
         re.IGNORECASE,
     ):

@@ -138,9 +138,10 @@ def period_positions(timeline: Timeline, asked: str) -> list[int]:
     year gets the quarter or year that holds it."""
     import pandas as pd
 
-    lo, _, hi = asked.partition("..")
-    try:
-        start, end = pd.Period(lo).start_time, pd.Period(hi or lo).end_time
+    lo, dots, hi = asked.partition("..")
+    try:  # an open end ('2025-03..', '..2025') reaches the index's first or last period
+        start = pd.Period(lo).start_time if lo else pd.Timestamp.min
+        end = pd.Period(hi or lo).end_time if hi or not dots else pd.Timestamp.max
     except (ValueError, TypeError):
         return []
     code = {"month": "M", "quarter": "Q", "year": "Y"}[timeline.granularity]

@@ -513,6 +513,55 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("papers by Shinji Watanabe", IntentKind.AUTHORS, "", {"person": "Shinji Watanabe"}),
         ("how many papers did Yoshua Bengio write?", IntentKind.AUTHORS, "", {"person": "Yoshua Bengio"}),
         ("papers by topic", IntentKind.PAPERS, None, {"person": ""}),
+        ("papers by Min Zhang on reasoning", IntentKind.AUTHORS, "reasoning", {"person": "Min Zhang"}),
+        ("papers on reasoning by Min Zhang", IntentKind.AUTHORS, "reasoning", {"person": "Min Zhang"}),
+        ("papers by Jane Doe in 2025", IntentKind.AUTHORS, "", {"person": "Jane Doe", "period": "2025"}),
+        ("what has Jane Doe published on speech?", IntentKind.AUTHORS, "speech", {"person": "Jane Doe"}),
+        ("papers by Jane Doe using transformers", IntentKind.PAPERS, None, {"person": ""}),
+        ("papers on parsing by hand", IntentKind.PAPERS, None, {"person": ""}),
+        ("which authors work on RAG in 2025?", IntentKind.AUTHORS, "RAG", {"period": "2025"}),
+        ("who publishes on ASR in the last three months?", IntentKind.AUTHORS, "ASR", {"window": (3, "month")}),
+        (
+            "which month had the most papers on question answering?",
+            IntentKind.COUNT,
+            "question answering",
+            {"peak": "most", "unit": "month"},
+        ),
+        ("what year saw the fewest papers?", IntentKind.COUNT, "", {"peak": "fewest", "unit": "year"}),
+        ("when did RAG peak?", IntentKind.COUNT, "RAG", {"peak": "most"}),
+        (
+            "what was the busiest month for machine translation?",
+            IntentKind.COUNT,
+            "machine translation",
+            {"peak": "most"},
+        ),
+        ("which quarter had the most papers in topic 5?", IntentKind.COUNT, "", {"topic_ids": [5], "unit": "quarter"}),
+        ("which month had the most papers in 2025?", IntentKind.COUNT, "", {"period": "2025", "peak": "most"}),
+        ("which topics had the most papers?", IntentKind.LARGEST, "", {}),
+        ("papers from March 2025 about agents", IntentKind.PAPERS, "agents", {"period": "2025-03"}),
+        ("what was published in June 2026?", IntentKind.PAPERS, "", {"period": "2026-06"}),
+        ("RAG papers in Q1 2026", IntentKind.PAPERS, "RAG papers", {"period": "2026Q1"}),
+        ("papers on RAG in the first quarter of 2026", IntentKind.PAPERS, "RAG", {"period": "2026Q1"}),
+        ("how many papers on RAG since 2026-03?", IntentKind.COUNT, "RAG", {"period": "2026-03.."}),
+        ("papers on RAG after October 2025", IntentKind.PAPERS, "RAG", {"period": "2025-11.."}),
+        ("papers on RAG before 2026", IntentKind.PAPERS, "RAG", {"period": "..2025"}),
+        ("papers on agents after 2025Q4", IntentKind.PAPERS, "agents", {"period": "2026Q1.."}),
+        ("models released before 2020 were small", IntentKind.PAPERS, None, {"period": ""}),
+        (
+            "are there more papers on RAG or fine-tuning?",
+            IntentKind.COMPARE,
+            None,
+            {"subjects": ["RAG", "fine-tuning"]},
+        ),
+        (
+            "which is more popular, speech recognition or machine translation?",
+            IntentKind.COMPARE,
+            None,
+            {"subjects": ["speech recognition", "machine translation"]},
+        ),
+        ("is RAG more popular than fine-tuning?", IntentKind.COMPARE, None, {"subjects": ["RAG", "fine-tuning"]}),
+        ("is BERT more robust than GPT?", IntentKind.PAPERS, None, {}),
+        ("which is more accurate, BERT or GPT?", IntentKind.PAPERS, None, {}),
         ("tell me more about the second paper", IntentKind.DOCUMENT, "", {"cited": 2, "similar": False}),
         ("what does paper 2 say?", IntentKind.DOCUMENT, "", {"cited": 2}),
         ("more like [3]", IntentKind.DOCUMENT, "", {"cited": 3, "similar": True}),
@@ -689,6 +738,20 @@ def test_papers_by_a_person_are_the_documents_that_name_them(authored):
     assert "Authors with that surname" not in missing.text
     near = authored.ask("papers by Jo Everywhere")
     assert "Authors with that surname: Pat Everywhere." in near.text
+
+
+def test_which_subject_has_more_documents(assistant):
+    texts = _corpus_texts(assistant)
+    answer = assistant.ask("are there more documents about telescope or flour?")
+    assert answer.intent == IntentKind.COMPARE
+    n = {w: sum(bool(re.search(rf"\b{w}s?\b", t)) for t in texts.values()) for w in ("telescope", "flour")}
+    more, less = sorted(n, key=lambda w: -n[w])
+    expected = (
+        f"- More documents hold the words of “{more}” ({n[more]}) than of “{less}” ({n[less]})"
+        if n[more] > n[less]
+        else f"- As many documents hold the words of each ({n[more]})."
+    )
+    assert expected in answer.text
 
 
 def test_largest_topics_are_listed_by_size(assistant):

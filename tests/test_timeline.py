@@ -278,3 +278,97 @@ def test_a_range_of_months_is_counted_and_searched(dated):
     answer = dated.ask("papers about glacier from 2024-03 to 2024-05")
     assert answer.text.startswith(f"Only the {len(spring)} documents dated 2024-03 to 2024-05 were searched")
     assert all("2024-03" <= c.date[:7] <= "2024-05" for c in answer.citations)
+
+
+# -- peaks, authors and persons in time (the figures are recounted from the documents) -----------------
+def _per_period(text: str, unit: str) -> dict[str, int]:
+    line = next(x for x in text.splitlines() if x.startswith(f"Per {unit}: "))
+    return {p: int(n) for p, n in re.findall(r"([\dQ-]+): (\d+)", line[len(f"Per {unit}: ") :])}
+
+
+def _mentioning(assistant, word: str) -> list[str]:
+    docs = assistant.index.documents
+    return [
+        d
+        for d, t, x in zip(docs["doc_id"], docs["title"], docs["text"], strict=True)
+        if re.search(rf"\b{word}s?\b", f"{t} {x}".lower())
+    ]
+
+
+def test_the_month_with_the_most_papers_on_a_subject_is_counted(dated):
+    published = _published(dated)
+    for word in ("glacier", "tractor"):
+        answer = dated.ask(f"which month had the most papers about {word}?")
+        assert answer.intent == "count" and answer.chart is not None
+        recount: dict[str, int] = {}
+        for d in _mentioning(dated, word):
+            if published[d]:
+                recount[published[d][:7]] = recount.get(published[d][:7], 0) + 1
+        per = _per_period(answer.text, "month")
+        assert {p: n for p, n in per.items() if n} == recount
+        best = max(recount.values())
+        peaks = [p for p, n in sorted(recount.items()) if n == best]
+        first = answer.text.splitlines()[0]
+        assert first.startswith("By month of 'published', the month with the most documents holding every word of")
+        assert (f": {peaks[0]}, {best} (" if len(peaks) == 1 else f": {', '.join(peaks)}, {best} each.") in first
+        assert answer.citations and all(c.date[:7] in peaks for c in answer.citations)
+        assert all(c.doc_id.startswith(f"{word}-") for c in answer.citations)
+
+
+def test_coarser_periods_add_up_and_edges_are_flagged(dated):
+    published = [p for p in _published(dated).values() if p]
+    quarter = dated.ask("which quarter had the most papers?")
+    recount = {f"2024Q{q}": sum(1 + (int(p[5:7]) - 1) // 3 == q for p in published) for q in range(1, 5)}
+    assert _per_period(quarter.text, "quarter") == recount
+    best = max(recount.values())
+    assert quarter.text.startswith("By quarter of 'published' (added up from its months), the quarter")
+    assert [p for p, n in recount.items() if n == best][0] in quarter.text.splitlines()[0]
+    year = dated.ask("what year saw the fewest papers?")
+    assert f"the year with the fewest documents: 2024, {len(published)}." in year.text
+    assert "2024 is the index's first and last year, which its documents may cover only in part." in year.text
+    fewest = dated.ask("which month had the fewest papers about glacier?")  # only Oct-Dec mention it
+    assert "the month with the fewest documents holding every word of “glacier”" in fewest.text
+    assert "is the index's" not in fewest.text.splitlines()[0]
+
+
+def test_which_authors_in_a_period_counts_only_the_documents_dated_then(dated):
+    docs = dated.index.documents
+    answer = dated.ask("which authors work on tractor in 2024-01 to 2024-06?")
+    assert answer.intent == "authors" and answer.topics
+    rows = docs[
+        docs["topic"].isin([t.id for t in answer.topics]) & docs["published"].str[:7].between("2024-01", "2024-06")
+    ]
+    assert f"dated 2024-01 to 2024-06: {len(rows)} documents, counted from the 'authors' column" in answer.text
+    listed = dict((n, int(c)) for n, c in re.findall(r"^- (.+): (\d+) documents", answer.text, re.MULTILINE))
+    assert listed
+    for name, n in listed.items():
+        assert n == int(rows["authors"].str.split("; ").apply(lambda a, name=name: name in a).sum())
+    assert "No documents are dated 2019" in dated.ask("which authors work on tractor in 2019?").text
+
+
+def test_papers_by_a_person_on_a_subject_and_in_a_period(dated):
+    docs = dated.index.documents
+    hers = docs[docs["authors"].str.contains("Dana Dated", regex=False)]
+    on = dated.ask("papers by Dana Dated on violin")
+    assert on.text.startswith(f"{len(hers)} documents name “Dana Dated” as an author")
+    violin = hers["doc_id"].str.startswith("violin-").sum()
+    assert f"{violin} of them hold every word of “violin”" in on.text
+    assert [c.doc_id.startswith("violin-") for c in on.citations[:violin]] == [True] * violin
+    march = dated.ask("papers by Dana Dated from 2024-03")
+    in_march = hers[hers["published"].str.startswith("2024-03")]
+    assert f"; {len(in_march)} of them are dated 2024-03" in march.text
+    assert {c.doc_id for c in march.citations} == set(in_march["doc_id"])
+    # a "by" that names no author is read as a search of the whole question
+    tools = dated.ask("papers on violin by hand tools")
+    assert tools.intent == "papers" and tools.citations and tools.citations[0].doc_id.startswith("violin-")
+
+
+def test_open_ranges_and_month_names_are_read_as_periods(dated):
+    published = _published(dated)
+    since = sum(p[:7] >= "2024-11" for p in published.values() if p)
+    answer = dated.ask("how many documents were published since November 2024?")
+    assert answer.text.startswith(f"{since} of the index's {len(published)} documents are dated from 2024-11 on")
+    before = dated.ask("papers about tractor before 2024-04")
+    early = [d for d, p in published.items() if p and p[:7] <= "2024-03"]
+    assert before.text.startswith(f"Only the {len(early)} documents dated 2024-01 to 2024-03 were searched")
+    assert before.citations and all(c.date[:7] <= "2024-03" for c in before.citations)

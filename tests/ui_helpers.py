@@ -104,7 +104,8 @@ UNDATED = 3
 
 
 def dated_rows(per_theme: int = 12, seed: int = 3) -> list[dict[str, str]]:
-    """Documents in 20 themes with a `published` date (2024-01 .. 2024-12) and a few undated ones."""
+    """Documents in 20 themes with a `published` date (2024-01 .. 2024-12) and a few undated ones, and
+    `authors`: a regular writer per theme on every other document, one author on every third of all themes."""
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
     for t, theme in enumerate(DATED_THEMES):
@@ -115,8 +116,17 @@ def dated_rows(per_theme: int = 12, seed: int = 3) -> list[dict[str, str]]:
                 text += " " + PROBLEM_SENTENCE.format(w=theme)
             month = 10 + i % 3 if t == 0 else 1 + i % 3 if t == 1 else 1 + (i * 7 + t) % 12
             published = "" if (t == 5 and i < UNDATED) else f"2024-{month:02d}-{1 + i % 27:02d}"
+            authors = (
+                [f"{theme.capitalize()} Writer"] * (i % 2 == 0) + ["Dana Dated"] * (i % 3 == 0) + [f"Guest {t}-{i}"]
+            )
             rows.append(
-                {"id": f"{theme}-{i}", "title": f"{theme.capitalize()} study {i}", "text": text, "published": published}
+                {
+                    "id": f"{theme}-{i}",
+                    "title": f"{theme.capitalize()} study {i}",
+                    "text": text,
+                    "published": published,
+                    "authors": "; ".join(authors),
+                }
             )
     return rows
 
@@ -129,7 +139,7 @@ def build_dated_index(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     source = folder / "dated.csv"
     with source.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["id", "title", "text", "published"])
+        writer = csv.DictWriter(fh, fieldnames=["id", "title", "text", "published", "authors"])
         writer.writeheader()
         writer.writerows(dated_rows())
     settings = BuildSettings(
