@@ -451,6 +451,8 @@ class Assistant:
             IntentKind.AUTHORS: self._authors,
             IntentKind.LARGEST: self._largest,
             IntentKind.DOCUMENT: self._document,
+            IntentKind.HELP: self._help,
+            IntentKind.ABOUT: self._about,
         }
 
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
@@ -660,6 +662,13 @@ class Assistant:
             return Reply(
                 f"{int(timeline.totals[recent].sum())} of the index's {total} {noun} are dated {timeline.span(recent)} "
                 f"(by '{timeline.column}')."
+            )
+        if re.fullmatch(
+            r"(the\s+)?(outliers?|noise|unassigned|unclustered|(in|with|of)\s+no\s+topic)", intent.content, re.I
+        ):
+            return Reply(  # "how many documents are outliers?": the index's own figure, not the word "outlier"
+                f"{outliers} of the index's {total} {noun} ({outliers / max(total, 1):.1%}) belong to no topic "
+                "(HDBSCAN's outliers that were not close enough to any topic to be placed in one)."
             )
         if re.search(r"\b(or|not|without|except)\b", intent.content, re.IGNORECASE):
             return Reply(
@@ -933,6 +942,100 @@ class Assistant:
         if not hits:
             lines.append("No other document is close to it.")
         return Reply("\n".join(lines), citations=citations)
+
+    def _help(self, intent: Intent, conv: Conversation) -> Reply:
+        """'Help', 'what can you do?', 'hi': what this chat answers, with example questions built from this
+        index (its largest topics' keywords; dates and authors only where the index has them)."""
+        if re.match(r"\s*(thanks|thank|thx|cheers|ok)", intent.content, re.IGNORECASE):
+            return Reply("You're welcome. Ask another question, or type 'help' for examples.")
+        total = len(self._texts)
+        largest = sorted(self.index.topics, key=lambda t: -t.size)
+        subjects = [kw[0][0] for t in largest if (kw := t.keywords.get("keybert") or t.keywords.get("ctfidf"))][:2] or [
+            "your subject",
+            "another subject",
+        ]
+        a, b = subjects[0], subjects[-1] if len(subjects) > 1 else "another subject"
+        lines = [
+            f"I answer questions about the {total} documents of this index from the index itself: topics, counts, "
+            "dates and authors are counted from the documents, and every document I name is cited. Try:",
+            "- 'list topics', 'what are the main themes?', 'show the map'",
+            f"- 'which topics cover {a}?', 'papers on {a}', 'topic {largest[0].id}'"
+            if largest
+            else f"- 'papers on {a}'",
+            f"- 'how many papers are about {a}?', 'compare {a} and {b}'",
+        ]
+        timeline = self.index.timeline
+        if timeline is not None and len(timeline.periods) >= 2:
+            lines.append(
+                f"- 'how has {a} changed?', 'what is emerging?', 'which {timeline.granularity} had the most papers on "
+                f"{a}?', 'papers on {a} from {timeline.periods[-1]}'"
+            )
+        if self._author_column() is not None:
+            lines.append(f"- 'which authors work on {a}?', 'papers by <a name>'")
+        lines.append(
+            "- after an answer: 'tell me about source 2', 'more like source 2', 'which of those are about …?', "
+            "'focus on topic N' / 'use all topics'; 'how was this index built?' for its settings"
+        )
+        return Reply("\n".join(lines))
+
+    def _about(self, intent: Intent, conv: Conversation) -> Reply:
+        """'How was this index built?', 'what data is this?', 'what dates does it cover?': from the manifest."""
+        m = self.index.manifest
+        corpus, models = m.get("corpus") or {}, m.get("models") or {}
+        topics, params = m.get("topics") or {}, m.get("parameters") or {}
+        total = len(self._texts)
+        source = Path(str(corpus.get("source", "?"))).name
+        columns = corpus.get("columns") or {}
+        cols = ", ".join(f"{k} '{v}'" for k, v in columns.items() if v)
+        skipped = {k: v for k, v in (corpus.get("skipped") or {}).items() if v}
+        lines = [
+            f"This index holds {total} documents from {source}"
+            + (f" ({cols})" if cols else "")
+            + "."
+            + (
+                " Skipped when read: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in skipped.items()) + "."
+                if skipped
+                else ""
+            )
+        ]
+        if m.get("created"):
+            lines.append(
+                f"Built {m['created']} (index format {m.get('format_version', '?')}, engine {(m.get('engine') or {}).get('name', 'local')})."
+            )
+        if models.get("embedder"):
+            lines.append(
+                f"Embedder: {models['embedder']}; generator for labels: {models.get('generator') or 'none (keyword labels)'}."
+            )
+        gran = topics.get("granularity") or {}
+        tree = topics.get("tree") or {}
+        levels = " > ".join(str(n) for n in reversed(tree.get("nodes_per_level") or [])) or str(len(self.index.topics))
+        outliers = int((self.retriever.topic_of == -1).sum())
+        lines.append(
+            f"Topics: UMAP to {params.get('umap_components', '?')} dimensions ({params.get('umap_neighbors', '?')} "
+            f"neighbours), HDBSCAN ({gran.get('method', '?')}, minimum cluster size "
+            f"{gran.get('min_cluster_size', params.get('min_cluster_size_used', '?'))}), {len(self.index.topics)} leaf "
+            f"topics"
+            + (f" grouped {levels} from the top level down ({tree.get('method')})" if tree else "")
+            + f"; {outliers} documents in no topic."
+        )
+        if topics.get("fit_sample"):
+            lines.append(f"Fitted on a sample: {json.dumps(topics['fit_sample'])}.")
+        if "llm_labels" in topics:
+            lines.append(
+                f"Labels: {topics['llm_labels']} written by the generator, {topics.get('fallback_labels', 0)} from key phrases."
+            )
+        timeline = self.index.timeline
+        if timeline is not None and len(timeline.periods):
+            every = list(range(len(timeline.periods)))
+            lines.append(
+                f"Dates: '{timeline.column}' by {timeline.granularity}, {timeline.span(every)} "
+                f"({int(timeline.totals.sum())} dated, {timeline.undated} undated)."
+            )
+        else:
+            lines.append("Dates: none (build with --time-col COLUMN to ask about trends).")
+        column = self._author_column()
+        lines.append(f"Authors: column '{column}'." if column else "Authors: no author column.")
+        return Reply("\n".join(lines))
 
     LARGEST_SHOWN = 10
 
@@ -1523,7 +1626,7 @@ class Assistant:
         pool = max(self.RECENT_POOL, self.k_docs) if latest else self.k_docs  # the latest of the closest
         routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within)
         if latest:
-            close = [h for h in routing.hits if h.dense >= self.retriever.min_similarity]
+            close = [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
             routing = replace(routing, hits=self._latest_first(close)[: self.k_docs])
         yield RoutingEvent(routing)
         if not routing.matched:
@@ -1760,6 +1863,15 @@ class Assistant:
             citation.evidence = sentence
 
     def _facts(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
+        found_by = (
+            f"No document is close to “{query}” in meaning (best similarity {routing.best_similarity:.2f}), so "
+            f"these are found by its rare words ({', '.join(routing.by_words)}, as stems).\n"
+            if routing.by_words
+            else ""
+        )
+        return found_by + self._fact_lines(intent, routing, citations, query)
+
+    def _fact_lines(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
         if intent.kind is IntentKind.COVER:
             lines = [f"Topics covering “{query}”:"]
             for t in routing.topics:

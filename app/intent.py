@@ -26,6 +26,8 @@ class IntentKind(StrEnum):
     AUTHORS = "authors"
     LARGEST = "largest_topics"
     DOCUMENT = "document"
+    HELP = "help"
+    ABOUT = "about_index"
     EMPTY = "empty"
 
 
@@ -88,7 +90,8 @@ _CLEAR = re.compile(
 )
 _PAPERS_LEAD = re.compile(
     r"^\s*((which|what)\s+(papers|documents|articles|abstracts|works|studies)\s+(do|does|are|is|about|on|that|discuss|use|propose)?\s*|"
-    r"(find|show|list|give)\s+(me\s+)?(papers|documents|articles|abstracts)\s+(about|on|that|which)?\s*)",
+    r"(please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give)\s+(me\s+)?(some\s+|all\s+)?"
+    r"(papers|documents|articles|abstracts)\s+(about|on|that|which)?\s*)",
     re.IGNORECASE,
 )
 
@@ -262,7 +265,8 @@ def _count_subject(text: str) -> str:
     """'are about question answering' -> 'question answering'; 'are there' -> ''."""
     text = _PERIOD.sub("", text)
     text = re.sub(
-        r"\s*\b(in\s+total|altogether|per\s+(year|month|quarter|week)|over\s+time|by\s+(year|month|quarter))\b",
+        r"\s*\b(in\s+total|altogether|(per|each|every|a)\s+(year|month|quarter|week)|over\s+time|"
+        r"by\s+(year|month|quarter)|(were|was|have\s+been|are)\s+(published|written|posted|listed|added))\b",
         " ",
         text,
         flags=re.IGNORECASE,
@@ -692,6 +696,27 @@ _WHERE = (
 )
 
 
+_HELP = re.compile(
+    r"^\s*((please\s+)?help|\?+|hi|hello|hey|hallo|good\s+(morning|afternoon|evening)|thanks?(\s+you)?|thank\s+you\s+"
+    r"(very|so)\s+much|thx|cheers|ok(ay)?|who\s+are\s+you|what\s+are\s+you|what\s+can\s+(you|i)\s+(do|ask)|"
+    r"how\s+(do|can|should)\s+i\s+(use\s+(this|it|you)|ask|start)|what\s+(should|can|could)\s+i\s+ask|"
+    r"what\s+kinds?\s+of\s+questions(\s+can\s+i\s+ask)?|how\s+does\s+(this|it)\s+work|examples?(\s+questions?)?|"
+    r"usage|commands)(\s+(me|please|here|with\s+this|(this|the)\s+(tool|app|assistant|chat|bot)))?[\s!?.,]*$",
+    re.IGNORECASE,
+)
+_ABOUT = re.compile(
+    rf"^\s*(how\s+(was|is|were)\s+(this|the)\s+({_COLLECTION}|map|topic\s+tree|topics|clusters?)\s+(built|made|created|"
+    rf"constructed|computed|clustered|indexed)|what\s+(data|{_COLLECTION}|documents)\s+(is|are)\s+(this|these|in\s+"
+    rf"(here|the\s+{_COLLECTION}))|what\s+is\s+(this|the)\s+({_COLLECTION})(?!\s+about)|(what|which)\s+(embedding\s+|language\s+)?"
+    rf"(models?|embedder|settings|parameters)\s+(is|are|was|were|did\s+you)\s+(used|use)|what(\s+is|'s|’s)\s+the\s+"
+    rf"(date\s+range|time\s+span|span|period|time\s+range|source)\s+of\s+(the|this)\s+({_COLLECTION}|data|documents|papers)|"
+    rf"when\s+was\s+(this|the)\s+{_COLLECTION}\s+(built|made|created|updated|last\s+updated)|(what|which)\s+(dates|period|"
+    rf"time\s+range|years|months)\s+(does|do)\s+(the|this)\s+({_COLLECTION}|data|documents|papers)\s+(cover|span)|"
+    rf"(how|where)\s+(did|do)\s+(the|these)\s+(documents|papers|data)\s+come\s+from)\b",
+    re.IGNORECASE,
+)
+
+
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
     q = normalise_dates(question.strip())
@@ -699,6 +724,10 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.EMPTY, "")
     follow = bool(_FOLLOW.search(q))
     refs = [int(n) for n in _TOPIC_REF.findall(q)]
+    if _HELP.match(q):
+        return Intent(IntentKind.HELP, _strip(q))
+    if _ABOUT.match(q):
+        return Intent(IntentKind.ABOUT, "")
     focus = _FOCUS.match(q)
     if focus:
         return Intent(IntentKind.FOCUS, "", [int(n) for n in re.findall(r"\d+", focus.group("ids"))])
@@ -788,9 +817,7 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
             r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", text, flags=re.IGNORECASE
         )
     text = _RECENT.sub(" ", text)
-    content = _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip())
-    if window or period or recent:  # "papers from 2026-05 about X": what is left to search is X
-        content = _DOC_LEAD.sub("", content)
+    content = _DOC_LEAD.sub("", _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip()))  # "papers on X": X
     content = re.sub(r"\s+", " ", _strip(content)).strip()
     scoped = bool(window or period or recent)
     if scoped and re.fullmatch(

@@ -12,7 +12,7 @@ import numpy as np
 from threadpoolctl import get_cached_controller
 
 from topicchat.app.settings import RetrievalSettings
-from topicchat.indexer.ann import is_exact, tune_for_queries
+from topicchat.indexer.ann import is_exact, tokenize, tune_for_queries
 from topicchat.indexer.store import TopicIndex
 from topicchat.models.base import Embedder
 
@@ -54,6 +54,7 @@ class Routing:
     outlier_pool: int
     best_similarity: float
     restricted_to: list[int] = field(default_factory=list)
+    by_words: list[str] = field(default_factory=list)  # matched by these rare words, not by meaning
 
     @property
     def documents_in_topics(self) -> int:
@@ -247,6 +248,10 @@ class Retriever:
         )
         best = max((h.dense for h in pool), default=0.0)
         matched = best >= self.min_similarity
+        by_words: list[str] = []
+        if not matched:  # "RLHF", "DPO": an acronym embeds far from the abstracts that spell it out
+            by_words = self.rare_words_held(query, within)
+            matched = bool(by_words)
         routed: list[RoutedTopic] = []
         if self.index.topics:
             sims = self.index.topic_embeddings @ qvec
@@ -290,4 +295,29 @@ class Retriever:
             self.outlier_pool,
             round(best, 4),
             restrict,
+            by_words,
         )
+
+    RARE_SHARE = 0.02  # a word in at most 2% of the documents is rare enough to match on
+
+    def rare_words_held(self, query: str, within: np.ndarray | None = None) -> list[str]:
+        """The query's rare (stemmed) words when some document (of `within`) holds all of them, else []. A
+        query none of whose words is rare (or known) matches nothing this way."""
+        lexical = self.index.lexical
+        indptr = lexical.weights.indptr
+        limit = max(1, int(self.RARE_SHARE * len(self.doc_ids)))
+        rare: list[str] = []
+        for word in dict.fromkeys(tokenize(query, stem=lexical.stem)):
+            term = lexical.vocab.get(word)
+            if term is not None and indptr[term + 1] - indptr[term] <= limit:
+                rare.append(word)
+        if not rare:
+            return []
+        rows: np.ndarray | None = within
+        for word in rare:
+            term = lexical.vocab[word]
+            docs = np.asarray(lexical.weights.indices[indptr[term] : indptr[term + 1]], dtype=np.int64)
+            rows = np.sort(docs) if rows is None else np.intersect1d(rows, docs)
+            if len(rows) == 0:
+                return []
+        return rare

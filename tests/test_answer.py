@@ -52,6 +52,8 @@ def test_intents():
         "authors",
         "largest_topics",
         "document",
+        "help",
+        "about_index",
         "empty",
     ]
 
@@ -89,7 +91,7 @@ def test_intents():
             {"problems": True},
         ),
         # questions that only look like these stay what they were
-        ("papers on emerging languages", IntentKind.PAPERS, "papers on emerging languages", {}),
+        ("papers on emerging languages", IntentKind.PAPERS, "emerging languages", {}),
         ("how do language models handle long documents?", IntentKind.PAPERS, None, {}),
         ("summarise topic 3", IntentKind.TOPIC, None, {"topic_ids": [3]}),
         ("list topics", IntentKind.LIST, "", {}),
@@ -132,6 +134,25 @@ def test_question_that_matches_nothing_says_so(assistant):
     answer = assistant.ask("zyxwv qwerty plonk")
     assert not answer.matched and answer.citations == []
     assert "Nothing in this index matches" in answer.text
+
+
+def test_a_rare_word_matches_where_the_meaning_does_not(tmp_path):
+    """An acronym ("RLHF") embeds far from the abstracts that use it; a word that few documents hold still
+    finds them, and the answer says it matched by words."""
+    from tests.conftest import fake_settings, themed_corpus
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer.pipeline import build_index
+
+    frame = themed_corpus()
+    frame.loc[3, "text"] += " The zorkmid array."
+    frame.to_csv(tmp_path / "corpus.csv", index=False)
+    path = build_index(
+        str(tmp_path / "corpus.csv"), tmp_path / "index", fake_settings(tmp_path / "cache"), report=lambda _m: None
+    )
+    found = Assistant.open(path).ask("papers on zyxwv qwerty zorkmid")
+    assert found.matched and found.citations[0].doc_id == frame.loc[3, "id"]
+    assert "so these are found by its rare words (zorkmid, as stems)" in found.text
+    assert not Assistant.open(path).ask("zyxwv qwerty plonk").matched
 
 
 def test_topic_detail_list_and_unknown_topic(assistant):
@@ -539,6 +560,17 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("which month had the most papers in 2025?", IntentKind.COUNT, "", {"period": "2025", "peak": "most"}),
         ("which topics had the most papers?", IntentKind.LARGEST, "", {}),
         ("papers from March 2025 about agents", IntentKind.PAPERS, "agents", {"period": "2025-03"}),
+        ("help", IntentKind.HELP, None, {}),
+        ("what can you do?", IntentKind.HELP, None, {}),
+        ("hi!", IntentKind.HELP, None, {}),
+        ("help me find papers on RAG", IntentKind.PAPERS, "RAG", {}),
+        ("how was this index built?", IntentKind.ABOUT, "", {}),
+        ("what's the date range of the corpus?", IntentKind.ABOUT, "", {}),
+        ("which embedding model was used?", IntentKind.ABOUT, "", {}),
+        ("what is this corpus about?", IntentKind.THEMES, "", {}),
+        ("how many papers were published each month?", IntentKind.COUNT, "", {"noun": "papers"}),
+        ("how many documents are outliers?", IntentKind.COUNT, "outliers", {}),
+        ("papers on DPO", IntentKind.PAPERS, "DPO", {}),
         ("what was published in June 2026?", IntentKind.PAPERS, "", {"period": "2026-06"}),
         ("RAG papers in Q1 2026", IntentKind.PAPERS, "RAG papers", {"period": "2026Q1"}),
         ("papers on RAG in the first quarter of 2026", IntentKind.PAPERS, "RAG", {"period": "2026Q1"}),

@@ -178,3 +178,29 @@ def test_which_authors_are_counted_from_the_author_column(arxiv_5k):
     for name, n, cite in listed:
         assert int(n) == int(mine.apply(lambda names, name=name: name in [x.strip() for x in names]).sum()) >= 2
         assert name in docs.set_index("doc_id").loc[answer.citations[int(cite) - 1].doc_id, "authors"]
+
+
+def test_peak_month_acronyms_and_a_person_on_a_subject(arxiv_5k):
+    docs = arxiv_5k.index.documents
+    # the month with the most abstracts on a subject, recounted from the dates
+    answer = arxiv_5k.ask("which month had the most papers on machine translation?")
+    months = docs["listed_date"].astype(str).str.slice(0, 7).iloc[arxiv_5k._mentions("machine translation").rows]
+    per = months.value_counts()
+    peaks = sorted(per[per == per.max()].index)
+    first = answer.text.splitlines()[0]
+    assert (f": {peaks[0]}, {per.max()} (" if len(peaks) == 1 else f"{per.max()} each") in first, first
+    assert answer.chart is not None and answer.citations
+    # an acronym the embedder reads poorly still finds the abstracts that use it
+    text = (docs["title"] + "\n" + docs["text"]).str.lower().set_axis(docs["doc_id"])
+    for acronym in ("RLHF", "DPO", "LoRA"):
+        found = arxiv_5k.ask(f"papers on {acronym}")
+        assert found.matched and found.citations, acronym
+        assert acronym.lower() in text[found.citations[0].doc_id], (acronym, found.text[:300])
+    # a person's papers on a subject: those holding its words first
+    names = docs["authors"].str.split(";").explode().str.strip()
+    person = names.value_counts().index[0]
+    answer = arxiv_5k.ask(f"papers by {person} on speech")
+    theirs = docs[docs["authors"].str.split(";").apply(lambda a: person in [x.strip() for x in a])]
+    assert answer.text.startswith(f"{len(theirs)} documents name “{person}” as an author")
+    held = int(re.search(r"(\d+) of them hold every word of “speech”", answer.text).group(1))
+    assert [("speech" in text[c.doc_id]) for c in answer.citations[:held]] == [True] * min(held, len(answer.citations))

@@ -372,3 +372,28 @@ def test_open_ranges_and_month_names_are_read_as_periods(dated):
     early = [d for d, p in published.items() if p and p[:7] <= "2024-03"]
     assert before.text.startswith(f"Only the {len(early)} documents dated 2024-01 to 2024-03 were searched")
     assert before.citations and all(c.date[:7] <= "2024-03" for c in before.citations)
+
+
+def test_help_and_what_the_index_is_are_answered_from_the_index(dated, assistant):
+    helped = dated.ask("what can you do?")
+    assert helped.intent == "help" and helped.text.startswith(
+        f"I answer questions about the {len(dated.index.documents)}"
+    )
+    largest = max(dated.index.topics, key=lambda t: t.size)
+    subject = (largest.keywords.get("keybert") or largest.keywords["ctfidf"])[0][0]
+    assert f"'papers on {subject}'" in helped.text and "which month had the most papers on" in helped.text
+    assert "'which authors work on" in helped.text and "tell me about source 2" in helped.text
+    undated = assistant.ask("help")
+    assert "changed?" not in undated.text and "which authors" not in undated.text
+    assert dated.ask("thanks!").text.startswith("You're welcome.")
+    about = dated.ask("how was this index built?")
+    assert about.intent == "about_index"
+    assert about.text.startswith(f"This index holds {len(dated.index.documents)} documents from dated.csv")
+    dated_count = sum(bool(p) for p in _published(dated).values())
+    assert f"Dates: 'published' by month, 2024-01 to 2024-12 ({dated_count} dated, {UNDATED} undated)." in about.text
+    assert "Authors: column 'authors'." in about.text
+    assert "Dates: none" in assistant.ask("what dates does the corpus cover?").text
+    outliers = int((dated.index.documents["topic"] == -1).sum())
+    assert dated.ask("how many documents are outliers?").text.startswith(
+        f"{outliers} of the index's {len(dated.index.documents)} documents"
+    )
