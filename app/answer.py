@@ -1079,17 +1079,33 @@ class Assistant:
         values = docs[column]
         sep = _author_sep(values)
         rows = self._person_rows(intent.person, column)
+        kin_note = ""
+        if len(wanted.split()) == 1:  # "papers by Zhang": the authors of that surname, by full name
+            kin: collections.Counter[str] = collections.Counter()
+            holding = 0
+            for v in values:
+                names = [n for n in dict.fromkeys(_author_names(v, sep)) if n.lower().split()[-1:] == [wanted]]
+                kin.update(names)
+                holding += bool(names)
+            if holding > len(rows):
+                top = "; ".join(f"{n} {c}" for n, c in kin.most_common(5))
+                kin_note = (
+                    f"{holding} documents have an author with the surname “{intent.person}” ({len(kin)} names, "
+                    f"most documents: {top}); ask for one by full name"
+                )
         if not rows:
             surname = re.compile(rf"\b{re.escape(wanted.split()[-1])}\b") if len(wanted.split()[-1]) > 1 else None
             near = sorted({n for v in values for n in _author_names(v, sep) if surname and surname.search(n.lower())})[
                 :5
             ]
-            hint = f" Authors with that surname: {'; '.join(near)}." if near else ""
+            hint = f" {kin_note}." if kin_note else f" Authors with that surname: {'; '.join(near)}." if near else ""
             return Reply(
                 f"No document in this index names “{intent.person}” as an author (column '{column}').{hint}",
                 matched=False,
             )
         named = f"{len(rows)} documents name “{intent.person}” as an author (column '{column}')"
+        if kin_note:
+            named += f"; {kin_note}"
         dated = self._dated_rows(np.asarray(rows), intent)
         if isinstance(dated, Reply):
             return dated
@@ -1175,9 +1191,14 @@ class Assistant:
         values = docs[column].iloc[rows]
         sep = _author_sep(values)
         by_author: dict[str, list[int]] = {}
+        shown_as: dict[str, str] = {}  # one person, however the name is cased: the first spelling seen
         for row, value in zip(rows, values, strict=True):
-            for name in dict.fromkeys(_author_names(value, sep)):
+            for name in dict.fromkeys(n.lower() for n in _author_names(value, sep)):
                 by_author.setdefault(name, []).append(int(row))
+        for value in values:
+            for name in _author_names(value, sep):
+                shown_as.setdefault(name.lower(), name)
+        by_author = {shown_as[k]: v for k, v in by_author.items()}
         if not by_author:
             return Reply(f"No author is named in {scope} (column '{column}').", matched=False)
         ranked = sorted(by_author.items(), key=lambda kv: (-len(kv[1]), kv[0]))

@@ -471,7 +471,9 @@ _AUTHORS = re.compile(
     r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
     r"^\s*(and\s+)?who\s+(works?|is\s+working|are\s+working|writes|is\s+writing|publishes|researches|studies|"
     r"contributes)\b|"
-    r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(authors|researchers|writers)\b|"
+    r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(authors?|researchers?|writers?)\b|"
+    r"^\s*who\s+(wrote|writes|has\s+written|published|publishes|has\s+published|has|authored|contributed)\s+the\s+most"
+    r"(\s+(papers|documents|articles|publications|works|abstracts))?\b|"
     r"^\s*who\s+(are|is)\s+the\s+(main\s+|top\s+|leading\s+|most\s+\w+\s+)?(authors|researchers)\b",
     re.IGNORECASE,
 )  # "who wrote the attention paper?" / "who introduced X?" ask about one paper: searches
@@ -494,7 +496,9 @@ def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     window = _window(rest)
     if window:
         rest = re.sub(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", rest, flags=re.I)
-    rest = _AUTHORS_PREPOSITION.sub("", _AUTHORS_VERB.sub("", rest, count=1), count=1)
+    rest = _AUTHORS_VERB.sub("", rest, count=1)
+    rest = re.sub(r"^\s*(the\s+)?most(\s+(papers|documents|articles|publications|works))?\b", "", rest, flags=re.I)
+    rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
     subject = _strip(rest)
     subject = re.sub(r"^(the\s+)?(topic|field|area|subject)\s+of\s+", "", subject, flags=re.IGNORECASE)
     subject = re.sub(
@@ -599,6 +603,22 @@ _BY_PERSON = (
         r"^\s*what\s+(has|did|have|does)\s+(?P<name>.+?)\s+(write|written|publish|published|work\s+on|worked\s+on)\b",
         re.IGNORECASE,
     ),
+    re.compile(
+        r"^\s*how\s+many\s+(papers|documents|articles|works|publications)\s+((are|were|has|have)\s+(been\s+)?)?"
+        r"(written\s+|authored\s+|published\s+)?by\s+(?P<name>.+)$",
+        re.IGNORECASE,
+    ),
+    re.compile(  # "Preslav Nakov's papers on fact-checking"
+        r"^\s*((list|show|find|give)\s+(me\s+)?)?(?P<name>[^\s'’]+(\s+[^\s'’]+){0,3})['’]s?\s+(papers|documents|articles|"
+        r"works?|publications|research)(\s+(on|about|regarding)\s+(?P<x>.+))?\s*\??$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*(which|what)\s+(topics?|areas?|subjects?|fields?)\s+(does|do|did|has|have)\s+(?P<name>.+?)\s+"
+        r"(work(ed)?|write|written|publish(ed)?|research(ed)?)(\s+(on|about|in))?\s*\??$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\s*who\s+is\s+(?P<name>[A-Z][\w'-]+(\s+[A-Z][\w.'-]*){1,3})\s*\??$"),  # a capitalised name
 )
 _NOT_A_PERSON = re.compile(
     r"^(topics?|dates?|years?|months?|size|relevance|category|categories|subject|area|field|the\s+\w+)$", re.IGNORECASE
@@ -616,7 +636,7 @@ _SUBJECT_BY_PERSON = re.compile(  # "papers on reasoning by Jane Doe"
 )
 # Words that end a name: "papers by Jane Doe using transformers" is no person "Jane Doe using transformers".
 _NOT_IN_A_NAME = frozenset(
-    "the a an of using with for from that which who and or to is are was were their this these".split()
+    "the a an of using with for from that which who and or to is are was were their this these it its".split()
 )
 
 
@@ -757,9 +777,12 @@ def parse_intent(question: str) -> Intent:
     peak = _peak_intent(q, refs, follow)
     if peak is not None:
         return peak
+    person = _person_intent(q, refs, follow)  # "how many papers by Jane Doe?" counts her papers, not the words
+    if person is not None:
+        return person
     if not _EMERGING.search(q) and (count := _count_intent(q, refs, follow)) is not None:
         return count
-    authors = _person_intent(q, refs, follow) or _authors_intent(q, refs, follow)
+    authors = _authors_intent(q, refs, follow)
     if authors is not None:
         return authors
     if _LARGEST.search(q) and not refs:

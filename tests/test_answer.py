@@ -561,6 +561,14 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("which topics had the most papers?", IntentKind.LARGEST, "", {}),
         ("papers from March 2025 about agents", IntentKind.PAPERS, "agents", {"period": "2025-03"}),
         ("help", IntentKind.HELP, None, {}),
+        ("how many papers by Min Zhang?", IntentKind.AUTHORS, "", {"person": "Min Zhang"}),
+        ("Preslav Nakov's papers on fact-checking", IntentKind.AUTHORS, "fact-checking", {"person": "Preslav Nakov"}),
+        ("which topics does Iryna Gurevych work on?", IntentKind.AUTHORS, "", {"person": "Iryna Gurevych"}),
+        ("who is Preslav Nakov?", IntentKind.AUTHORS, "", {"person": "Preslav Nakov"}),
+        ("who wrote the most papers about agents?", IntentKind.AUTHORS, "agents", {"person": ""}),
+        ("who is the most prolific author on reasoning?", IntentKind.AUTHORS, "reasoning", {}),
+        ("which authors published the most in 2026?", IntentKind.AUTHORS, "", {"period": "2026"}),
+        ("the model's papers", IntentKind.PAPERS, None, {"person": ""}),
         ("what can you do?", IntentKind.HELP, None, {}),
         ("hi!", IntentKind.HELP, None, {}),
         ("help me find papers on RAG", IntentKind.PAPERS, "RAG", {}),
@@ -784,6 +792,26 @@ def test_which_subject_has_more_documents(assistant):
         else f"- As many documents hold the words of each ({n[more]})."
     )
     assert expected in answer.text
+
+
+def test_a_person_asked_in_other_words_and_a_surname(authored):
+    docs = authored.index.documents
+    mine = docs[docs["authors"].str.split("; ").apply(lambda a: "Pat Everywhere" in a)]
+    for question in ("how many papers by Pat Everywhere?", "which topics does Pat Everywhere work on?"):
+        answer = authored.ask(question)
+        assert answer.intent == IntentKind.AUTHORS and answer.text.startswith(f"{len(mine)} documents name")
+        assert "; most are in topic" in answer.text
+    hers = authored.ask("Pat Everywhere's papers on telescope")
+    on = mine["doc_id"][mine["text"].str.contains("telescope") | mine["title"].str.contains("telescope")]
+    assert f"{len(on)} of them hold every word of “telescope”" in hers.text
+    assert {c.doc_id for c in hers.citations[: len(on)]} == set(on)
+    regular = authored.ask("papers by Regular")
+    with_surname = int(docs["authors"].str.contains(" Regular", regex=False).sum())
+    assert f" {with_surname} documents have an author with the surname “Regular” (4 names" in regular.text
+    most = authored.ask("who wrote the most papers about telescope galaxy?")
+    assert (
+        most.intent == IntentKind.AUTHORS and most.text == authored.ask("which authors work on telescope galaxy?").text
+    )
 
 
 def test_largest_topics_are_listed_by_size(assistant):

@@ -172,12 +172,14 @@ def test_which_authors_are_counted_from_the_author_column(arxiv_5k):
     docs = arxiv_5k.index.documents
     answer = arxiv_5k.ask("which authors work on speech recognition?")
     assert answer.intent == "authors" and answer.topics and answer.citations
-    mine = docs[docs["topic"].isin([t.id for t in answer.topics])]["authors"].str.split(";")
+    mine = docs[docs["topic"].isin([t.id for t in answer.topics])]["authors"].str.lower().str.split(";")
     listed = re.findall(r"^- (.+): (\d+) documents e\.g\. \[(\d+)\]", answer.text, re.MULTILINE)
     assert len(listed) >= 3
     for name, n, cite in listed:
-        assert int(n) == int(mine.apply(lambda names, name=name: name in [x.strip() for x in names]).sum()) >= 2
-        assert name in docs.set_index("doc_id").loc[answer.citations[int(cite) - 1].doc_id, "authors"]
+        # one person however the name is cased ("Hung-Yi Lee" / "Hung-yi Lee" in this corpus)
+        held = mine.apply(lambda names, name=name.lower(): name in [x.strip() for x in names])
+        assert int(n) == int(held.sum()) >= 2
+        assert name.lower() in docs.set_index("doc_id").loc[answer.citations[int(cite) - 1].doc_id, "authors"].lower()
 
 
 def test_peak_month_acronyms_and_a_person_on_a_subject(arxiv_5k):
