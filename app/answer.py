@@ -17,7 +17,7 @@ import pandas as pd
 
 from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
-from topicchat.app.intent import Intent, IntentKind, parse_intent
+from topicchat.app.intent import Intent, IntentKind, describe, parse_intent
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
 from topicchat.app.route import Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
@@ -231,6 +231,14 @@ def _shown(period: str) -> str:
 
 
 _TOPIC_NAMED = re.compile(r"topic\s*#?\s*(-?\d+)", re.IGNORECASE)
+# The questions a follow-up can change ("and in 2026?") or refer back to ("how has it changed?").
+_CARRIED = frozenset(
+    {IntentKind.COUNT, IntentKind.AUTHORS, IntentKind.TREND, IntentKind.PAPERS, IntentKind.COVER, IntentKind.TOPIC}
+)
+_PRONOUNS = frozenset(
+    "it|that|this|them|those|these|that topic|this topic|the topic|that one|this one|that subject|this subject|"
+    "that area|this area|the same".split("|")
+)
 
 
 @dataclass
@@ -252,6 +260,7 @@ class Conversation:
     last_topics: list[int] = field(default_factory=list)
     focus: list[int] = field(default_factory=list)
     last_citations: list[Citation] = field(default_factory=list)
+    last_intent: Intent | None = None  # the last question a fragment ("and in 2026?") can change
 
 
 class OneAtATime:
@@ -394,7 +403,8 @@ class Assistant:
         conv = conversation if conversation is not None else Conversation()
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
-        intent = parse_intent("" if too_long else question)
+        intent = self._resolve(parse_intent("" if too_long else question), conv)
+        read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
         if (
             intent.kind is IntentKind.AUTHORS
             and intent.person
@@ -402,6 +412,8 @@ class Assistant:
             and not self._names_anyone(intent.person)
         ):
             intent = Intent(IntentKind.PAPERS, question)  # "papers on parsing by hand rules": no such author, a search
+        if read_as:
+            yield TokenEvent(read_as)
         match intent.kind:
             case IntentKind.EMPTY if too_long:
                 reply = Reply(
@@ -425,7 +437,40 @@ class Assistant:
             case _:
                 reply = self._instant_handlers()[intent.kind](intent, conv)
                 yield TokenEvent(reply.text)
-        yield DoneEvent(self._answer(question, intent.kind, reply, conv))
+        if intent.kind in _CARRIED:
+            conv.last_intent = intent
+        yield DoneEvent(self._answer(question, intent.kind, replace(reply, text=read_as + reply.text), conv))
+
+    def _resolve(self, intent: Intent, conv: Conversation) -> Intent:
+        """Fill in a follow-up from the conversation: a fragment ('and in 2026?', 'what about speech?', 'and
+        topic 1?') changes the previous question; 'it' / 'that topic' stands for its subject or topic."""
+        last = conv.last_intent
+        if intent.elliptical:
+            base = last if last is not None else Intent(IntentKind.PAPERS, "")
+            new = replace(base, elliptical=True, follow_up=False, subjects=[], cited=0, doc_ref="", similar=False)
+            if intent.period or intent.window:
+                new.period, new.window, new.recent = intent.period, intent.window, False
+            if intent.topic_ids:
+                new.topic_ids, new.content = intent.topic_ids[:1], ""
+                if new.kind in (IntentKind.PAPERS, IntentKind.COVER):
+                    new.kind = IntentKind.TOPIC
+            if intent.content:
+                named = all(w[:1].isupper() for w in intent.content.split()) and len(intent.content.split()) <= 4
+                if base.person and named:  # "papers by Jane Doe" ... "what about John Roe?"
+                    new.person = intent.content
+                else:
+                    new.content, new.topic_ids = intent.content, []
+                    if new.kind is IntentKind.TOPIC:
+                        new.kind = IntentKind.PAPERS
+            return new
+        if last is not None and intent.content.strip().lower() in _PRONOUNS:  # "how has it changed?"
+            if last.topic_ids and (last.kind is IntentKind.TOPIC or not last.content):
+                return replace(intent, content="", topic_ids=last.topic_ids[:1])
+            if last.content:
+                return replace(intent, content=last.content, topic_ids=[])
+            if conv.last_topics:
+                return replace(intent, content="", topic_ids=conv.last_topics[:1])
+        return intent
 
     def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
         """The finished answer of `stream`."""

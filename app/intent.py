@@ -50,6 +50,7 @@ class Intent:
     cited: int = 0  # "tell me about [2]": the previous answer's source number
     doc_ref: str = ""  # "papers similar to 2505.00059": a document id
     similar: bool = False  # "more like [2]": documents close to that one
+    elliptical: bool = False  # "and in 2026?", "what about speech?": the previous question, changed
     peak: str = ""  # "which month had the most papers on X?": "most" (or "fewest")
     unit: str = ""  # ... and the period it asks for: "month", "quarter", "year" ("" when not named)
 
@@ -737,6 +738,92 @@ _ABOUT = re.compile(
 )
 
 
+_ELLIPSIS = (
+    re.compile(
+        r"^\s*((and|but|ok(ay)?|now|also),?\s+)?((what|how)\s+about|same\s+for|and\s+for|now\s+for|and\s+now\s+for)\s+"
+        r"(?P<x>.+?)\s*[?.!]*$",
+        re.IGNORECASE,
+    ),
+    re.compile(  # "and in 2026?", "and last month?", "and topic 1?"
+        rf"^\s*(and|also)\s+(?P<x>((in|for|during|from|since|after|before|over|within)\s+)?((the\s+)?(last|past|this|previous)\s+\w+"
+        rf"|{_YEAR}|topic\s*#?\s*\d+).*?)\s*[?.!]*$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^\s*(?P<x>(in|during|from|since|after|before)\s+{_YEAR}(\s+(to|and|until)\s+{_YEAR})?)\s*[?.!]*$", re.I
+    ),
+    re.compile(r"^\s*(and|also)\s+(?P<x>[^\s?]+(\s+[^\s?]+){0,3})\s*\?+\s*$", re.IGNORECASE),  # "and RAG?"
+)
+_NOT_ELLIPTICAL = re.compile(r"\b(those|these|them|which|what|how|who|why|where|when|compare|vs)\b", re.IGNORECASE)
+MAX_ELLIPSIS_WORDS = 6
+
+
+def _ellipsis(q: str) -> Intent | None:
+    """A fragment that only changes the previous question: its period ('and in 2026?'), its subject ('what
+    about speech?'), its topic ('and topic 1?'). The Assistant fills in the rest from the conversation."""
+    for pattern in _ELLIPSIS:
+        m = pattern.match(q)
+        if not m:
+            continue
+        x = m.group("x").strip()
+        if _NOT_ELLIPTICAL.search(x) or len(x.split()) > MAX_ELLIPSIS_WORDS:
+            return None
+        if re.fullmatch(_YEAR, x, re.IGNORECASE):
+            x = f"in {x}"
+        period, rest = _period(x)
+        window = _window(rest)
+        if window:
+            rest = re.sub(
+                r"\s*\b(in|over|during|from|within|of|for)?\s*(the\s+)?" + _WINDOW.pattern, " ", rest, flags=re.I
+            )
+        refs = [int(n) for n in _TOPIC_REF.findall(rest)]
+        rest = _TOPIC_REF.sub(" ", rest)
+        content = _strip(re.sub(r"^\s*(the\s+|for\s+|on\s+|about\s+|in\s+)+", "", _DOC_LEAD.sub("", rest.strip())))
+        if not (period or window or refs or content):
+            return None
+        return Intent(IntentKind.PAPERS, content, refs, False, window, period=period, elliptical=True)
+    return None
+
+
+def describe(intent: Intent) -> str:
+    """The question an intent stands for, in words (to show how a follow-up was read)."""
+    subject = f"“{intent.content}”" if intent.content and intent.kind is not IntentKind.TOPIC else ""
+    if intent.topic_ids and not subject:
+        subject = ", ".join(f"topic {t}" for t in intent.topic_ids)
+    subject = subject or "the whole index"
+    when = ""
+    if intent.period:
+        lo, dots, hi = intent.period.partition("..")
+        when = (
+            f" in {lo}"
+            if not dots
+            else f" from {lo} to {hi}"
+            if lo and hi
+            else f" from {lo} on"
+            if lo
+            else f" up to {hi}"
+        )
+    elif intent.window:
+        when = f" in the last {intent.window[0]} {intent.window[1]}{'s' if intent.window[0] > 1 else ''}"
+    match intent.kind:
+        case IntentKind.COUNT if intent.peak:
+            return f"which {intent.unit or 'period'} had the {intent.peak} documents on {subject}{when}"
+        case IntentKind.COUNT:
+            return f"how many documents are about {subject}{when}"
+        case IntentKind.AUTHORS if intent.person:
+            return f"papers by {intent.person}" + (f" on {subject}" if intent.content else "") + when
+        case IntentKind.AUTHORS:
+            return f"which authors work on {subject}{when}"
+        case IntentKind.TREND:
+            return f"how {subject} changed{when}"
+        case IntentKind.COVER:
+            return f"which topics cover {subject}"
+        case IntentKind.TOPIC:
+            return subject
+        case _:
+            return f"papers on {subject}{when}"
+
+
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
     q = normalise_dates(question.strip())
@@ -748,6 +835,9 @@ def parse_intent(question: str) -> Intent:
         return Intent(IntentKind.HELP, _strip(q))
     if _ABOUT.match(q):
         return Intent(IntentKind.ABOUT, "")
+    elliptical = _ellipsis(q)
+    if elliptical is not None:
+        return elliptical
     focus = _FOCUS.match(q)
     if focus:
         return Intent(IntentKind.FOCUS, "", [int(n) for n in re.findall(r"\d+", focus.group("ids"))])

@@ -397,3 +397,33 @@ def test_help_and_what_the_index_is_are_answered_from_the_index(dated, assistant
     assert dated.ask("how many documents are outliers?").text.startswith(
         f"{outliers} of the index's {len(dated.index.documents)} documents"
     )
+
+
+def test_a_fragment_changes_the_previous_question_and_it_refers_back(dated):
+    from topicchat.app.answer import Conversation
+
+    published = _published(dated)
+    conv = Conversation()
+    dated.ask("how many documents mention glacier?", conv)
+    november = dated.ask("and in 2024-11?", conv)
+    assert november.intent == "count"
+    assert november.text.startswith("(Read as: how many documents are about “glacier” in 2024-11.)\n")
+    in_nov = sum(published[d].startswith("2024-11") for d in _mentioning(dated, "glacier"))
+    assert f"- In 2024-11: {in_nov} of them" in november.text
+    violin = dated.ask("what about violin?", conv)  # the subject changes, the period stays
+    assert violin.text.startswith("(Read as: how many documents are about “violin” in 2024-11.)")
+    # "it" is the topic asked about before
+    leaf = theme_topic(dated, "tractor")
+    dated.ask(f"tell me about topic {leaf}", conv)
+    authors = dated.ask("which authors work on it?", conv)
+    assert authors.text.startswith(f"Authors in the {dated.topics[leaf].size} documents of topic {leaf} (")
+    trend = dated.ask("how has it changed?", conv)
+    assert trend.intent == "trend" and f"- Topic {leaf}: " in trend.text
+    # a person swapped for another, and a fragment with nothing before it
+    conv = Conversation()
+    dated.ask("papers by Dana Dated", conv)
+    other = dated.ask("what about Glacier Writer?", conv)
+    writer = dated.index.documents["authors"].str.contains("Glacier Writer", regex=False).sum()
+    assert other.text.startswith(f"(Read as: papers by Glacier Writer.)\n{writer} documents name “Glacier Writer”")
+    fresh = dated.ask("and in 2024-03?", Conversation())
+    assert fresh.citations and all(c.date.startswith("2024-03") for c in fresh.citations)
