@@ -697,6 +697,11 @@ class Assistant:
                 return self.unknown_topic([tid])
             node = self.topics[tid]
             text = f"Topic {tid} ({self.path(tid)}) holds {node.size} of the index's {total} {noun} ({node.size / max(total, 1):.1%})."
+            dated = self._dated_rows(self._rows_of(tid), intent)  # "how many papers in topic 2 are from 2026?"
+            if isinstance(dated, Reply):
+                return dated
+            if dated[1]:
+                text += f" {len(dated[0])} of them are{dated[1]}." if dated[1].startswith(" dated") else dated[1]
             if timeline is not None and len(timeline.periods) and tid in timeline.counts:
                 text += f" Per {timeline.granularity}: {series_text(timeline, timeline.counts[tid])}."
             return Reply(text, topics=[self._routed(tid)])
@@ -959,8 +964,8 @@ class Assistant:
             facts.append(f"dated {date}")
         column = self._author_column()
         if column is not None:
-            value = self.index.documents[column].iat[row]
-            names = _author_names(value, ";" if isinstance(value, str) and ";" in value else ",")
+            values = self.index.documents[column]
+            names = _author_names(values.iat[row], _author_sep(values))
             if names:
                 facts.append("by " + "; ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else ""))
         text = self._texts[row]
@@ -1089,8 +1094,11 @@ class Assistant:
         total = len(self._texts)
         if not self.index.topics:
             return Reply(f"This index has no topics: its {total} documents were too few or too alike to cluster.")
-        leaves = sorted(self.index.topics, key=lambda t: (-t.size, t.id))[: self.LARGEST_SHOWN]
-        lines = [f"The {len(leaves)} largest of the {len(self.index.topics)} topics ({total} documents in all):"]
+        smallest = intent.peak == "fewest"  # "what is the smallest topic?"
+        order = sorted(self.index.topics, key=lambda t: (t.size if smallest else -t.size, t.id))
+        leaves = order[: intent.limit or self.LARGEST_SHOWN]
+        which = "smallest" if smallest else "largest"
+        lines = [f"The {len(leaves)} {which} of the {len(self.index.topics)} topics ({total} documents in all):"]
         citations: list[Citation] = []
         for t in leaves:
             example = ""
@@ -1172,7 +1180,7 @@ class Assistant:
                 " to it."
             )
         ordered = self._latest_first(hits) if self.index.timeline is not None and not intent.content else hits
-        shown = ordered[: self.AUTHORS_SHOWN]
+        shown = ordered[: intent.limit or self.AUTHORS_SHOWN]
         citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(shown)]
         topics = collections.Counter(h.topic for h in hits if h.topic >= 0)
         where = "; ".join(f"topic {t}: {self.path(t)} ({n})" for t, n in topics.most_common(3))
@@ -1247,7 +1255,7 @@ class Assistant:
         if not by_author:
             return Reply(f"No author is named in {scope} (column '{column}').", matched=False)
         ranked = sorted(by_author.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        several = [(name, found) for name, found in ranked if len(found) >= 2][: self.AUTHORS_SHOWN]
+        several = [(name, found) for name, found in ranked if len(found) >= 2][: intent.limit or self.AUTHORS_SHOWN]
         lines = [f"Authors in {scope}, counted from the '{column}' column: {len(by_author)} different authors."]
         citations: list[Citation] = []
         if not several:
@@ -1679,21 +1687,39 @@ class Assistant:
         self, question: str, intent: Intent, conv: Conversation
     ) -> collections.abc.Generator[Event, None, Reply]:
         """Route, stream the model's prose and the facts; the Reply is the generator's return value."""
-        named = conv.focus or (conv.last_topics if intent.follow_up else [])
+        missing = [t for t in intent.topic_ids if t not in self.topics]
+        if intent.kind is IntentKind.PAPERS and missing:  # "papers in topic 999 about X"
+            reply = self.unknown_topic(missing)
+            yield TokenEvent(reply.text)
+            return reply
+        # "papers in topic 12 about DPO" searches topic 12; a follow-up ("which of those ...") the last topics
+        named = (intent.topic_ids if intent.kind is IntentKind.PAPERS else []) or conv.focus
+        named = named or (conv.last_topics if intent.follow_up else [])
         restrict = sorted({leaf for t in named if t in self.topics for leaf in self.leaves_under(t)})
         query = intent.content or question
+        k = intent.limit or self.k_docs
         within, note, empty = self._time_scope(intent)
         if empty is not None:
             yield TokenEvent(empty.text)
             return empty
         if not intent.content and self.index.timeline is not None and (intent.recent or within is not None):
-            return (yield from self._newest(within, note))
+            if within is None:
+                note = ""  # the note about "the closest to X" has no X here
+            if restrict:  # "the latest papers in topic 12"
+                rows = np.flatnonzero(np.isin(self.retriever.topic_of, restrict))
+                where = f"topic(s) {', '.join(map(str, named))}"
+                if within is None:
+                    within, note = rows, f"Only the {len(rows)} documents of {where} were searched.\n"
+                else:
+                    within = np.intersect1d(within, rows)
+                    note = f"{note.rstrip()} Of those, the {len(within)} in {where}.\n"
+            return (yield from self._newest(within, note, k))
         latest = intent.recent and not (intent.period or intent.window) and self.index.timeline is not None
-        pool = max(self.RECENT_POOL, self.k_docs) if latest else self.k_docs  # the latest of the closest
+        pool = max(self.RECENT_POOL, k) if latest else k  # the latest of the closest
         routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within)
         if latest:
             close = [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
-            routing = replace(routing, hits=self._latest_first(close)[: self.k_docs])
+            routing = replace(routing, hits=self._latest_first(close)[:k])
         yield RoutingEvent(routing)
         if not routing.matched:
             text = note + (
@@ -1755,18 +1781,22 @@ class Assistant:
             return pd.Period(timeline.periods[int(timeline.doc_period[row])]).start_time
         return pd.Timestamp(when).tz_localize(None) if pd.Timestamp(when).tzinfo else pd.Timestamp(when)
 
-    def _newest(self, within: np.ndarray | None, note: str) -> collections.abc.Generator[Event, None, Reply]:
+    def _newest(
+        self, within: np.ndarray | None, note: str, k: int = 0
+    ) -> collections.abc.Generator[Event, None, Reply]:
         """'The most recent papers' / 'papers from 2024' with no subject: the newest documents (of the period)."""
         timeline = self.index.timeline
         assert timeline is not None
+        k = k or self.k_docs
         rows = np.flatnonzero(timeline.doc_period >= 0) if within is None else within
+        rows = rows[timeline.doc_period[rows] >= 0]
         periods = timeline.doc_period[rows]
         order = np.argsort(-periods, kind="stable")
-        if len(order) > self.k_docs:  # every document of the latest periods that hold the k newest
-            cut = periods[order[self.k_docs - 1]]
+        if len(order) > k:  # every document of the latest periods that hold the k newest
+            cut = periods[order[k - 1]]
             order = order[periods[order] >= cut]
         hits = [self._listed(int(r)) for r in rows[order]]
-        citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(self._latest_first(hits)[: self.k_docs])]
+        citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(self._latest_first(hits)[:k])]
         head = (
             f"The newest documents of the index (by '{timeline.column}'; no subject was asked):"
             if within is None

@@ -53,6 +53,7 @@ class Intent:
     elliptical: bool = False  # "and in 2026?", "what about speech?": the previous question, changed
     peak: str = ""  # "which month had the most papers on X?": "most" (or "fewest")
     unit: str = ""  # ... and the period it asks for: "month", "quarter", "year" ("" when not named)
+    limit: int = 0  # "give me 10 papers on X", "the 5 largest topics": how many to show (0: the default)
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
@@ -91,7 +92,7 @@ _CLEAR = re.compile(
 )
 _PAPERS_LEAD = re.compile(
     r"^\s*((which|what)\s+(papers|documents|articles|abstracts|works|studies)\s+(do|does|are|is|about|on|that|discuss|use|propose)?\s*|"
-    r"(please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give)\s+(me\s+)?(some\s+|all\s+)?"
+    r"(please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give)\s+(me\s+)?((\d{1,2}|some|all|a\s+few)\s+)?"
     r"(papers|documents|articles|abstracts)\s+(about|on|that|which)?\s*)",
     re.IGNORECASE,
 )
@@ -472,7 +473,8 @@ _AUTHORS = re.compile(
     r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
     r"^\s*(and\s+)?who\s+(works?|is\s+working|are\s+working|writes|is\s+writing|publishes|researches|studies|"
     r"contributes)\b|"
-    r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(authors?|researchers?|writers?)\b|"
+    r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(\d{1,2}\s+)?"
+    r"(authors?|researchers?|writers?)\b|"
     r"^\s*who\s+(wrote|writes|has\s+written|published|publishes|has\s+published|has|authored|contributed)\s+the\s+most"
     r"(\s+(papers|documents|articles|publications|works|abstracts))?\b|"
     r"^\s*who\s+(are|is)\s+the\s+(main\s+|top\s+|leading\s+|most\s+\w+\s+)?(authors|researchers)\b",
@@ -544,6 +546,7 @@ def _time_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         m = pattern.search(q)
         if m:
             subject = _strip(_TREND_FILLER.sub("", _WINDOW.sub("", m.group("x")).strip()))
+            subject = re.sub(r"^(the\s+)?(?P<x>.+?)\s+(topic|area|field|subject)$", r"\g<x>", subject, flags=re.I)
             subject = re.sub(r"\s+(in|over|during)\s*$", "", subject)
             if subject or refs:
                 return Intent(IntentKind.TREND, subject, refs, follow, _window(q))
@@ -587,6 +590,11 @@ _LARGEST = re.compile(
     r"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+(\d+\s+)?(topics?|subjects)\b|"
     r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b|"
     r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\s*\??$",
+    re.IGNORECASE,
+)
+_SMALLEST = re.compile(
+    r"\b(smallest|least\s+popular|least\s+common|rarest|tiniest)\s+(\d+\s+)?(topics?|subjects)\b|"
+    r"\btopics?\s+(are|is)\s+(the\s+)?(smallest|least\s+popular|least\s+common|rarest)\b",
     re.IGNORECASE,
 )
 _BY_PERSON = (
@@ -694,6 +702,13 @@ _SIMILAR_ID = re.compile(
 )
 
 
+_DOC_ID = re.compile(  # "tell me about paper 2503.12141", "who wrote 2503.12141?", a bare arXiv id
+    r"\b(paper|document|article|abstract|preprint|arxiv|id)\s*(id\s*)?[:#]?\s*(?P<id>[A-Za-z][\w./:]*-\d+|"
+    r"\d{4}\.\d{4,5}(v\d+)?)(?![\w.-])|(?<![\w./-])(?P<arxiv>([0-9][7-9]|[1-9]\d)(0[1-9]|1[0-2])\.\d{4,5}(v\d+)?)(?![\w.-])",
+    re.IGNORECASE,
+)
+
+
 def _document_intent(q: str) -> Intent | None:
     """'Tell me about [2]', 'what does the second paper say?', 'more like [3]', 'papers similar to 2505.00059'."""
     m = _CITED.search(q)
@@ -703,6 +718,9 @@ def _document_intent(q: str) -> Intent | None:
     ref = _SIMILAR_ID.search(q)
     if ref:
         return Intent(IntentKind.DOCUMENT, "", doc_ref=ref.group("id").strip(), similar=True)
+    named = _DOC_ID.search(q)
+    if named:
+        return Intent(IntentKind.DOCUMENT, "", doc_ref=(named.group("id") or named.group("arxiv")).strip())
     return None
 
 
@@ -824,8 +842,34 @@ def describe(intent: Intent) -> str:
             return f"papers on {subject}{when}"
 
 
+_LIMIT = re.compile(
+    rf"\b(top|first|give\s+me|show\s+me|list|find|get|the)\s+(?P<n>\d{{1,2}}|{'|'.join(_NUMBERS)})\s+((largest|biggest|"
+    r"most\s+popular|newest|latest|most\s+recent|closest|best|most\s+relevant|most\s+prolific|main|new|recent)\s+)?"
+    r"(papers|documents|articles|abstracts|topics|authors|results|researchers|sources)\b|"
+    rf"\btop\s+(?P<m>\d{{1,2}}|{'|'.join(_NUMBERS)})\b(?!\s*(%|percent))",
+    re.IGNORECASE,
+)
+MAX_LIMIT = 25
+
+
+def _limit(q: str) -> int:
+    """'give me 10 papers on X', 'the 5 largest topics', 'top 3 authors' -> 10, 5, 3 (at most MAX_LIMIT)."""
+    m = _LIMIT.search(q)
+    if not m:
+        return 0
+    n = m.group("n") or m.group("m")
+    return min(MAX_LIMIT, max(1, int(n) if n.isdigit() else _NUMBERS[n.lower()]))
+
+
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
+    intent = _parse(question)
+    if intent.kind in (IntentKind.PAPERS, IntentKind.LARGEST, IntentKind.AUTHORS, IntentKind.COVER):
+        intent.limit = _limit(question)
+    return intent
+
+
+def _parse(question: str) -> Intent:
     q = normalise_dates(question.strip())
     if not q:
         return Intent(IntentKind.EMPTY, "")
@@ -877,6 +921,8 @@ def parse_intent(question: str) -> Intent:
         return authors
     if _LARGEST.search(q) and not refs:
         return Intent(IntentKind.LARGEST, "")
+    if _SMALLEST.search(q) and not refs:
+        return Intent(IntentKind.LARGEST, "", peak="fewest")
     overview = _OVERVIEW.search(q)
     if overview and not re.fullmatch(
         rf"(the\s+|this\s+|whole\s+|entire\s+)*({_COLLECTION}|papers|documents|topics)",
@@ -906,7 +952,7 @@ def parse_intent(question: str) -> Intent:
 
 
 _RECENT = re.compile(
-    r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?"
+    r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
     r"(latest|newest|most\s+recent|recent|new)\s+(papers|documents|articles|abstracts|work|research|studies|"
     r"preprints|publications|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
     r"\b(recently|lately)\b",
@@ -915,6 +961,15 @@ _RECENT = re.compile(
 _DOC_LEAD = re.compile(
     r"^\s*(papers|documents|articles|abstracts|work|research|studies|preprints|publications)\s+"
     r"(on|about|regarding|discussing|that\s+discuss|which\s+discuss)\s+",
+    re.IGNORECASE,
+)
+
+
+_NO_SUBJECT = re.compile(
+    r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
+    r"(papers|documents|articles|abstracts|results|work|research|publications|preprints)?(\s+(are|were|is))?|are|were|"
+    r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
+    r"released|new)|what\s+came\s+out",
     re.IGNORECASE,
 )
 
@@ -930,18 +985,16 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
             r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", text, flags=re.IGNORECASE
         )
     text = _RECENT.sub(" ", text)
+    if refs:  # "papers in topic 12 about DPO": a search of DPO within topic 12
+        text = re.sub(r"\s*\b((in|from|of|within|under|inside)\s+)?topic\s*#?\s*\d+\b", " ", text, flags=re.IGNORECASE)
     content = _DOC_LEAD.sub("", _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip()))  # "papers on X": X
     content = re.sub(r"\s+", " ", _strip(content)).strip()
+    content = re.sub(r"^(about|on|regarding)\s+", "", content, flags=re.IGNORECASE)
     scoped = bool(window or period or recent)
-    if scoped and re.fullmatch(
-        r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((new|all|any|some|more|most|recent|latest|newest)\s+)?"
-        r"(papers|documents|articles|abstracts|results|work|research|publications|preprints)?(\s+(are|were|is))?|are|were|"
-        r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
-        r"released|new)|what\s+came\s+out",
-        content,
-        re.IGNORECASE,
-    ):
+    if (scoped or refs) and _NO_SUBJECT.fullmatch(content):
         content = ""  # "the most recent papers", "show me papers from 2024": the newest documents of the period
+        if not scoped:  # "papers in topic 12": the topic
+            return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
     return Intent(
         IntentKind.PAPERS,
         content if scoped else content or _strip(q),

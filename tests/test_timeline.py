@@ -427,3 +427,29 @@ def test_a_fragment_changes_the_previous_question_and_it_refers_back(dated):
     assert other.text.startswith(f"(Read as: papers by Glacier Writer.)\n{writer} documents name “Glacier Writer”")
     fresh = dated.ask("and in 2024-03?", Conversation())
     assert fresh.citations and all(c.date.startswith("2024-03") for c in fresh.citations)
+
+
+def test_searches_in_a_topic_limits_and_documents_by_id(dated):
+    docs = dated.index.documents
+    leaf = theme_topic(dated, "glacier")
+    inside = dated.ask(f"papers in topic {leaf} about glacierwood")
+    assert inside.citations and {c.topic for c in inside.citations} <= {leaf, -1}
+    assert inside.routing.restricted_to == dated.leaves_under(leaf)
+    newest = dated.ask(f"latest papers in topic {leaf}")
+    in_leaf = docs[docs["topic"] == leaf]
+    assert newest.text.startswith(f"Only the {len(in_leaf)} documents of topic(s) {leaf} were searched.")
+    dates = [c.date for c in newest.citations]
+    assert dates == sorted(in_leaf["published"].str[:10], reverse=True)[: len(dates)]
+    assert "There is no topic 999" in dated.ask("papers in topic 999 about glacier").text
+    assert len(dated.ask("give me 8 papers about glacier").citations) == 8
+    assert len(dated.ask("show me the 7 newest papers").citations) == 7
+    top = dated.ask("top 2 topics")
+    assert top.text.startswith("The 2 largest of") and len(top.citations) == 2
+    smallest = dated.ask("what is the smallest topic?").text
+    sizes = [int(n) for n in re.findall(r"^- Topic \d+: .+? \((\d+) documents", smallest, re.MULTILINE)]
+    assert sizes and sizes == sorted(t.size for t in dated.index.topics)[: len(sizes)]
+    october = int((in_leaf["published"].str[:7] == "2024-10").sum())
+    counted = dated.ask(f"how many papers in topic {leaf} were published in 2024-10?")
+    assert f" {october} of them are dated 2024-10." in counted.text
+    opened = dated.ask("tell me about document glacier-3")
+    assert opened.intent == "document" and "· by Dana Dated; Guest 0-3" in opened.text
