@@ -1507,11 +1507,23 @@ class Assistant:
         scope = sorted({leaf for t in intent.topic_ids for leaf in self.leaves_under(t)}) or [
             t.id for t in self.index.topics
         ]
-        last = window_length(timeline, intent.window)
-        recent, before = timeline.window(last)
-        r_total, b_total = int(timeline.totals[recent].sum()), int(timeline.totals[before].sum())
-        ranked = rank_changes(timeline, scope, last, intent.declining)[: self.EMERGING_TOPICS]
         where = f" under topic {', '.join(map(str, intent.topic_ids))}" if intent.topic_ids else ""
+        routed: list[RoutedTopic] = []
+        if intent.content and not intent.topic_ids:  # "emerging topics in speech": the areas that hold speech
+            routing = self._route_subject(intent.content, " to find its topics")
+            if isinstance(routing, Reply):
+                return routing
+            routed = routing.topics[:1]  # the area of its closest topic
+            areas = list(dict.fromkeys(p if (p := self.topics[t.id].parent) is not None else t.id for t in routed))
+            scope = sorted({leaf for a in areas for leaf in self.leaves_under(a)})
+            where = f" near “{intent.content}” (under {'; '.join(f'topic {a}: {self.path(a)}' for a in areas)})"
+        last = window_length(timeline, intent.window)
+        split = self._emerging_split(timeline, intent.period) if intent.period else None
+        if isinstance(split, Reply):
+            return split
+        recent, before = split or timeline.window(last)
+        r_total, b_total = int(timeline.totals[recent].sum()), int(timeline.totals[before].sum())
+        ranked = rank_changes(timeline, scope, last, intent.declining, split)[: self.EMERGING_TOPICS]
         moved = "lost" if intent.declining else "gained"
         head = (
             f"Topics{where} that {moved} the most share of the documents in {timeline.span(recent)} "
@@ -1540,6 +1552,25 @@ class Assistant:
         return Reply(
             "\n".join(lines), topics=[self._routed(t) for t in ids], citations=citations, chart=self._chart(ids)
         )
+
+    def _emerging_split(self, timeline: Timeline, period: str) -> tuple[list[int], list[int]] | Reply:
+        """'What emerged in 2026?': 2026's periods against those before; 'between 2025 and 2026': the last
+        named period against the first; 'since 2026-03': from then on against before."""
+        lo, dots, hi = period.partition("..")
+        if lo and hi:
+            before, recent = period_positions(timeline, lo), period_positions(timeline, hi)
+        else:
+            recent = period_positions(timeline, period if dots else lo)
+            before = [i for i in range(len(timeline.periods)) if recent and i < recent[0]]
+        if not recent or not before:
+            every = timeline.span(list(range(len(timeline.periods))))
+            return Reply(
+                f"This index spans {every}: there are no documents dated before {_shown(period)} to compare it with."
+                if recent
+                else f"No documents are dated {_shown(period)}: this index spans {every}.",
+                matched=False,
+            )
+        return recent, before
 
     CHANGES_SHOWN = 8
 

@@ -540,8 +540,19 @@ def _window(q: str) -> tuple[int, str] | None:
 
 def _time_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     """Trend questions about one subject, and 'what is emerging / which topics grew' over the whole corpus."""
-    if _EMERGING.search(q):
-        return Intent(IntentKind.EMERGING, "", refs, follow, _window(q), bool(_DECLINING.search(q)))
+    emerging = _EMERGING.search(q)
+    if emerging:  # "what are the emerging topics in speech?", "what topics emerged in 2026?"
+        period, tail = _period(q[emerging.end() :])
+        tail = re.sub(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", tail, flags=re.I)
+        m = re.match(
+            rf"^\s*({_SUBJECTS}\s+)?((the\s+)?most\s+)?(in|on|about|within|for|among|of|related\s+to)\s+(?P<x>.+)$",
+            tail,
+            re.IGNORECASE,
+        )
+        subject = _strip(m.group("x")) if m and not refs else ""
+        subject = re.sub(r"\s+(research|field|area|work|literature)$", "", subject, flags=re.IGNORECASE)
+        subject = re.sub(r"^(the|this)\s+(last|past|previous)\s*$|^(the\s+)?(corpus|collection|index)$", "", subject)
+        return Intent(IntentKind.EMERGING, subject, refs, follow, _window(q), bool(_DECLINING.search(q)), period=period)
     for pattern in _TREND:
         m = pattern.search(q)
         if m:

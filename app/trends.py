@@ -90,18 +90,25 @@ def window_length(timeline: Timeline, window: tuple[int, str] | None) -> int:
     return max(1, min(last, n - 1))
 
 
-def change(timeline: Timeline, topic: int, last: int) -> Change:
-    """A topic's counts and shares in the last `last` periods against all the periods before."""
-    recent, before = timeline.window(last)
+def change(timeline: Timeline, topic: int, last: int, split: tuple[list[int], list[int]] | None = None) -> Change:
+    """A topic's counts and shares in the last `last` periods against all the periods before (or in the
+    `split`'s recent periods against its earlier ones)."""
+    recent, before = split or timeline.window(last)
     counts = timeline.counts[topic]
     r, b = int(counts[recent].sum()), int(counts[before].sum())
     r_total, b_total = int(timeline.totals[recent].sum()), int(timeline.totals[before].sum())
     return Change(topic, r, b, r_total, b_total)
 
 
-def rank_changes(timeline: Timeline, topics: list[int], last: int, declining: bool = False) -> list[Change]:
+def rank_changes(
+    timeline: Timeline,
+    topics: list[int],
+    last: int,
+    declining: bool = False,
+    split: tuple[list[int], list[int]] | None = None,
+) -> list[Change]:
     """Topics whose share grew (or fell) the most between the windows, biggest change first."""
-    changes = [change(timeline, t, last) for t in topics if t in timeline.counts]
+    changes = [change(timeline, t, last, split) for t in topics if t in timeline.counts]
     changes = [c for c in changes if c.recent + c.before >= MIN_DOCS]
     if declining:
         picked = [c for c in changes if c.ratio <= SHRANK]

@@ -453,3 +453,21 @@ def test_searches_in_a_topic_limits_and_documents_by_id(dated):
     assert f" {october} of them are dated 2024-10." in counted.text
     opened = dated.ask("tell me about document glacier-3")
     assert opened.intent == "document" and "· by Dana Dated; Guest 0-3" in opened.text
+
+
+def test_what_emerged_in_a_period_or_near_a_subject(dated):
+    grower, fader = theme_topic(dated, DATED_THEMES[0]), theme_topic(dated, DATED_THEMES[1])
+    counts = dated.index.timeline.counts[grower]
+    since = dated.ask("what topics emerged since 2024-11?")
+    assert since.topics and since.topics[0].id == grower
+    line = next(x for x in since.text.splitlines() if x.startswith(f"- Topic {grower}:"))
+    assert _numbers(line) == (int(counts[10:].sum()), int(counts[:10].sum()))
+    assert "in 2024-11 to 2024-12 (" in since.text
+    between = dated.ask("which topics declined between 2024Q1 and 2024Q4?")  # 2024Q4 against 2024Q1
+    assert between.topics and between.topics[0].id == fader
+    assert "in 2024-10 to 2024-12 (" in between.text and "against 2024-01 to 2024-03 (" in between.text
+    assert "no documents dated before 2024-01" in dated.ask("what topics emerged in 2024-01?").text
+    near = dated.ask(f"what are the emerging topics in {DATED_THEMES[0]}?")
+    area = dated.topics[grower].parent
+    assert near.text.startswith(f"Topics near “{DATED_THEMES[0]}” (under topic {area if area is not None else grower}")
+    assert {t.id for t in near.topics} <= set(dated.leaves_under(area if area is not None else grower))
