@@ -903,7 +903,15 @@ class Assistant:
                     f"is {labels[top]} ({n[top] / of[top]:.1%}: {n[top]} of {of[top]}"
                     + (f"; the index's {edge[labels[top]]} {unit})." if labels[top] in edge else ").")
                 )
-        lines.append(f"Per {unit}: " + " · ".join(f"{g}: {c}" for g, c in zip(labels, n, strict=True)) + ".")
+        few = rows is not None and len(labels) <= 6  # "RAG in 2025 vs 2026": each with its share
+        lines.append(
+            f"Per {unit}: "
+            + " · ".join(
+                f"{g}: {c}" + (f" ({c / t:.1%} of {t})" if few and t else "")
+                for g, c, t in zip(labels, n, of, strict=True)
+            )
+            + "."
+        )
         citations: list[Citation] = []
         if rows is not None and intent.peak == "most":
             peak_positions = [p for i in at for p in members[labels[i]]]

@@ -290,11 +290,11 @@ def _count_subject(text: str) -> str:
     return _strip(_COUNT_RELATION.sub("", text, count=1))
 
 
-_FEWEST = r"fewest|least|lowest|smallest|minimum|quietest"
+_FEWEST = r"fewest|fewer|less|least|lowest|smallest|minimum|quietest"
 _PEAK = (
     re.compile(
         r"^\s*(in\s+|during\s+)?(which|what)\s+(month|year|quarter|period|time\s+period)\s+(had|has|have|saw|sees|got|"
-        rf"was|were|did|brought|held|produced|showed)\s+(the\s+)?(?P<m>most|{_FEWEST}|highest|largest|biggest|"
+        rf"was|were|did|brought|held|produced|showed)\s+(the\s+)?(?P<m>most|more|{_FEWEST}|fewer|less|highest|largest|biggest|"
         r"greatest|peak|maximum)\b(?P<rest>.*)$",
         re.IGNORECASE,
     ),
@@ -325,9 +325,62 @@ def _peak_subject(rest: str) -> str:
     return _strip(f"{before} {_count_subject(' '.join(words[at + 1 :]))}")
 
 
+_TWO_PERIODS = re.compile(  # "..., 2025 or 2026?": the two periods to weigh
+    rf"\s*,?\s*(in\s+)?(?P<a>{_YEAR})\s+(or|vs\.?|versus|and|against)\s+(in\s+)?(?P<b>{_YEAR})\s*\??\s*$", re.IGNORECASE
+)
+_PERIOD_AGAINST_PERIOD = (  # "compare RAG in 2025 and 2026", "how many papers on agents in 2025 and in 2026?"
+    re.compile(
+        rf"^\s*(please\s+)?compare\s+(?P<x>.+?)\s+((in|during|from)\s+)?(?P<a>{_YEAR})\s+(and|with|to|against|vs\.?|"
+        rf"versus)\s+(in\s+|during\s+)?(?P<b>{_YEAR})\s*\??$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^\s*(?P<x>[^,;:]+?)\s+(in\s+)?(?P<a>{_YEAR})\s+(vs\.?|versus)\s+(in\s+)?(?P<b>{_YEAR})\s*\??$", re.IGNORECASE
+    ),
+    re.compile(
+        rf"^\s*how\s+many\s+(?P<noun>\w+)\s+(are\s+|were\s+)?(on|about|mention)\s+(?P<x>.+?)\s+(in|during)\s+(?P<a>{_YEAR})"
+        rf"\s*,?\s+(and|vs\.?|versus|against)\s+(how\s+many\s+)?(in|during)\s+(?P<b>{_YEAR})\s*\??$",
+        re.IGNORECASE,
+    ),
+)
+
+
+def _unit_of(period: str) -> str:
+    return "quarter" if "q" in period.lower() else "month" if "-" in period else "year"
+
+
+def _period_against_period(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """One subject in two periods: counted per period, the larger named (a peak over the two)."""
+    for pattern in _PERIOD_AGAINST_PERIOD:
+        m = pattern.match(q)
+        if m:
+            a, b = sorted((m.group("a").upper(), m.group("b").upper()))
+            subject = _strip(_DOC_LEAD.sub("", m.group("x")))
+            subject = re.sub(r"^(the\s+)?(papers|documents|research|work)\s+(on|about)\s+", "", subject, flags=re.I)
+            subject = re.sub(r"^topic\s*#?\s*\d+$", "", subject, flags=re.IGNORECASE)  # the topic is in `refs`
+            return Intent(
+                IntentKind.COUNT,
+                subject,
+                refs,
+                follow,
+                noun="documents",
+                period=f"{a}..{b}",
+                peak="most",
+                unit=_unit_of(a),
+            )
+    return None
+
+
 def _peak_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     """'Which month had the most papers on X?', 'when did X peak?', 'what was the busiest year?': the
     period with the most (or fewest) documents, counted from the index."""
+    two = _TWO_PERIODS.search(q)  # "which year had more papers on agents, 2025 or 2026?"
+    if two:
+        a, b = sorted((two.group("a").upper(), two.group("b").upper()))
+        intent = _peak_intent(q[: two.start()], refs, follow)
+        if intent is not None:
+            intent.period, intent.unit = f"{a}..{b}", intent.unit or _unit_of(a)
+        return intent
     period, rest = _period(q)
     for pattern in _PEAK:
         m = pattern.match(rest)
@@ -914,7 +967,7 @@ def _parse(question: str) -> Intent:
                 refs,
                 follow,
             )
-    compare = _compare_intent(q, refs, follow)
+    compare = _period_against_period(q, refs, follow) or _compare_intent(q, refs, follow)
     if compare is not None:
         return compare
     if _CHANGED.search(q):

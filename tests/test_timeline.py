@@ -471,3 +471,25 @@ def test_what_emerged_in_a_period_or_near_a_subject(dated):
     area = dated.topics[grower].parent
     assert near.text.startswith(f"Topics near “{DATED_THEMES[0]}” (under topic {area if area is not None else grower}")
     assert {t.id for t in near.topics} <= set(dated.leaves_under(area if area is not None else grower))
+
+
+def test_one_subject_in_two_periods_is_counted_per_period(dated):
+    published = _published(dated)
+    docs = _mentioning(dated, "tractor")
+    per = {
+        q: sum(published[d][:7] in [f"2024-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)] for d in docs) for q in (3, 4)
+    }
+    totals = {
+        q: sum(p[:7] in [f"2024-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)] for p in published.values())
+        for q in (3, 4)
+    }
+    for question in (
+        "compare tractor in 2024Q3 and 2024Q4",
+        "which quarter had more papers on tractor, 2024Q3 or 2024Q4?",
+    ):
+        answer = dated.ask(question)
+        assert answer.intent == "count", question
+        assert (
+            f"Per quarter: 2024Q3: {per[3]} ({per[3] / totals[3]:.1%} of {totals[3]}) · "
+            f"2024Q4: {per[4]} ({per[4] / totals[4]:.1%} of {totals[4]})." in answer.text
+        )
