@@ -381,6 +381,21 @@ class Assistant:
     def _keywords(self, topic_id: int, kind: str = "keybert", n: int = 6) -> str:
         return ", ".join(self.topics[topic_id].top_keywords(n, kind))
 
+    NAMING_SHOWN = 8
+
+    def _topics_naming(self, subject: str) -> list[int]:
+        """Leaf topics whose label or first keywords hold every (stemmed) word of the subject, largest first."""
+        stem = self.index.lexical.stem
+        words = set(tokenize(subject, stem=stem))
+        if not words:
+            return []
+        found = []
+        for t in sorted(self.index.topics, key=lambda t: (-t.size, t.id)):
+            text = " ".join([t.label, *t.top_keywords(10, "keybert"), *t.top_keywords(10, "ctfidf")])
+            if words <= set(tokenize(text, stem=stem)):
+                found.append(t.id)
+        return found
+
     def leaves_under(self, topic_id: int) -> list[int]:
         """The leaf topics a node stands for (itself, for a leaf)."""
         node = self.topics[topic_id]
@@ -2017,6 +2032,21 @@ class Assistant:
                 )
             if not routing.topics:
                 lines.append("- no topic fits well; the closest documents are below.")
+            shown = {t.id for t in routing.topics}
+            named = [t for t in self._topics_naming(query) if t not in shown][: self.NAMING_SHOWN]
+            if named:
+                lines.append(f"Other topics whose label or keywords name “{query}”:")
+                lines += [
+                    f"- Topic {t}: {self.path(t)} ({self.topics[t].size} documents) — {self._keywords(t, n=5)}"
+                    for t in named
+                ]
+            if intent.noun == "count":  # "how many topics cover X?"
+                n = len(shown) + len(named)
+                lines.insert(
+                    0,
+                    f"{n} topic{'s' if n != 1 else ''}: the {len(shown)} it routes to"
+                    + (f" and {len(named)} more whose label or keywords name it." if named else "."),
+                )
             lines.append("Closest documents: " + "; ".join(f"[{c.n}] {c.title}" for c in citations))
             return "\n".join(lines)
         lines = ["Most relevant documents, each with its sentence that answers best:"]

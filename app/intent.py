@@ -460,7 +460,7 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
         if re.search(rf"\b{_MOVES}\b", rest, re.IGNORECASE):  # "how many topics grew?"
             return Intent(IntentKind.EMERGING, "", refs, follow, _window(q), bool(_DECLINING.search(rest)))
         if _TOPIC_RELATION.match(after.strip()):  # "how many topics cover X?"
-            return Intent(IntentKind.COVER, _count_subject(after), refs, follow)
+            return Intent(IntentKind.COVER, _count_subject(after), refs, follow, noun="count")
         if not _count_subject(after):  # "how many topics are there?"
             return Intent(IntentKind.COUNT, "", refs, follow, noun="topics")
         return None  # "how many clusters does k-means find?"

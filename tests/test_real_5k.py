@@ -206,3 +206,17 @@ def test_peak_month_acronyms_and_a_person_on_a_subject(arxiv_5k):
     assert answer.text.startswith(f"{len(theirs)} documents name “{person}” as an author")
     held = int(re.search(r"(\d+) of them hold every word of “speech”", answer.text).group(1))
     assert [("speech" in text[c.doc_id]) for c in answer.citations[:held]] == [True] * min(held, len(answer.citations))
+
+
+def test_which_topics_lists_every_topic_that_names_the_subject(arxiv_5k):
+    answer = arxiv_5k.ask("how many topics are about speech?")
+    lines = answer.text.splitlines()
+    routed = {t.id for t in answer.topics}
+    others = [
+        int(m.group(1)) for x in lines if (m := re.match(r"- Topic (\d+): ", x)) and int(m.group(1)) not in routed
+    ]
+    for t in others:
+        node = arxiv_5k.index.nodes[t]
+        words = " ".join([node.label, *node.top_keywords(10, "keybert"), *node.top_keywords(10, "ctfidf")]).lower()
+        assert re.search(r"\bspeech", words), (t, words)
+    assert lines[0].startswith(f"{len(routed) + len(others)} topic")

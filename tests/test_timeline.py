@@ -493,3 +493,20 @@ def test_one_subject_in_two_periods_is_counted_per_period(dated):
             f"Per quarter: 2024Q3: {per[3]} ({per[3] / totals[3]:.1%} of {totals[3]}) · "
             f"2024Q4: {per[4]} ({per[4] / totals[4]:.1%} of {totals[4]})." in answer.text
         )
+
+
+def test_the_topics_whose_label_or_keywords_name_a_subject(dated):
+    for word in ("tulip", "glacier", "harbourside"):
+        found = dated._topics_naming(word)
+        expected = [
+            t.id
+            for t in sorted(dated.index.topics, key=lambda t: (-t.size, t.id))
+            if {word, word + "s"}
+            & set(
+                re.findall(
+                    r"\w+", " ".join([t.label, *t.top_keywords(10, "keybert"), *t.top_keywords(10, "ctfidf")]).lower()
+                )
+            )
+        ]
+        assert found == expected, word
+    assert dated._topics_naming("tulip")  # the check is not vacuous
