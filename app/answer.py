@@ -1311,17 +1311,19 @@ class Assistant:
         dates how each moved. Every figure is counted from the index."""
         missing = [
             int(m.group(1))
-            for s in intent.subjects[:2]
+            for s in intent.subjects
             if (m := _TOPIC_NAMED.fullmatch(s.strip())) and int(m.group(1)) not in self.topics
         ]
         if missing:
             return self.unknown_topic(missing)
         total = len(self._texts)
-        a, b = (self._side(s) for s in intent.subjects[:2])
-        lines = [f"{a.name} and {b.name} in this index ({total} documents), side by side:"]
+        sides = [self._side(s) for s in intent.subjects]
+        a, b = sides[0], sides[1]
+        named = ", ".join(x.name for x in sides[:-1]) + f" and {sides[-1].name}"
+        lines = [f"{named} in this index ({total} documents), side by side:"]
         citations: list[Citation] = []
         routed: list[RoutedTopic] = []
-        for side in (a, b):
+        for side in sides:
             if not side.ids:
                 best = f" (closest similarity {side.routing.best_similarity:.2f})" if side.routing else ""
                 lines.append(f"- {side.name}: no topic fits it well{best}.")
@@ -1341,7 +1343,7 @@ class Assistant:
             lines.append(f"- {side.name}: {topics}.{said} Examples: {examples}")
             by_id = {t.id: t for t in (side.routing.topics if side.routing else [])}
             routed += [by_id.get(t) or self._routed(t) for t in side.ids if t not in {r.id for r in routed}]
-        if a.ids and b.ids:
+        if len(sides) == 2 and a.ids and b.ids:
             shared = [t for t in a.ids if t in b.ids]
             if shared:
                 lines.append(f"- Both route to {', '.join(f'topic {t} ({self.topics[t].label})' for t in shared)}.")
@@ -1364,20 +1366,30 @@ class Assistant:
                     f"- Keywords of {a.name}'s closest topic only: {', '.join(only_a) or 'none'}; "
                     f"of {b.name}'s only: {', '.join(only_b) or 'none'}."
                 )
-        if a.found is not None and b.found is not None and len(a.found.rows) and len(b.found.rows):
+        counted = [x for x in sides if x.found is not None and len(x.found.rows)]
+        if len(sides) == 2 and len(counted) == 2:
+            assert a.found is not None and b.found is not None
             both = len(np.intersect1d(a.found.rows, b.found.rows))
             lines.append(f"- {both} documents hold the words of both.")
-            more, less = sorted((a, b), key=lambda side: -len(side.found.rows) if side.found is not None else 0)
-            n_more, n_less = (len(x.found.rows) if x.found is not None else 0 for x in (more, less))
-            lines.append(
-                f"- More documents hold the words of {more.name} ({n_more}) than of {less.name} ({n_less}), "
-                f"{n_more / n_less:.1f}x."
-                if n_more > n_less
-                else f"- As many documents hold the words of each ({n_more})."
-            )
+        if len(counted) >= 2:
+            ranked = sorted(counted, key=lambda x: -len(x.found.rows) if x.found is not None else 0)
+            sizes = [len(x.found.rows) if x.found is not None else 0 for x in ranked]
+            if len(counted) == 2:
+                lines.append(
+                    f"- More documents hold the words of {ranked[0].name} ({sizes[0]}) than of {ranked[1].name} "
+                    f"({sizes[1]}), {sizes[0] / sizes[1]:.1f}x."
+                    if sizes[0] > sizes[1]
+                    else f"- As many documents hold the words of each ({sizes[0]})."
+                )
+            else:
+                lines.append(
+                    "- Documents holding the words of each, most first: "
+                    + "; ".join(f"{x.name} {n}" for x, n in zip(ranked, sizes, strict=True))
+                    + "."
+                )
         chart = None
         timeline = self.index.timeline
-        firsts = [(side.name, side.ids[0]) for side in (a, b) if side.ids]
+        firsts = [(side.name, side.ids[0]) for side in sides if side.ids]
         if timeline is not None and len(timeline.periods) >= 2 and firsts:
             last = window_length(timeline, intent.window)
             recent, before = timeline.window(last)
@@ -1389,7 +1401,9 @@ class Assistant:
                     f"{c.verdict()}."
                 )
             chart = self._chart(list(dict.fromkeys(t for _, t in firsts)))
-        return Reply("\n".join(lines), topics=routed, citations=citations, chart=chart, matched=bool(a.ids or b.ids))
+        return Reply(
+            "\n".join(lines), topics=routed, citations=citations, chart=chart, matched=any(x.ids for x in sides)
+        )
 
     # -- time and whole-corpus answers ---------------------------------------------------------
     MAX_THEMES = 12

@@ -516,6 +516,12 @@ _NOT_A_SIDE = re.compile(
     re.IGNORECASE,
 )
 MAX_SIDE_WORDS = 6  # "the performance of BERT on GLUE" and longer: a question for the documents, not two subjects
+MAX_SIDES = 5
+_MANY_SUBJECTS = re.compile(
+    r"^\s*(please\s+)?(compare\s+(?P<x>[^?]+?,[^?]+?\s+(and|vs\.?|versus)\s+[^?]+?)|"
+    r"(?P<y>[^,;:?]+?(\s+(vs\.?|versus)\s+[^,;:?]+?){2,}))\s*\??$",
+    re.IGNORECASE,
+)
 
 
 def _side(text: str) -> str:
@@ -570,12 +576,22 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     B?' and 'the difference between A and B' ask what the documents say: searches."""
     if _COMPARE.search(q) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
+    many = _MANY_SUBJECTS.match(q)  # "compare A, B and C", "A vs B vs C"
+    if many:
+        listed = many.group("x") or many.group("y")
+        parts = re.split(r"\s*,\s*(?:and\s+|vs\.?\s+)?|\s+and\s+|\s+(?:vs\.?|versus)\s+", listed)
+        sides = [_side(x) for x in parts if x.strip()]
+        if (
+            3 <= len(sides) <= MAX_SIDES
+            and all(x and not _NOT_A_SIDE.search(x) and len(x.split()) <= MAX_SIDE_WORDS for x in sides)
+            and len({x.lower() for x in sides}) == len(sides)
+        ):
+            return Intent(IntentKind.COMPARE, _strip(q), refs, follow, subjects=sides)
     for pattern in (*_MORE_SUBJECTS, *_COMPARE_SUBJECTS):
         m = pattern.search(q)
         if m:
             a, b = _side(m.group("a")), _side(m.group("b"))
-            sides = (a, b)
-            if any(_NOT_A_SIDE.search(x) or len(x.split()) > MAX_SIDE_WORDS for x in sides):
+            if any(_NOT_A_SIDE.search(x) or len(x.split()) > MAX_SIDE_WORDS for x in (a, b)):
                 return None
             if a and b and a.lower() != b.lower():
                 return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow, subjects=[a, b])

@@ -511,7 +511,9 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("what are the trade-offs of model size vs. latency?", IntentKind.PAPERS, None, {}),
         ("how do transformers compare to RNNs?", IntentKind.PAPERS, None, {}),
         ("what is the difference between precision and recall?", IntentKind.PAPERS, None, {}),
-        ("compare X, Y and Z", IntentKind.PAPERS, None, {}),
+        ("compare X, Y and Z", IntentKind.COMPARE, None, {"subjects": ["X", "Y", "Z"]}),
+        ("Llama vs Qwen vs Mistral", IntentKind.COMPARE, None, {"subjects": ["Llama", "Qwen", "Mistral"]}),
+        ("which papers compare CNN vs RNN vs LSTM?", IntentKind.PAPERS, None, {}),
         ("who wrote the attention paper?", IntentKind.PAPERS, None, {}),
         ("which groups of proteins bind DNA?", IntentKind.PAPERS, None, {}),
         ("models with a vocabulary of 2048 tokens", IntentKind.PAPERS, None, {"period": ""}),
@@ -855,6 +857,25 @@ def test_a_person_asked_in_other_words_and_a_surname(authored):
     assert (
         most.intent == IntentKind.AUTHORS and most.text == authored.ask("which authors work on telescope galaxy?").text
     )
+
+
+def test_three_subjects_side_by_side(assistant):
+    texts = _corpus_texts(assistant)
+    words = ("telescope", "flour", "striker")
+    answer = assistant.ask("compare telescope, flour and striker")
+    sides = [line for line in answer.text.splitlines() if line.startswith("- “")]
+    assert [s.split("”")[0][3:] for s in sides] == list(words)
+    n = {w: sum(bool(re.search(rf"\b{w}s?\b", t)) for t in texts.values()) for w in words}
+    ranked = sorted(words, key=lambda w: -n[w])
+    assert (
+        "- Documents holding the words of each, most first: " + "; ".join(f"“{w}” {n[w]}" for w in ranked)
+        in answer.text
+    )
+    assert len(answer.citations) == 6 and {c.doc_id.split("-")[0] for c in answer.citations} == {
+        "astronomy",
+        "cooking",
+        "football",
+    }
 
 
 def test_largest_topics_are_listed_by_size(assistant):
