@@ -17,7 +17,7 @@ import pandas as pd
 
 from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
-from topicchat.app.intent import Intent, IntentKind, describe, parse_intent
+from topicchat.app.intent import Intent, IntentKind, describe, fix_typos, parse_intent
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
 from topicchat.app.route import Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
@@ -418,7 +418,7 @@ class Assistant:
         conv = conversation if conversation is not None else Conversation()
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
-        intent = self._resolve(parse_intent("" if too_long else question), conv)
+        intent = self._resolve(parse_intent("" if too_long else fix_typos(question, self._known_word)), conv)
         read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
         if (
             intent.kind is IntentKind.AUTHORS
@@ -455,6 +455,19 @@ class Assistant:
         if intent.kind in _CARRIED:
             conv.last_intent = intent
         yield DoneEvent(self._answer(question, intent.kind, replace(reply, text=read_as + reply.text), conv))
+
+    def _unknown_words(self, query: str) -> list[str]:
+        """The query's words no document holds, when they are at least half of its (3 or more) words."""
+        stem = self.index.lexical.stem
+        words = [w for w in dict.fromkeys(re.findall(r"[^\W\d_]+", query.lower())) if tokenize(w, stem=stem)]
+        unknown = [w for w in words if not self._known_word(w)]
+        return unknown if len(words) >= 2 and 2 * len(unknown) >= len(words) else []
+
+    def _known_word(self, word: str) -> bool:
+        """Whether the corpus holds the word (as the index stems it): such a word is never 'mended'."""
+        lexical = self.index.lexical
+        stems = tokenize(word, stem=lexical.stem)
+        return bool(stems) and all(s in lexical.vocab for s in stems)
 
     def _resolve(self, intent: Intent, conv: Conversation) -> Intent:
         """Fill in a follow-up from the conversation: a fragment ('and in 2026?', 'what about speech?', 'and
@@ -1795,6 +1808,12 @@ class Assistant:
                 f"{routing.best_similarity:.2f}, below the {self.retriever.min_similarity:.2f} needed. "
                 "Try other words, or type 'list topics' to see what the corpus covers."
             )
+            unknown = self._unknown_words(query)
+            if unknown:
+                text += (
+                    f" Most words of the question occur in no document of this index ({', '.join(unknown[:6])}): "
+                    "it may be in another language than the documents, or use other terms than they do."
+                )
             if routing.restricted_to:
                 text += f" (I searched only topics {', '.join(map(str, routing.restricted_to))}; say 'use all topics' to search everything.)"
             yield TokenEvent(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -939,6 +940,51 @@ def _limit(q: str) -> int:
         return 0
     n = m.group("n") or m.group("m")
     return min(MAX_LIMIT, max(1, int(n) if n.isdigit() else _NUMBERS[n.lower()]))
+
+
+# The words the rules read; a typo of one ("wich", "mnay", "tpoics") is read as the word when the corpus
+# does not know the typed form (see `fix_typos`).
+GRAMMAR_WORDS = frozenset(
+    "which what many topics topic papers paper documents document authors author compare list show latest recent trend "
+    "trends emerging growing between about largest popular month year quarter published most overview themes "
+    "changed".split()
+)
+
+
+# English words one edit from a grammar word ("last" / "list", "months" / "month"): never mended.
+_REAL_WORDS = frozenset(
+    "last lost post host most must much that than then them these those there year years near many mean show "
+    "shown snow slow list lists least months topical optic tropic pages paper papers authored compared compares "
+    "changes latent abut about".split()
+)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether b is within one insertion, deletion, swap of neighbours, or (in words of 6+ letters)
+    substitution of a."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        swap = len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        return swap or (len(diff) == 1 and len(a) >= 6)
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def fix_typos(question: str, known: Callable[[str], bool] = lambda _w: False) -> str:
+    """Mend a misspelt grammar word ('how mnay papers', 'wich topics', 'list tpoics'): a word of 4+ letters
+    that is one edit from exactly one grammar word and that `known` (the corpus's own words) does not hold."""
+
+    def mend(m: re.Match[str]) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < 4 or low in GRAMMAR_WORDS or low in _REAL_WORDS or known(low):
+            return word
+        near = [g for g in GRAMMAR_WORDS if _one_edit(low, g) and low.rstrip("s") != g.rstrip("s")]
+        return near[0] if len(near) == 1 else word
+
+    return re.sub(r"[A-Za-z]+", mend, question)
 
 
 def parse_intent(question: str) -> Intent:

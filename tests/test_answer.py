@@ -15,7 +15,7 @@ from topicchat.app.answer import (
     TokenEvent,
     check_citations,
 )
-from topicchat.app.intent import IntentKind, parse_intent
+from topicchat.app.intent import IntentKind, fix_typos, parse_intent
 from topicchat.indexer.tree import path_of
 
 
@@ -134,6 +134,17 @@ def test_question_that_matches_nothing_says_so(assistant):
     answer = assistant.ask("zyxwv qwerty plonk")
     assert not answer.matched and answer.citations == []
     assert "Nothing in this index matches" in answer.text
+    assert "Most words of the question occur in no document of this index (zyxwv, qwerty, plonk)" in answer.text
+    assert "Most words" not in assistant.ask("which papers mention telescope qwerty?").text
+
+
+def test_a_misspelt_question_word_is_read_as_the_word_unless_the_corpus_has_it(assistant):
+    assert fix_typos("how mnay papers, wich tpoics?") == "how many papers, which topics?"
+    assert fix_typos("tpoics on reacts", known=lambda w: w == "reacts") == "topics on reacts"  # not "trends"
+    assert fix_typos("the yeast genome in the last months") == "the yeast genome in the last months"
+    typo = assistant.ask("how mnay documents mention telescope?")
+    assert typo.intent == IntentKind.COUNT and typo.text == assistant.ask("how many documents mention telescope?").text
+    assert assistant.ask("wich topics cover telescope?").intent == IntentKind.COVER
 
 
 def test_a_rare_word_matches_where_the_meaning_does_not(tmp_path):
