@@ -111,10 +111,15 @@ _TREND = (
     ),
     re.compile(r"^\s*(show\s+(me\s+)?)?(?P<x>.+?)\s+(over|through|across)\s+time\b", re.IGNORECASE),
     re.compile(r"\b(is|are)\s+(?P<x>.+?)\s+(growing|declining|rising|falling|shrinking|on the rise)\b", re.IGNORECASE),
+    re.compile(
+        r"^\s*(has|have|did)\s+(?P<x>.+?)\s+(declined|decline|grown|grow|risen|rise|fallen|fall|dropped|drop|increased|"
+        r"increase|decreased|decrease|peaked|peak|taken\s+off|take\s+off|died\s+down|cooled)\b",
+        re.IGNORECASE,
+    ),
     re.compile(r"^\s*what\s+(has\s+|have\s+)?changed\s+(in|about|for)\s+(?P<x>.+)$", re.IGNORECASE),
 )
 _TREND_FILLER = re.compile(
-    r"^\s*(the\s+)?((research|work|papers?|publications?|interest|studies)\s+(on|in|about|into)|"
+    r"^\s*(the\s+)?((research|work|papers?|publications?|interest|studies|attention|activity)\s+(on|in|about|into|to)|"
     r"(the\s+)?(topic|field|area)\s+of)\s+",
     re.IGNORECASE,
 )
@@ -149,7 +154,8 @@ _THEMES = re.compile(
 )
 _PROBLEMS = re.compile(
     r"\b(open|unsolved|unresolved|remaining|outstanding)\s+(research\s+)?(problems?|questions?|challenges?|issues?)\b|"
-    r"\b(key|main|major|biggest|current)\s+(challenges|limitations|problems)\b|\bfuture\s+(work|directions)\b",
+    r"\b(key|main|major|biggest|current)\s+(challenges|limitations|problems)\b|\bfuture\s+(work|directions)\b|"
+    r"^\s*what\s+(are|were)\s+(the\s+)?(limitations|challenges|drawbacks|shortcomings|weaknesses)\s+(?=(of|in|for)\b)",
     re.IGNORECASE,
 )
 _PROBLEMS_SUBJECT = re.compile(r"\b(in|of|for|on|about|within)\s+(?P<x>.+)$", re.IGNORECASE)
@@ -306,7 +312,7 @@ _PEAK = (
         re.IGNORECASE,
     ),
     re.compile(
-        r"^\s*(what|which)\s+(was|is|were)\s+the\s+(?P<m>busiest|peak|most\s+active|quietest)\s+"
+        r"^\s*(what|which)(\s+was|\s+is|\s+were|'s|’s)\s+the\s+(?P<m>busiest|peak|most\s+active|quietest)\s+"
         r"(month|year|quarter|period)\b(\s+(for|of|in|on)\s+(?P<x>.+))?",
         re.IGNORECASE,
     ),
@@ -388,7 +394,7 @@ def _peak_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         if not m:
             continue
         found = m.groupdict()
-        subject = _strip(found["x"]) if found.get("x") else _peak_subject(found.get("rest") or "")
+        subject = _peak_subject(found.get("x") or found.get("rest") or "")
         subject = _TREND_FILLER.sub("", subject)
         subject = re.sub(r"^(in\s+|of\s+|within\s+)?topic\s*#?\s*-?\d+$", "", subject, flags=re.IGNORECASE).strip()
         if re.fullmatch(rf"(the\s+|this\s+|whole\s+|entire\s+)*{_COLLECTION}?", subject, re.IGNORECASE):
@@ -709,6 +715,10 @@ _BY_PERSON = (
         re.IGNORECASE,
     ),
     re.compile(r"^\s*who\s+is\s+(?P<name>[A-Z][\w'-]+(\s+[A-Z][\w.'-]*){1,3})\s*\??$"),  # a capitalised name
+    re.compile(  # "hate speech papers by Paloma Piot"
+        r"^\s*(?P<x>[^?]+?)\s+(papers|documents|articles|works|publications)\s+(written\s+|authored\s+)?by\s+(?P<name>.+)$",
+        re.IGNORECASE,
+    ),
 )
 _NOT_A_PERSON = re.compile(
     r"^(topics?|dates?|years?|months?|size|relevance|category|categories|subject|area|field|the\s+\w+)$", re.IGNORECASE
@@ -750,7 +760,9 @@ def _person_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         if split and not subject:
             name, subject = _strip(split.group("name")), _strip(split.group("x"))
         words = name.split()
-        if pattern is _SUBJECT_BY_PERSON and (len(words) < 2 or any(w.lower() in _NOT_IN_A_NAME for w in words)):
+        if pattern in (_SUBJECT_BY_PERSON, _BY_PERSON[-1]) and (
+            len(words) < 2 or any(w.lower() in _NOT_IN_A_NAME for w in words)
+        ):
             continue  # "papers on parsing by hand": no person
         if (
             1 <= len(words) <= 5

@@ -574,6 +574,11 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("which topics had the most papers?", IntentKind.LARGEST, "", {}),
         ("papers from March 2025 about agents", IntentKind.PAPERS, "agents", {"period": "2025-03"}),
         ("help", IntentKind.HELP, None, {}),
+        ("hate speech papers by Paloma Piot", IntentKind.AUTHORS, "hate speech", {"person": "Paloma Piot"}),
+        ("what's the peak month for speech papers?", IntentKind.COUNT, "speech", {"peak": "most"}),
+        ("has interest in chain-of-thought declined?", IntentKind.TREND, "chain-of-thought", {}),
+        ("what are the limitations of RAG?", IntentKind.THEMES, "RAG", {"problems": True}),
+        ("the best papers by far", IntentKind.PAPERS, None, {"person": ""}),
         ("compare RAG in 2025 and 2026", IntentKind.COUNT, "RAG", {"period": "2025..2026", "unit": "year"}),
         ("RAG in 2025-03 vs 2025-06", IntentKind.COUNT, "RAG", {"period": "2025-03..2025-06", "unit": "month"}),
         (
