@@ -233,7 +233,15 @@ def _shown(period: str) -> str:
 _TOPIC_NAMED = re.compile(r"topic\s*#?\s*(-?\d+)", re.IGNORECASE)
 # The questions a follow-up can change ("and in 2026?") or refer back to ("how has it changed?").
 _CARRIED = frozenset(
-    {IntentKind.COUNT, IntentKind.AUTHORS, IntentKind.TREND, IntentKind.PAPERS, IntentKind.COVER, IntentKind.TOPIC}
+    {
+        IntentKind.COUNT,
+        IntentKind.AUTHORS,
+        IntentKind.TREND,
+        IntentKind.PAPERS,
+        IntentKind.COVER,
+        IntentKind.TOPIC,
+        IntentKind.EMERGING,
+    }
 )
 _PRONOUNS = frozenset(
     "it|that|this|them|those|these|that topic|this topic|the topic|that one|this one|that subject|this subject|"
@@ -418,7 +426,7 @@ class Assistant:
         conv = conversation if conversation is not None else Conversation()
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
-        intent = self._resolve(parse_intent("" if too_long else fix_typos(question, self._known_word)), conv)
+        intent = self._resolve(parse_intent("" if too_long else fix_typos(question, self._known_word)), conv, question)
         read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
         if (
             intent.kind is IntentKind.AUTHORS
@@ -469,13 +477,24 @@ class Assistant:
         stems = tokenize(word, stem=lexical.stem)
         return bool(stems) and all(s in lexical.vocab for s in stems)
 
-    def _resolve(self, intent: Intent, conv: Conversation) -> Intent:
+    def _resolve(self, intent: Intent, conv: Conversation, question: str = "") -> Intent:
         """Fill in a follow-up from the conversation: a fragment ('and in 2026?', 'what about speech?', 'and
-        topic 1?') changes the previous question; 'it' / 'that topic' stands for its subject or topic."""
+        for Arabic?', 'and topic 1?', 'and by quarter?') changes the previous question; 'it' / 'that topic'
+        stands for its subject or topic, also inside a question ('is it robust?')."""
         last = conv.last_intent
+        if (
+            intent.kind is IntentKind.DOCUMENT
+            and intent.cited
+            and not conv.last_citations
+            and not re.search(r"\[\d|\bsources?\b", question, re.IGNORECASE)
+        ):
+            return Intent(IntentKind.PAPERS, question)  # "what was the first paper ...": no answer to point into
         if intent.elliptical:
             base = last if last is not None else Intent(IntentKind.PAPERS, "")
             new = replace(base, elliptical=True, follow_up=False, subjects=[], cited=0, doc_ref="", similar=False)
+            if intent.unit:  # "and by quarter?"
+                new.unit = intent.unit
+                return new
             if intent.period or intent.window:
                 new.period, new.window, new.recent = intent.period, intent.window, False
             if intent.topic_ids:
@@ -486,11 +505,28 @@ class Assistant:
                 named = all(w[:1].isupper() for w in intent.content.split()) and len(intent.content.split()) <= 4
                 if base.person and named:  # "papers by Jane Doe" ... "what about John Roe?"
                     new.person = intent.content
+                elif intent.content.strip().lower() in _PRONOUNS:  # "what about it in 2025?"
+                    pass
                 else:
-                    new.content, new.topic_ids = intent.content, []
+                    narrowed = f"{base.content} {intent.content}" if intent.follow_up and base.content else ""
+                    new.content, new.topic_ids = narrowed or intent.content, []
                     if new.kind is IntentKind.TOPIC:
                         new.kind = IntentKind.PAPERS
             return new
+        if (
+            last is not None
+            and intent.kind is IntentKind.COUNT
+            and intent.peak
+            and not (intent.content or intent.topic_ids)
+            and not re.search(
+                r"\b(papers|documents|articles|abstracts|publications|preprints|research)\b", question, re.I
+            )
+        ):  # "which month had the most?" after a question on a subject
+            return replace(intent, content=last.content, topic_ids=last.topic_ids[:1] if not last.content else [])
+        if last is not None and last.content and re.search(r"\bits?\b", intent.content, re.IGNORECASE):
+            if intent.content.strip().lower() not in _PRONOUNS:  # "is it robust?" after a question on DPO
+                filled = re.sub(r"\bits?\b", last.content, intent.content, flags=re.IGNORECASE)
+                return replace(intent, content=filled)
         if last is not None and intent.content.strip().lower() in _PRONOUNS:  # "how has it changed?"
             if last.topic_ids and (last.kind is IntentKind.TOPIC or not last.content):
                 return replace(intent, content="", topic_ids=last.topic_ids[:1])
@@ -1780,7 +1816,12 @@ class Assistant:
         query = intent.content or question
         k = intent.limit or self.k_docs
         within, note, empty = self._time_scope(intent)
-        if empty is not None:
+        open_range = intent.period.startswith("..") or intent.period.endswith("..")
+        if empty is not None and intent.content and open_range:
+            # "papers on events before 2023" in an index of 2025-2026: the year is part of the subject
+            note = f"{empty.text} So the whole question was searched, at any date.\n"
+            query, intent = question, replace(intent, period="", content=question)
+        elif empty is not None:
             yield TokenEvent(empty.text)
             return empty
         if not intent.content and self.index.timeline is not None and (intent.recent or within is not None):
@@ -2046,12 +2087,15 @@ class Assistant:
             citation.evidence = sentence
 
     def _facts(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
-        found_by = (
-            f"No document is close to “{query}” in meaning (best similarity {routing.best_similarity:.2f}), so "
-            f"these are found by its rare words ({', '.join(routing.by_words)}, as stems).\n"
-            if routing.by_words
-            else ""
-        )
+        found_by = ""
+        if routing.by_words:
+            words = f"its rare words ({', '.join(routing.by_words)}, as stems)"
+            found_by = (
+                f"No document is close to “{query}” in meaning (best similarity {routing.best_similarity:.2f}), so "
+                f"these are found by {words}.\n"
+                if routing.best_similarity < self.retriever.min_similarity
+                else f"“{query}” is searched by {words}: only documents that hold them are ranked.\n"
+            )
         return found_by + self._fact_lines(intent, routing, citations, query)
 
     def _fact_lines(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:

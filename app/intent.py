@@ -93,8 +93,14 @@ _CLEAR = re.compile(
 )
 _PAPERS_LEAD = re.compile(
     r"^\s*((which|what)\s+(papers|documents|articles|abstracts|works|studies)\s+(do|does|are|is|about|on|that|discuss|use|propose)?\s*|"
-    r"(please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give)\s+(me\s+)?((\d{1,2}|some|all|a\s+few)\s+)?"
-    r"(papers|documents|articles|abstracts)\s+(about|on|that|which)?\s*)",
+    r"what\s+(do|does|did)\s+(the\s+)?(papers|documents|articles|abstracts|studies|literature|research|authors)\s+"
+    r"(say|tell\s+us|report|find|show|conclude)\s+(about|on|regarding)\s+|"
+    r"((please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give|get)\s+(me\s+)?)?(the\s+)?"
+    r"((top|first|best)\s+)?((\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twenty|some|all|a\s+few)\s+)?"
+    r"(papers|documents|articles|abstracts)\s+(about|on|that|which)\s*|"
+    r"((please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give|get)\s+(me\s+)?)(the\s+)?"
+    r"((top|first|best)\s+)?((\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twenty|some|all|a\s+few)\s+)?"
+    r"(papers|documents|articles|abstracts)\s*)",
     re.IGNORECASE,
 )
 
@@ -102,7 +108,8 @@ _PAPERS_LEAD = re.compile(
 _TREND = (
     re.compile(
         r"\bhow\s+(has|have|did|does|do|is|are)\s+(?P<x>.+?)\s+(changed?|evolved?|developed?|grown|grow|growing|"
-        r"shifted|progressed|moved|trended|done)\b(\s+over\s+time)?",
+        r"shifted|progressed|moved|trended|done)\b(?=\s*(over\s+time|in\b|since\b|during\b|recently|lately|so\s+far|"
+        r"from\b|between\b|[?.!]|$))(\s+over\s+time)?",
         re.IGNORECASE,
     ),
     re.compile(
@@ -129,8 +136,11 @@ _MOVES = (
     r"shrunk|shrinking|fell|fallen|falling|faded|fading|lost|losing|cooled)"
 )
 _EMERGING = re.compile(
-    rf"\b(what|which)\b[^?]*\b(is|are|'s|’s)\s+(emerging|trending|new|hot|rising|growing|declining|fading)\b|"
-    rf"\b(emerging|trending|hot|growing|fastest[- ]growing|declining|shrinking|rising|fading|new)\s+{_SUBJECTS}\b|"
+    rf"\b(what|which)(\s+(topics?|areas?|themes?|subjects?|fields?|research|directions?))?(\s+(is|are)|'s|’s)\s+"
+    r"(emerging|trending|new|hot|rising|growing|declining|fading)\b(?!\s+(about|with|for|in\s+(size|importance|"
+    r"length|number|use)))|"
+    rf"\b(emerging|trending|hot|growing|fastest[- ]growing|declining|shrinking|rising|fading)\s+{_SUBJECTS}\b|"
+    r"\bnew\s+(topics?|themes?|areas|subtopics?|directions)\b|"
     rf"\b(which|what)\s+{_SUBJECTS}\s+(have\s+|has\s+|are\s+|did\s+|were\s+)?{_MOVES}\b",
     re.IGNORECASE,
 )
@@ -251,9 +261,20 @@ def _shift(period: str, step: int) -> str:
     return str(int(period) + step)
 
 
+_ONWARDS = re.compile(
+    rf"\s*\b(?P<w>from|in|since)\s+(?P<p>{_YEAR})\s+(?P<t>on|onwards?|so\s+far|to\s+date|until\s+now|till\s+now)\b",
+    re.IGNORECASE,
+)
+
+
 def _period(q: str) -> tuple[str, str]:
     """The period a question names ('2025', '2025-03', '2019..2021' for a range; '2025-03..' since March
     2025, '..2025' before 2026) and the question without it."""
+    onwards = _ONWARDS.search(q)  # "from 2025 onwards", "in 2026 so far"
+    if onwards:
+        p = onwards.group("p").upper()
+        asked = p if onwards.group("w").lower() == "in" else f"{p}.."
+        return asked, _ONWARDS.sub(" ", q, count=1)
     r = _RANGE.search(q)
     if r:
         return f"{r.group('a')}..{r.group('b')}", _RANGE.sub(" ", q, count=1)
@@ -305,10 +326,14 @@ _PEAK = (
         r"greatest|peak|maximum)\b(?P<rest>.*)$",
         re.IGNORECASE,
     ),
-    re.compile(rf"^\s*when\s+(were|was|did|have|has|are|is)\s+(the\s+)?(?P<m>most|{_FEWEST})\s+(?P<rest>.+)$", re.I),
+    re.compile(
+        rf"^\s*when\s+(were|was|did|have|has|are|is)\s+(the\s+)?(?P<m>most|{_FEWEST})\s+(?P<rest>((new|recent)\s+)?"
+        r"(papers|documents|articles|abstracts|publications|preprints|studies|works?|research)\b.*)$",
+        re.IGNORECASE,
+    ),
     re.compile(
         r"^\s*(when|(in\s+)?(which|what)\s+(month|year|quarter|period))\s+(did|does|was|were|is|has)\s+(?P<x>.+?)\s+"
-        r"(peak|peaked|most\s+popular|at\s+its\s+(peak|height|highest)|most\s+active|busiest)\b",
+        r"(peak|peaked|most\s+popular|at\s+its\s+(peak|height|highest)|most\s+active|busiest)\s*[?.!]*\s*$",
         re.IGNORECASE,
     ),
     re.compile(
@@ -394,7 +419,12 @@ def _peak_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         if not m:
             continue
         found = m.groupdict()
-        subject = _peak_subject(found.get("x") or found.get("rest") or "")
+        rest = _strip(found.get("rest") or "")
+        if rest and pattern is _PEAK[0] and not re.match(r"(on|about|in|for|of|regarding)\b", rest, re.I):
+            words = [w.lower() for w in rest.split()[:6]]
+            if not any(w in _ACTIVITY_NOUNS for w in words):  # "which year was the most important for NLP?"
+                continue
+        subject = _peak_subject(found.get("x") or rest)
         subject = _TREND_FILLER.sub("", subject)
         subject = re.sub(r"^(in\s+|of\s+|within\s+)?topic\s*#?\s*-?\d+$", "", subject, flags=re.IGNORECASE).strip()
         if re.fullmatch(rf"(the\s+|this\s+|whole\s+|entire\s+)*{_COLLECTION}?", subject, re.IGNORECASE):
@@ -458,7 +488,9 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
         return None
     if first in ("are", "is", "were", "about", "on", "mention", "discuss"):  # "how many are about RL?"
         return Intent(IntentKind.COUNT, _count_subject(rest), refs, follow, _window(q), noun="documents")
-    if first in ("authors", "researchers", "writers"):  # "how many authors (work on X)?"
+    if first in ("authors", "researchers", "writers") and not re.match(
+        r"(does|do|did|can|could|is|are|per|on\s+average|in\s+a\b)", after, re.IGNORECASE
+    ):  # "how many authors (work on X)?"; not "how many authors does a typical paper have?"
         authors = _authors_intent(f"which authors {after}", refs, follow)
         if authors is not None:
             authors.noun = "count"
@@ -500,7 +532,7 @@ _COMPARE_SUBJECTS = (
     re.compile(r"^\s*(?P<a>[^,;:]+?)\s+(vs\.?|versus)\s+(?P<b>.+)$", re.IGNORECASE),
 )
 _DOCS = r"(papers|documents|articles|abstracts|work|research|studies|publications)"
-_POPULAR = r"(popular|common|studied|researched|frequent|prevalent|active)"
+_POPULAR = r"(popular|studied|researched|investigated|published|written\s+about)"
 _MORE_SUBJECTS = (  # "are there more papers on A or B?", "which is more popular, A or B?": the two side by side
     re.compile(
         rf"^\s*((are|is)\s+there|do\s+(we|you|I)\s+have|does\s+(it|the\s+{_COLLECTION}|this\s+{_COLLECTION})\s+"
@@ -524,6 +556,17 @@ _NOT_A_SIDE = re.compile(
 )
 MAX_SIDE_WORDS = 6  # "the performance of BERT on GLUE" and longer: a question for the documents, not two subjects
 MAX_SIDES = 5
+_QUALIFIER = re.compile(
+    r"\s(for|on|in|with|at|across|over|under|when|using|regarding|without|via|through|among)\s", re.IGNORECASE
+)
+
+
+def _qualified(sides: list[str]) -> bool:
+    """'compare BERT and GPT on GLUE', 'SFT vs RL for reasoning': a qualifier on the last side only belongs to
+    every side; the comparison is a question for the documents."""
+    return bool(_QUALIFIER.search(f" {sides[-1]} ")) and not any(_QUALIFIER.search(f" {x} ") for x in sides[:-1])
+
+
 _MANY_SUBJECTS = re.compile(
     r"^\s*(please\s+)?(compare\s+(?P<x>[^?]+?,[^?]+?\s+(and|vs\.?|versus)\s+[^?]+?)|"
     r"(?P<y>[^,;:?]+?(\s+(vs\.?|versus)\s+[^,;:?]+?){2,}))\s*\??$",
@@ -537,8 +580,8 @@ def _side(text: str) -> str:
 
 _AUTHORS = re.compile(
     r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
-    r"^\s*(and\s+)?who\s+(works?|is\s+working|are\s+working|writes|is\s+writing|publishes|researches|studies|"
-    r"contributes)\b|"
+    r"^\s*(and\s+)?who\s+((works?|is\s+working|are\s+working|researches|studies|contributes)\b|"
+    r"(writes|is\s+writing|publishes)\s+(?=(on|about|in)\b))|"
     r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(\d{1,2}\s+)?"
     r"(authors?|researchers?|writers?)\b|"
     r"^\s*who\s+(wrote|writes|has\s+written|published|publishes|has\s+published|has|authored|contributed)\s+the\s+most"
@@ -592,13 +635,14 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
             3 <= len(sides) <= MAX_SIDES
             and all(x and not _NOT_A_SIDE.search(x) and len(x.split()) <= MAX_SIDE_WORDS for x in sides)
             and len({x.lower() for x in sides}) == len(sides)
+            and not _qualified(sides)
         ):
             return Intent(IntentKind.COMPARE, _strip(q), refs, follow, subjects=sides)
     for pattern in (*_MORE_SUBJECTS, *_COMPARE_SUBJECTS):
         m = pattern.search(q)
         if m:
             a, b = _side(m.group("a")), _side(m.group("b"))
-            if any(_NOT_A_SIDE.search(x) or len(x.split()) > MAX_SIDE_WORDS for x in (a, b)):
+            if any(_NOT_A_SIDE.search(x) or len(x.split()) > MAX_SIDE_WORDS for x in (a, b)) or _qualified([a, b]):
                 return None
             if a and b and a.lower() != b.lower():
                 return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow, subjects=[a, b])
@@ -736,7 +780,8 @@ _SUBJECT_BY_PERSON = re.compile(  # "papers on reasoning by Jane Doe"
 )
 # Words that end a name: "papers by Jane Doe using transformers" is no person "Jane Doe using transformers".
 _NOT_IN_A_NAME = frozenset(
-    "the a an of using with for from that which who and or to is are was were their this these it its".split()
+    "the a an of using with for from that which who and or to is are was were their this these it its been they we "
+    "you researchers people authors anyone someone somebody everyone he she".split()
 )
 
 
@@ -782,9 +827,11 @@ _ORDINALS = {
     "ninth": 9, "tenth": 10,
 }  # fmt: skip
 _CITED = re.compile(
-    r"\b(paper|document|source|article|citation|result|abstract|reference)\s*(number\s*|no\.?\s*)?#?\s*\[?(?P<n>\d{1,2})\]?(?![\w.-])|"
+    r"\b(paper|document|source|article|citation|result|abstract|reference)\s*(number\s*|no\.?\s*)?#?\s*\[?(?P<n>\d{1,2})\]?(?![\w.-])"
+    r"(?!\s+(of|on|about|in)\b)|"
     r"(?<![\w\]])\[(?P<m>\d{1,2})\](?!\s*\()|"
-    rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+(paper|document|source|article|citation|result|one|abstract|reference)\b",
+    rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+(paper|document|source|article|citation|result|one|abstract|reference)\b"
+    r"(?!\s+(on|about|to|that|which|in|of|for|with|using|ever|published)\b)",
     re.IGNORECASE,
 )
 _SIMILAR = re.compile(r"\b(similar\s+to|like|related\s+to|close\s+to|closest\s+to|neighbou?rs\s+of)\b", re.IGNORECASE)
@@ -795,9 +842,9 @@ _SIMILAR_ID = re.compile(
 )
 
 
-_DOC_ID = re.compile(  # "tell me about paper 2503.12141", "who wrote 2503.12141?", a bare arXiv id
-    r"\b(paper|document|article|abstract|preprint|arxiv|id)\s*(id\s*)?[:#]?\s*(?P<id>[A-Za-z][\w./:]*-\d+|"
-    r"\d{4}\.\d{4,5}(v\d+)?)(?![\w.-])|(?<![\w./-])(?P<arxiv>([0-9][7-9]|[1-9]\d)(0[1-9]|1[0-2])\.\d{4,5}(v\d+)?)(?![\w.-])",
+_DOC_ID = re.compile(  # "tell me about paper cooking-3" (an id ending the question), "who wrote 2503.12141?"
+    r"\b(paper|document|article|abstract|preprint|arxiv|id)\b(\s+id\b)?(\s*[:#]\s*|\s+)(?P<id>[A-Za-z][\w./:]*-\d+)"
+    r"\s*[?.!]*\s*$|(?<![\w./-])(?P<arxiv>([0-9][7-9]|[1-9]\d)(0[1-9]|1[0-2])\.\d{4,5}(v\d+)?)(?![\w.-])",
     re.IGNORECASE,
 )
 
@@ -832,7 +879,8 @@ _HELP = re.compile(
     r"^\s*((please\s+)?help|\?+|hi|hello|hey|hallo|good\s+(morning|afternoon|evening)|thanks?(\s+you)?|thank\s+you\s+"
     r"(very|so)\s+much|thx|cheers|ok(ay)?|who\s+are\s+you|what\s+are\s+you|what\s+can\s+(you|i)\s+(do|ask)|"
     r"how\s+(do|can|should)\s+i\s+(use\s+(this|it|you)|ask|start)|what\s+(should|can|could)\s+i\s+ask|"
-    r"what\s+kinds?\s+of\s+questions(\s+can\s+i\s+ask)?|how\s+does\s+(this|it)\s+work|examples?(\s+questions?)?|"
+    r"what\s+kinds?\s+of\s+questions(\s+can\s+i\s+ask)?|how\s+does\s+this\s+(tool\s+|app\s+|chat\s+)?work|"
+    r"example\s+questions?|"
     r"usage|commands)(\s+(me|please|here|with\s+this|(this|the)\s+(tool|app|assistant|chat|bot)))?[\s!?.,]*$",
     re.IGNORECASE,
 )
@@ -844,7 +892,8 @@ _ABOUT = re.compile(
     rf"(date\s+range|time\s+span|span|period|time\s+range|source)\s+of\s+(the|this)\s+({_COLLECTION}|data|documents|papers)|"
     rf"when\s+was\s+(this|the)\s+{_COLLECTION}\s+(built|made|created|updated|last\s+updated)|(what|which)\s+(dates|period|"
     rf"time\s+range|years|months)\s+(does|do)\s+(the|this)\s+({_COLLECTION}|data|documents|papers)\s+(cover|span)|"
-    rf"(how|where)\s+(did|do)\s+(the|these)\s+(documents|papers|data)\s+come\s+from)\b",
+    rf"(how|where)\s+(did|do)\s+(the|these)\s+(documents|papers|data)\s+come\s+from)"
+    rf"(\s+(to\s+build|for|in|by)\s+(this|the)\s+({_COLLECTION}|topics|map|topic\s+tree|tool|app|chat))?\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 
@@ -865,13 +914,25 @@ _ELLIPSIS = (
     ),
     re.compile(r"^\s*(and|also)\s+(?P<x>[^\s?]+(\s+[^\s?]+){0,3})\s*\?+\s*$", re.IGNORECASE),  # "and RAG?"
 )
-_NOT_ELLIPTICAL = re.compile(r"\b(those|these|them|which|what|how|who|why|where|when|compare|vs)\b", re.IGNORECASE)
+_NOT_ELLIPTICAL = re.compile(
+    r"\b(those|these|them|which|what|how|who|why|where|when|compare|vs|it|its|is|are|was|were|does|do|did|can|could|"
+    r"should|then|else|more|so)\b",
+    re.IGNORECASE,
+)
+_ADDING = re.compile(r"^\s*(and|now|also)\s+(for|in|on|with|the)\s+(?!\d)", re.IGNORECASE)  # "and for Arabic?"
+_UNIT_ONLY = re.compile(
+    r"^\s*(and|or|now)?\s*((by|per|which|each|in)\s+)?(?P<unit>months?|quarters?|years?)\s*[?.!]*\s*$", re.IGNORECASE
+)
 MAX_ELLIPSIS_WORDS = 6
 
 
 def _ellipsis(q: str) -> Intent | None:
     """A fragment that only changes the previous question: its period ('and in 2026?'), its subject ('what
-    about speech?'), its topic ('and topic 1?'). The Assistant fills in the rest from the conversation."""
+    about speech?', or adds to it: 'and for Arabic?'), its topic ('and topic 1?'), its unit ('and by
+    quarter?'). The Assistant fills in the rest from the conversation."""
+    unit = _UNIT_ONLY.match(q)
+    if unit:
+        return Intent(IntentKind.PAPERS, "", elliptical=True, unit=unit.group("unit").lower().rstrip("s"))
     for pattern in _ELLIPSIS:
         m = pattern.match(q)
         if not m:
@@ -892,7 +953,8 @@ def _ellipsis(q: str) -> Intent | None:
         content = _strip(re.sub(r"^\s*(the\s+|for\s+|on\s+|about\s+|in\s+)+", "", _DOC_LEAD.sub("", rest.strip())))
         if not (period or window or refs or content):
             return None
-        return Intent(IntentKind.PAPERS, content, refs, False, window, period=period, elliptical=True)
+        adds = bool(content and _ADDING.match(q))  # "and for Arabic?" narrows the subject, not replaces it
+        return Intent(IntentKind.PAPERS, content, refs, adds, window, period=period, elliptical=True)
     return None
 
 
@@ -931,6 +993,8 @@ def describe(intent: Intent) -> str:
             return f"which topics cover {subject}"
         case IntentKind.TOPIC:
             return subject
+        case IntentKind.EMERGING:
+            return f"which topics{' near ' + subject if intent.content else ''} grew{when}"
         case _:
             return f"papers on {subject}{when}"
 
@@ -1107,7 +1171,8 @@ _NO_SUBJECT = re.compile(
     r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
     r"(papers|documents|articles|abstracts|results|work|research|publications|preprints)?(\s+(are|were|is))?|are|were|"
     r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
-    r"released|new)|what\s+came\s+out",
+    r"released|new)|what\s+came\s+out|what\s+(did|have|has)\s+(researchers|people|authors|they|scientists)\s+"
+    r"(publish|published|write|written)",
     re.IGNORECASE,
 )
 

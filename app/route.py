@@ -237,6 +237,15 @@ class Retriever:
         exact = is_exact(self.index.faiss)
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
+        rare, holding = self._rare(query, within)
+        # A query of a few rare words only ("GSM8K", "RLHF vs DPO"): the embedder reads an acronym poorly (GSM8K
+        # lands near "GSM" mobile networks), so the documents that hold the words are the ones to rank.
+        words_first = (
+            bool(rare) and len(holding) > 0 and len(rare) == len(set(tokenize(query, stem=self.index.lexical.stem)))
+        )
+        words_first = words_first and len(rare) <= self.WORDS_FIRST_MAX
+        if words_first:
+            within = holding
         pool = self.search(
             query,
             k=cfg.vote_pool,
@@ -249,23 +258,23 @@ class Retriever:
         best = max((h.dense for h in pool), default=0.0)
         matched = best >= self.min_similarity
         by_words: list[str] = []
-        if not matched:  # "RLHF", "DPO": an acronym embeds far from the abstracts that spell it out
-            by_words = self.rare_words_held(query, within)
-            matched = bool(by_words)
+        if words_first or (not matched and len(holding)):  # no document close in meaning holds... its rare words
+            by_words, matched = rare, True
         routed: list[RoutedTopic] = []
         if self.index.topics:
             sims = self.index.topic_embeddings @ qvec
             weights: dict[int, float] = {}
             for rank, hit in enumerate(pool):
                 if hit.topic >= 0:
-                    weights[hit.topic] = weights.get(hit.topic, 0.0) + max(hit.score, 0.0) / (1.0 + rank / 10)
+                    vote = 1.0 if words_first else max(hit.score, 0.0)  # by words: every holder votes by rank
+                    weights[hit.topic] = weights.get(hit.topic, 0.0) + vote / (1.0 + rank / 10)
             total = sum(weights.values()) or 1.0
             scored = []
             for row, topic in enumerate(self.index.topics):
                 if restrict and topic.id not in restrict:
                     continue
                 votes = weights.get(topic.id, 0.0) / total
-                w = cfg.topic_similarity_weight
+                w = 0.0 if words_first else cfg.topic_similarity_weight  # by words: the holders' topics
                 scored.append((w * float(sims[row]) + (1.0 - w) * votes, float(sims[row]), votes, topic))
             scored.sort(key=lambda s: -s[0])
             top_score = scored[0][0] if scored else 0.0
@@ -299,10 +308,11 @@ class Retriever:
         )
 
     RARE_SHARE = 0.02  # a word in at most 2% of the documents is rare enough to match on
+    WORDS_FIRST_MAX = 3  # a query of at most this many words, all rare, ranks the documents that hold them
 
-    def rare_words_held(self, query: str, within: np.ndarray | None = None) -> list[str]:
-        """The query's rare (stemmed) words when some document (of `within`) holds all of them, else []. A
-        query none of whose words is rare (or known) matches nothing this way."""
+    def _rare(self, query: str, within: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
+        """The query's rare (stemmed) words and the rows (of `within`) that hold all of them (none when no
+        word is rare, or no document holds them all)."""
         lexical = self.index.lexical
         indptr = lexical.weights.indptr
         limit = max(1, int(self.RARE_SHARE * len(self.doc_ids)))
@@ -311,13 +321,11 @@ class Retriever:
             term = lexical.vocab.get(word)
             if term is not None and indptr[term + 1] - indptr[term] <= limit:
                 rare.append(word)
-        if not rare:
-            return []
-        rows: np.ndarray | None = within
+        rows = np.zeros(0, dtype=np.int64) if not rare else within
         for word in rare:
             term = lexical.vocab[word]
             docs = np.asarray(lexical.weights.indices[indptr[term] : indptr[term + 1]], dtype=np.int64)
             rows = np.sort(docs) if rows is None else np.intersect1d(rows, docs)
             if len(rows) == 0:
-                return []
-        return rare
+                break
+        return rare, np.asarray(rows, dtype=np.int64)

@@ -510,3 +510,28 @@ def test_the_topics_whose_label_or_keywords_name_a_subject(dated):
         ]
         assert found == expected, word
     assert dated._topics_naming("tulip")  # the check is not vacuous
+
+
+def test_fragments_narrow_change_the_unit_and_it_stands_for_the_subject(dated):
+    from topicchat.app.answer import Conversation
+
+    conv = Conversation()
+    dated.ask("papers on glacier", conv)
+    narrowed = dated.ask("and for glacierwood?", conv)
+    assert narrowed.text.startswith("(Read as: papers on “glacier glacierwood”.)")
+    conv = Conversation()
+    dated.ask("which month had the most papers on tractor?", conv)
+    quarter = dated.ask("and by quarter?", conv)
+    assert quarter.text.startswith("(Read as: which quarter had the most documents on “tractor”.)")
+    assert "Per quarter: 2024Q1: " in quarter.text
+    conv = Conversation()
+    dated.ask("papers on violin", conv)
+    most = dated.ask("which month had the most?", conv)
+    assert "the month with the most documents holding every word of “violin”" in most.text
+    inside = dated.ask("is it early?", conv)  # "it" inside a question is the previous subject
+    assert inside.routing is not None and inside.routing.query == "is violin early"
+    # a past open range the index does not reach is part of the subject: the question is searched at any date
+    before = dated.ask("papers on violin tuning before 2020")
+    assert before.text.startswith("No documents are dated up to 2019: this index spans 2024-01 to 2024-12. So the")
+    assert before.citations
+    assert not dated.ask("papers on violin in 2019").citations  # a period asked for stays a refusal
