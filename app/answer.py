@@ -482,6 +482,11 @@ class Assistant:
         for Arabic?', 'and topic 1?', 'and by quarter?') changes the previous question; 'it' / 'that topic'
         stands for its subject or topic, also inside a question ('is it robust?')."""
         last = conv.last_intent
+        bare = re.fullmatch(r"\s*(examples?|how\s+does\s+(it|this)\s+work)\s*[?.!]*\s*", question, re.IGNORECASE)
+        if bare and (last is None or not last.content):  # "examples?" as the first question: how to use the chat
+            return Intent(IntentKind.HELP, question)
+        if bare and last is not None and bare.group(1).lower().startswith("example"):
+            return Intent(IntentKind.PAPERS, f"{last.content} examples")  # "examples?" after a search on X
         if (
             intent.kind is IntentKind.DOCUMENT
             and intent.cited

@@ -151,7 +151,7 @@ _NUMBERS = {
 }  # fmt: skip
 _WINDOW = re.compile(
     r"\b(last|past|previous|recent|this)\s+(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)?\s*"
-    r"(?P<unit>months?|quarters?|years?|weeks?)\b",
+    r"(?P<unit>months?|quarters?|years?|weeks?)(['’]s)?(?!\w)",
     re.IGNORECASE,
 )
 _THEMES = re.compile(
@@ -262,7 +262,8 @@ def _shift(period: str, step: int) -> str:
 
 
 _ONWARDS = re.compile(
-    rf"\s*\b(?P<w>from|in|since)\s+(?P<p>{_YEAR})\s+(?P<t>on|onwards?|so\s+far|to\s+date|until\s+now|till\s+now)\b",
+    rf"\s*\b(?P<w>from|in|since)\s+(?P<p>{_YEAR})\s+(?P<t>on(?=\s*([?.!,;]|$))|onwards?|so\s+far|to\s+date|until\s+now|"
+    r"till\s+now)\b",
     re.IGNORECASE,
 )
 
@@ -370,6 +371,11 @@ _PERIOD_AGAINST_PERIOD = (  # "compare RAG in 2025 and 2026", "how many papers o
         rf"^\s*(?P<x>[^,;:]+?)\s+(in\s+)?(?P<a>{_YEAR})\s+(vs\.?|versus)\s+(in\s+)?(?P<b>{_YEAR})\s*\??$", re.IGNORECASE
     ),
     re.compile(
+        rf"^\s*(are|were|is)\s+there\s+more\s+(papers|documents|articles|publications)((\s+(on|about)\s+(?P<x>.+?))?)\s+"
+        rf"(in|during)\s+(?P<a>{_YEAR})\s+(or|than)\s+(in\s+|during\s+)?(?P<b>{_YEAR})\s*\??$",
+        re.IGNORECASE,
+    ),
+    re.compile(
         rf"^\s*how\s+many\s+(?P<noun>\w+)\s+(are\s+|were\s+)?(on|about|mention)\s+(?P<x>.+?)\s+(in|during)\s+(?P<a>{_YEAR})"
         rf"\s*,?\s+(and|vs\.?|versus|against)\s+(how\s+many\s+)?(in|during)\s+(?P<b>{_YEAR})\s*\??$",
         re.IGNORECASE,
@@ -387,7 +393,7 @@ def _period_against_period(q: str, refs: list[int], follow: bool) -> Intent | No
         m = pattern.match(q)
         if m:
             a, b = sorted((m.group("a").upper(), m.group("b").upper()))
-            subject = _strip(_DOC_LEAD.sub("", m.group("x")))
+            subject = _strip(_DOC_LEAD.sub("", m.group("x") or ""))
             subject = re.sub(r"^(the\s+)?(papers|documents|research|work)\s+(on|about)\s+", "", subject, flags=re.I)
             subject = re.sub(r"^topic\s*#?\s*\d+$", "", subject, flags=re.IGNORECASE)  # the topic is in `refs`
             return Intent(
@@ -580,7 +586,8 @@ def _side(text: str) -> str:
 
 _AUTHORS = re.compile(
     r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
-    r"^\s*(and\s+)?who\s+((works?|is\s+working|are\s+working|researches|studies|contributes)\b|"
+    r"^\s*(and\s+)?who\s+((works?|is\s+working|are\s+working|researches|studies|contributes)\b(?!\s+(at|with|for|under|"
+    r"using|in\s+(a|an|the)\b))|"
     r"(writes|is\s+writing|publishes)\s+(?=(on|about|in)\b))|"
     r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(\d{1,2}\s+)?"
     r"(authors?|researchers?|writers?)\b|"
@@ -740,7 +747,8 @@ _BY_PERSON = (
         re.IGNORECASE,
     ),
     re.compile(
-        r"^\s*what\s+(has|did|have|does)\s+(?P<name>.+?)\s+(write|written|publish|published|work\s+on|worked\s+on)\b",
+        r"^\s*what\s+(has|did|have|does)\s+(?P<name>.+?)\s+(write|written|publish|published|work\s+on|worked\s+on)"
+        r"(?=\s*([?.!]|$|(on|about|regarding|recently|lately|since|in\s+(19|20)\d\d)\b))",
         re.IGNORECASE,
     ),
     re.compile(
@@ -781,7 +789,8 @@ _SUBJECT_BY_PERSON = re.compile(  # "papers on reasoning by Jane Doe"
 # Words that end a name: "papers by Jane Doe using transformers" is no person "Jane Doe using transformers".
 _NOT_IN_A_NAME = frozenset(
     "the a an of using with for from that which who and or to is are was were their this these it its been they we "
-    "you researchers people authors anyone someone somebody everyone he she".split()
+    "you researchers people authors anyone someone somebody everyone he she today yesterday tonight week month year "
+    "llms llm models model gpt-4 chatgpt ai".split()
 )
 
 

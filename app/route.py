@@ -238,14 +238,6 @@ class Retriever:
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
         rare, holding = self._rare(query, within)
-        # A query of a few rare words only ("GSM8K", "RLHF vs DPO"): the embedder reads an acronym poorly (GSM8K
-        # lands near "GSM" mobile networks), so the documents that hold the words are the ones to rank.
-        words_first = (
-            bool(rare) and len(holding) > 0 and len(rare) == len(set(tokenize(query, stem=self.index.lexical.stem)))
-        )
-        words_first = words_first and len(rare) <= self.WORDS_FIRST_MAX
-        if words_first:
-            within = holding
         pool = self.search(
             query,
             k=cfg.vote_pool,
@@ -255,6 +247,29 @@ class Retriever:
             lexical=lexical,
             within=within,
         )
+        # A query of a few rare words ("GSM8K", "RLHF vs DPO") whose closest documents by meaning mostly lack them:
+        # the embedder read it poorly (GSM8K lands near "GSM" mobile networks), so the documents that hold the
+        # words are the ones to rank ("GPT-4", whose closest documents do say GPT-4, is routed as usual).
+        content = set(tokenize(query, stem=self.index.lexical.stem)) - self._question_words
+        closest = [h.row for h in sorted(pool, key=lambda h: -h.dense)[: self.WORDS_FIRST_CHECK]]
+        words_first = (
+            bool(rare)
+            and len(holding) > 0
+            and set(rare) == content
+            and len(rare) <= self.WORDS_FIRST_MAX
+            and np.isin(closest, holding).mean() < 0.5
+        )
+        if words_first:
+            within = holding
+            pool = self.search(
+                query,
+                k=cfg.vote_pool,
+                topics=restrict or None,
+                qvec=qvec,
+                dense_all=dense_all,
+                lexical=lexical,
+                within=within,
+            )
         best = max((h.dense for h in pool), default=0.0)
         matched = best >= self.min_similarity
         by_words: list[str] = []
@@ -308,24 +323,34 @@ class Retriever:
         )
 
     RARE_SHARE = 0.02  # a word in at most 2% of the documents is rare enough to match on
-    WORDS_FIRST_MAX = 3  # a query of at most this many words, all rare, ranks the documents that hold them
+    WORDS_FIRST_MAX = 3  # a query of at most this many words, all rare, may rank the documents that hold them
+    WORDS_FIRST_CHECK = 10  # ... when fewer than half of its 10 closest documents by meaning hold them
+    QUESTION_WORDS = "author authors paper papers study studies work article document propose proposed introduce wrote written write publish published approach method first influential latest"
+
+    @functools.cached_property
+    def _question_words(self) -> set[str]:
+        """Stems of words that ask about documents rather than name a subject ('who is the author of X?')."""
+        return set(tokenize(self.QUESTION_WORDS, stem=self.index.lexical.stem))
 
     def _rare(self, query: str, within: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
-        """The query's rare (stemmed) words and the rows (of `within`) that hold all of them (none when no
-        word is rare, or no document holds them all)."""
+        """The query's rare (stemmed) subject words and the rows (of `within`) that hold all of them; when no
+        document holds them all, the most common of them is dropped until some do (none when no word is rare)."""
         lexical = self.index.lexical
         indptr = lexical.weights.indptr
         limit = max(1, int(self.RARE_SHARE * len(self.doc_ids)))
-        rare: list[str] = []
+        df: dict[str, int] = {}
         for word in dict.fromkeys(tokenize(query, stem=lexical.stem)):
             term = lexical.vocab.get(word)
-            if term is not None and indptr[term + 1] - indptr[term] <= limit:
-                rare.append(word)
-        rows = np.zeros(0, dtype=np.int64) if not rare else within
-        for word in rare:
-            term = lexical.vocab[word]
-            docs = np.asarray(lexical.weights.indices[indptr[term] : indptr[term + 1]], dtype=np.int64)
-            rows = np.sort(docs) if rows is None else np.intersect1d(rows, docs)
-            if len(rows) == 0:
-                break
-        return rare, np.asarray(rows, dtype=np.int64)
+            if word not in self._question_words and term is not None and indptr[term + 1] - indptr[term] <= limit:
+                df[word] = int(indptr[term + 1] - indptr[term])
+        rare = sorted(df, key=lambda w: df[w])  # rarest first
+        while rare:
+            rows = within
+            for word in rare:
+                term = lexical.vocab[word]
+                docs = np.asarray(lexical.weights.indices[indptr[term] : indptr[term + 1]], dtype=np.int64)
+                rows = np.sort(docs) if rows is None else np.intersect1d(rows, docs)
+            if rows is not None and len(rows):
+                return rare, np.asarray(rows, dtype=np.int64)
+            rare = rare[:-1]
+        return [], np.zeros(0, dtype=np.int64)

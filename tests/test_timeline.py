@@ -535,3 +535,13 @@ def test_fragments_narrow_change_the_unit_and_it_stands_for_the_subject(dated):
     assert before.text.startswith("No documents are dated up to 2019: this index spans 2024-01 to 2024-12. So the")
     assert before.citations
     assert not dated.ask("papers on violin in 2019").citations  # a period asked for stays a refusal
+
+
+def test_examples_and_how_it_works_are_help_first_and_about_the_subject_after(dated):
+    from topicchat.app.answer import Conversation
+
+    assert dated.ask("examples?").intent == "help" and dated.ask("how does it work?").intent == "help"
+    conv = Conversation()
+    dated.ask("papers on glacier", conv)
+    after = dated.ask("examples?", conv)
+    assert after.intent == "papers" and after.routing is not None and after.routing.query == "glacier examples"
