@@ -238,18 +238,22 @@ class Retriever:
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
         rare, holding = self._rare(query, within)
-        pool = self.search(
-            query,
-            k=cfg.vote_pool,
-            topics=restrict or None,
-            qvec=qvec,
-            dense_all=dense_all,
-            lexical=lexical,
-            within=within,
-        )
+
+        def vote_pool(rows: np.ndarray | None) -> list[Hit]:
+            return self.search(
+                query,
+                k=cfg.vote_pool,
+                topics=restrict or None,
+                qvec=qvec,
+                dense_all=dense_all,
+                lexical=lexical,
+                within=rows,
+            )
+
+        pool = vote_pool(within)
         # A query of a few rare words ("GSM8K", "RLHF vs DPO") whose closest documents by meaning mostly lack them:
         # the embedder read it poorly (GSM8K lands near "GSM" mobile networks), so the documents that hold the
-        # words are the ones to rank ("GPT-4", whose closest documents do say GPT-4, is routed as usual).
+        # words are the ones to rank; a query whose closest documents do hold its words is routed as usual.
         content = set(tokenize(query, stem=self.index.lexical.stem)) - self._question_words
         closest = [h.row for h in sorted(pool, key=lambda h: -h.dense)[: self.WORDS_FIRST_CHECK]]
         words_first = (
@@ -257,19 +261,11 @@ class Retriever:
             and len(holding) > 0
             and set(rare) == content
             and len(rare) <= self.WORDS_FIRST_MAX
-            and np.isin(closest, holding).mean() < 0.5
+            and (not closest or float(np.isin(closest, holding).mean()) < 0.5)
         )
         if words_first:
             within = holding
-            pool = self.search(
-                query,
-                k=cfg.vote_pool,
-                topics=restrict or None,
-                qvec=qvec,
-                dense_all=dense_all,
-                lexical=lexical,
-                within=within,
-            )
+            pool = vote_pool(within)
         best = max((h.dense for h in pool), default=0.0)
         matched = best >= self.min_similarity
         by_words: list[str] = []
