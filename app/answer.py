@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc
+import functools
 import json
 import re
 import threading
@@ -393,16 +394,21 @@ class Assistant:
 
     def _topics_naming(self, subject: str) -> list[int]:
         """Leaf topics whose label or first keywords hold every (stemmed) word of the subject, largest first."""
-        stem = self.index.lexical.stem
-        words = set(tokenize(subject, stem=stem))
+        words = set(tokenize(subject, stem=self.index.lexical.stem))
         if not words:
             return []
-        found = []
-        for t in sorted(self.index.topics, key=lambda t: (-t.size, t.id)):
-            text = " ".join([t.label, *t.top_keywords(10, "keybert"), *t.top_keywords(10, "ctfidf")])
-            if words <= set(tokenize(text, stem=stem)):
-                found.append(t.id)
-        return found
+        return [t for t, named in self._topic_words.items() if words <= named]
+
+    @functools.cached_property
+    def _topic_words(self) -> dict[int, set[str]]:
+        """Each leaf topic's stemmed label and first keywords, largest topic first (read once, not per question)."""
+        stem = self.index.lexical.stem
+        return {
+            t.id: set(
+                tokenize(" ".join([t.label, *t.top_keywords(10, "keybert"), *t.top_keywords(10, "ctfidf")]), stem=stem)
+            )
+            for t in sorted(self.index.topics, key=lambda t: (-t.size, t.id))
+        }
 
     def leaves_under(self, topic_id: int) -> list[int]:
         """The leaf topics a node stands for (itself, for a leaf)."""

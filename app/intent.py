@@ -154,6 +154,15 @@ _WINDOW = re.compile(
     r"(?P<unit>months?|quarters?|years?|weeks?)(['’]s)?(?!\w)",
     re.IGNORECASE,
 )
+_WINDOW_PHRASE = re.compile(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, re.IGNORECASE)
+_WINDOW_PHRASE_FOR = re.compile(r"\s*\b(in|over|during|from|within|of|for)?\s*(the\s+)?" + _WINDOW.pattern, re.I)
+
+
+def _drop_window(text: str, also_for: bool = False) -> str:
+    """The text without its window phrase ('... in the last three months'; 'for the last month' too)."""
+    return (_WINDOW_PHRASE_FOR if also_for else _WINDOW_PHRASE).sub(" ", text)
+
+
 _THEMES = re.compile(
     r"\b(main|major|key|big|broad|central|principal|overall|dominant)\s+(themes?|areas|topics|research areas|"
     r"directions|fields|findings|research questions)\b|"
@@ -614,7 +623,7 @@ def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     period, rest = _period(q[m.end() :])  # "which authors work on RAG in 2025?": only the documents of 2025
     window = _window(rest)
     if window:
-        rest = re.sub(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", rest, flags=re.I)
+        rest = _drop_window(rest)
     rest = _AUTHORS_VERB.sub("", rest, count=1)
     rest = re.sub(r"^\s*(the\s+)?most(\s+(papers|documents|articles|publications|works))?\b", "", rest, flags=re.I)
     rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
@@ -670,7 +679,7 @@ def _time_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     emerging = _EMERGING.search(q)
     if emerging:  # "what are the emerging topics in speech?", "what topics emerged in 2026?"
         period, tail = _period(q[emerging.end() :])
-        tail = re.sub(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", tail, flags=re.I)
+        tail = _drop_window(tail)
         m = re.match(
             rf"^\s*({_SUBJECTS}\s+)?((the\s+)?most\s+)?(in|on|about|within|for|among|of|related\s+to)\s+(?P<x>.+)$",
             tail,
@@ -801,7 +810,7 @@ def _person_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     period, rest = _period(q)
     window = _window(rest)
     if window:
-        rest = re.sub(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", rest, flags=re.I)
+        rest = _drop_window(rest)
     for pattern in (_SUBJECT_BY_PERSON, *_BY_PERSON):
         m = pattern.match(rest)
         if not m:
@@ -954,9 +963,7 @@ def _ellipsis(q: str) -> Intent | None:
         period, rest = _period(x)
         window = _window(rest)
         if window:
-            rest = re.sub(
-                r"\s*\b(in|over|during|from|within|of|for)?\s*(the\s+)?" + _WINDOW.pattern, " ", rest, flags=re.I
-            )
+            rest = _drop_window(rest, also_for=True)
         refs = [int(n) for n in _TOPIC_REF.findall(rest)]
         rest = _TOPIC_REF.sub(" ", rest)
         content = _strip(re.sub(r"^\s*(the\s+|for\s+|on\s+|about\s+|in\s+)+", "", _DOC_LEAD.sub("", rest.strip())))
@@ -1193,9 +1200,7 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     period, text = _period(q)
     recent = bool(_RECENT.search(q))
     if window:
-        text = re.sub(
-            r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, " ", text, flags=re.IGNORECASE
-        )
+        text = _drop_window(text)
     text = _RECENT.sub(" ", text)
     if refs:  # "papers in topic 12 about DPO": a search of DPO within topic 12
         text = re.sub(r"\s*\b((in|from|of|within|under|inside)\s+)?topic\s*#?\s*\d+\b", " ", text, flags=re.IGNORECASE)
