@@ -213,7 +213,7 @@ class TopicChatUI:
 
     def map_levels(self) -> list[tuple[str, int]]:
         """The levels the map can be coloured by: the topics, then each level of areas above them."""
-        counts = [sum(1 for t in self.index.nodes.values() if t.level == lv) for lv in range(self.index.levels)]
+        counts = [len(self.index.nodes_at(lv)) for lv in range(self.index.levels)]
         names = [f"topics ({counts[0]})"] + [f"level {lv} areas ({counts[lv]})" for lv in range(1, len(counts))]
         return list(zip(names, range(len(counts)), strict=True))
 
@@ -239,17 +239,16 @@ class TopicChatUI:
         label, size, keywords (shown as plain text by the Dataframe)."""
         rows = []
         nodes = self.index.nodes
-        top = self.index.levels - 1
 
-        def add(node_id: int) -> None:
+        def add(node_id: int, depth: int = 0) -> None:
             t = nodes[node_id]
-            indent = " " * (top - t.level) + ("└ " if t.parent is not None else "")
+            indent = " " * depth + ("└ " if depth else "")
             rows.append(
                 {"id": t.id, "label": indent + t.label, "size": t.size, "keywords": ", ".join(t.top_keywords(6))}
             )
             for child in t.children:
                 if child in nodes:
-                    add(child)
+                    add(child, depth + 1)
 
         for t in self.index.top_level():
             add(t.id)

@@ -70,7 +70,6 @@ def run_set(name: str, work: Path, cache: Path, seed: int) -> list[dict]:
         level_used = index.levels - 1 if level == "top" else level
         mine = evaluate_clustering(index, column, level_used)
         theirs = cluster_agreement(peer, docs[column].tolist(), column)
-        nodes_at = sum(1 for t in index.nodes.values() if t.level == mine.level)
         rows.append(
             {
                 "set": name,
@@ -79,7 +78,7 @@ def run_set(name: str, work: Path, cache: Path, seed: int) -> list[dict]:
                 "gold_classes": mine.labels,
                 "level": mine.level,
                 "levels": index.levels,
-                "topics": nodes_at,
+                "topics": len(index.nodes_at(mine.level)),
                 "outliers": round(mine.outlier_share, 4),
                 "nmi": round(mine.nmi, 4),
                 "ari": round(mine.ari, 4),

@@ -64,6 +64,13 @@ class TopicIndex:
         """How many levels the topic tree has (1: leaves only)."""
         return 1 + max((t.level for t in self.parents), default=0)
 
+    def nodes_at(self, level: int) -> list[int]:
+        """The nodes that split the corpus at one level of the tree: each leaf's ancestor at that level, or
+        the top of its branch where the branch is shallower (a topic that joined no area)."""
+        from topicchat.indexer.tree import ancestor_at
+
+        return sorted(set(ancestor_at(self.topics, self.nodes, level).values()))
+
     def top_level(self) -> list[TopicRecord]:
         """The nodes without a parent, largest first: the broad areas of the corpus."""
         return sorted((t for t in self.nodes.values() if t.parent is None), key=lambda t: (-t.size, t.id))

@@ -213,14 +213,47 @@ def test_topic_tree_nests_and_adds_up(fake_index):
         assert parent.size == sum(nodes[c].size for c in parent.children), "sizes add up"
         assert all(nodes[c].parent == parent.id and nodes[c].level == parent.level - 1 for c in parent.children)
         assert parent.label and parent.top_keywords(3)
-    assert all(t.parent is not None for t in index.topics), "every leaf sits under a parent"
     top = index.top_level()
     assert sum(t.size for t in top) == int((index.documents.topic >= 0).sum())
     how = index.manifest["topics"]["tree"]
     assert how["nodes_per_level"][0] == len(index.topics) and len(how["nodes_per_level"]) == index.levels
+    alone = [t for t in index.topics if t.parent is None]
+    assert len(alone) == how["alone_per_level"][0] < len(index.topics) / 2, "most leaves sit under a parent"
     assert index.manifest["topics"]["granularity"]["method"].startswith("hdbscan-leaf")
     labels = [t.label.lower() for t in nodes.values()]
     assert len(set(labels)) == len(labels), "no two nodes share a label"
+
+
+def test_a_topic_unlike_the_others_stays_on_top_instead_of_under_a_one_child_parent():
+    """Four pairs of close leaves and one far from all: the pairs become areas, the far leaf joins no area
+    (a parent with one child is no parent) and is not forced into the closest pair either."""
+    import numpy as np
+
+    from topicchat.indexer.tree import merge_levels
+
+    rng = np.random.default_rng(0)
+    centres = []
+    for axis in range(4):
+        base = np.zeros(16)
+        base[axis] = 1.0
+        for twin in range(2):
+            near = base.copy()
+            near[8 + axis * 2 + twin] = 0.15
+            centres.append(near)
+    far = np.zeros(16)
+    far[15] = 1.0
+    centres.append(far)
+    leaf = np.repeat(np.arange(len(centres)), 20)
+    embeddings = np.stack([centres[i] for i in leaf]) + rng.normal(0, 0.01, (len(leaf), 16))
+    levels, parents = merge_levels(leaf, embeddings, branching=1.8, min_top=4)  # five groups
+    assert len(levels) == 2, "one level of areas above nine leaves"
+    mapping = parents[0]
+    assert 8 not in mapping, "the far leaf joins no area"
+    assert (levels[1][leaf == 8] == -1).all()
+    areas: dict[int, set[int]] = {}
+    for child, parent in mapping.items():
+        areas.setdefault(parent, set()).add(child)
+    assert sorted(map(sorted, areas.values())) == [[0, 1], [2, 3], [4, 5], [6, 7]], "twins share an area"
 
 
 def test_same_seed_same_tree(tmp_path, corpus_csv, fake_index):

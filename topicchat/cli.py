@@ -209,14 +209,13 @@ def print_topic_table(index: TopicIndex) -> None:
     areas = f" in {len(index.top_level())} areas" if index.parents else ""
     typer.echo(f"{len(index.documents)} documents, {len(index.topics)} topics{areas}, {outliers} outliers")
     typer.echo(f"{'id':>4}  {'size':>5}  {'label':<46}  keywords")
-    top = index.levels - 1
 
-    def show(node_id: int) -> None:
+    def show(node_id: int, depth: int = 0) -> None:
         r = rows[node_id]
-        label = "  " * (top - r["level"]) + r["label"]
+        label = "  " * depth + r["label"]
         typer.echo(f"{r['id']:>4}  {r['size']:>5}  {label[:46]:<46}  {', '.join(r['keywords'][:5])}")
         for child in r["children"]:
-            show(child)
+            show(child, depth + 1)
 
     for node in index.top_level():
         show(node.id)

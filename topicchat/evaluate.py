@@ -119,7 +119,7 @@ def evaluate_clustering(index: TopicIndex | Path | str, label_col: str, level: i
     gold = docs[label_col].tolist()
     if level is None:
         wanted = len(set(g for g in gold if g is not None and g == g))
-        counts = [len({t.id for t in index.nodes.values() if t.level == lv}) for lv in range(index.levels)]
+        counts = [len(index.nodes_at(lv)) for lv in range(index.levels)]
         level = min(range(len(counts)), key=lambda lv: (abs(counts[lv] - wanted), lv))
     if not 0 <= level < index.levels:
         raise TopicchatError(f"The index's topic tree has levels 0 to {index.levels - 1}, not {level}.")
