@@ -242,6 +242,8 @@ _CARRIED = frozenset(
         IntentKind.COVER,
         IntentKind.TOPIC,
         IntentKind.EMERGING,
+        IntentKind.COMPARE,
+        IntentKind.LARGEST,
     }
 )
 _PRONOUNS = frozenset(
@@ -502,7 +504,10 @@ class Assistant:
             return Intent(IntentKind.PAPERS, question)  # "what was the first paper ...": no answer to point into
         if intent.elliptical:
             base = last if last is not None else Intent(IntentKind.PAPERS, "")
-            new = replace(base, elliptical=True, follow_up=False, subjects=[], cited=0, doc_ref="", similar=False)
+            if base.kind in (IntentKind.COMPARE, IntentKind.LARGEST) and (intent.content or intent.topic_ids):
+                base = Intent(IntentKind.PAPERS, "")  # "what about speech?" after a comparison: a search on it
+            keep = base.subjects if base.kind is IntentKind.COMPARE else []  # "and in 2026?" compares them then
+            new = replace(base, elliptical=True, follow_up=False, subjects=keep, cited=0, doc_ref="", similar=False)
             if intent.unit:  # "and by quarter?"
                 new.unit = intent.unit
                 return new
@@ -724,8 +729,8 @@ class Assistant:
         titles = self.retriever.titles
         return mentions(self.index.lexical, lambda row: f"{titles[row]}\n{self._texts[row]}", subject)
 
-    def _mention_line(self, found: Mentions, noun: str) -> str:
-        total = len(self._texts)
+    def _mention_line(self, found: Mentions, noun: str, of: int | None = None) -> str:
+        total = of or len(self._texts)
         if not found.words:
             return f"“{found.subject}” has no word to look up (only common words)."
         if len(found.rows) == 0:
@@ -1173,28 +1178,71 @@ class Assistant:
     LARGEST_SHOWN = 10
 
     def _largest(self, intent: Intent, conv: Conversation) -> Reply:
-        """The largest leaf topics, with their paths, sizes, shares and keywords, each with an example."""
+        """The largest (or smallest) leaf topics, with their paths, sizes, shares and keywords, each with an
+        example: of the whole corpus, of the topics about a subject ('the biggest topics in speech'), or by
+        their documents of a period ('the top topics in 2025')."""
         total = len(self._texts)
         if not self.index.topics:
             return Reply(f"This index has no topics: its {total} documents were too few or too alike to cluster.")
         smallest = intent.peak == "fewest"  # "what is the smallest topic?"
-        order = sorted(self.index.topics, key=lambda t: (t.size if smallest else -t.size, t.id))
-        leaves = order[: intent.limit or self.LARGEST_SHOWN]
         which = "smallest" if smallest else "largest"
-        lines = [f"The {len(leaves)} {which} of the {len(self.index.topics)} topics ({total} documents in all):"]
-        citations: list[Citation] = []
-        for t in leaves:
-            example = ""
-            if t.representative_doc_ids:
-                citations.append(
-                    self._citation(len(citations) + 1, self.index.row_of(t.representative_doc_ids[0]), 1.0)
-                )
-                example = f" [{citations[-1].n}]"
-            lines.append(
-                f"- Topic {t.id}: {self.path(t.id)} ({t.size} documents, {t.size / max(total, 1):.1%}) — "
-                f"{self._keywords(t.id, n=5)}{example}"
+        leaves = list(self.index.topics)
+        among, vector = f"of the {len(leaves)} topics ({total} documents in all)", None
+        if intent.content:  # among the topics it routes to and those whose label or keywords name it
+            routing = self._route_subject(intent.content, " to rank its topics")
+            if isinstance(routing, Reply):
+                return routing
+            ids = [t.id for t in routing.topics if self.topics[t.id].level == 0]
+            ids += [t for t in self._topics_naming(intent.content) if t not in ids]
+            leaves = [self.topics[t] for t in ids]
+            vector = self.retriever.embed_query(intent.content)
+            among = (
+                f"of the {len(leaves)} topics about “{intent.content}” (those it routes to and those whose label or "
+                "keywords name it)"
             )
-        return Reply("\n".join(lines), topics=[self._routed(t.id) for t in leaves], citations=citations)
+        rows = np.arange(total)
+        sizes = {t.id: t.size for t in leaves}
+        dated = ""
+        if intent.period or intent.window:
+            scoped = self._dated_rows(rows, intent)
+            if isinstance(scoped, Reply):
+                return scoped
+            rows, dated = scoped
+            if not dated.startswith(" ("):  # the index has dates: rank by the documents of the period
+                counts = collections.Counter(self.retriever.topic_of[rows].tolist())
+                sizes = {t.id: counts.get(t.id, 0) for t in leaves if counts.get(t.id, 0)}
+                leaves = [t for t in leaves if t.id in sizes]
+                among += f", by their {len(rows)} documents{dated}"
+            else:
+                among += dated
+        order = sorted(leaves, key=lambda t: (sizes[t.id] if smallest else -sizes[t.id], t.id))
+        shown = order[: intent.limit or self.LARGEST_SHOWN]
+        if not shown:
+            return Reply(f"No topic {among.removeprefix('of ')} has documents{dated}.", matched=False)
+        lines = [f"The {len(shown)} {which} {among}:"]
+        citations: list[Citation] = []
+        in_scope = np.zeros(total, dtype=bool)
+        in_scope[rows] = True
+        for t in shown:
+            members = self._rows_of(t.id)
+            members = members[in_scope[members]]
+            focus = vector if vector is not None else self._node_vectors.get(t.id)
+            row = self._best_row(members, focus) if focus is not None else None
+            if row is None and t.representative_doc_ids:
+                row = self.index.row_of(t.representative_doc_ids[0])
+            example = ""
+            if row is not None:
+                citations.append(self._citation(len(citations) + 1, row, 1.0))
+                citations[-1].date = self._date_of(row)
+                example = f" [{citations[-1].n}]"
+            n = sizes[t.id]
+            count = (
+                f"{n} documents{dated}, {n / max(len(rows), 1):.1%} of them; {t.size} in all"
+                if dated and not dated.startswith(" (")
+                else f"{n} documents, {n / max(total, 1):.1%}"
+            )
+            lines.append(f"- Topic {t.id}: {self.path(t.id)} ({count}) — {self._keywords(t.id, n=5)}{example}")
+        return Reply("\n".join(lines), topics=[self._routed(t.id) for t in shown], citations=citations)
 
     def _names_anyone(self, person: str) -> bool:
         column = self._author_column()
@@ -1377,30 +1425,65 @@ class Assistant:
         if missing:
             return self.unknown_topic(missing)
         total = len(self._texts)
+        scope, dated = np.arange(total), ""
+        if intent.period or intent.window:  # "RAG vs agents in 2025": only that period's documents are counted
+            scoped = self._dated_rows(scope, intent)
+            if isinstance(scoped, Reply):
+                return scoped
+            scope, dated = scoped
+        timed = dated.startswith(" dated")
+        in_scope = np.zeros(total, dtype=bool)
+        in_scope[scope] = True
         sides = [self._side(s) for s in intent.subjects]
+        if timed:
+            for side in sides:
+                if side.found is not None:
+                    side.found = replace(
+                        side.found,
+                        rows=side.found.rows[in_scope[side.found.rows]],
+                        phrase_rows=side.found.phrase_rows[in_scope[side.found.phrase_rows]],
+                    )
         a, b = sides[0], sides[1]
         named = ", ".join(x.name for x in sides[:-1]) + f" and {sides[-1].name}"
-        lines = [f"{named} in this index ({total} documents), side by side:"]
+        among = f"the {len(scope)} documents{dated} (of {total})" if timed else f"this index ({total} documents)"
+        lines = [f"{named} in {among}, side by side:{dated if dated and not timed else ''}"]
         citations: list[Citation] = []
         routed: list[RoutedTopic] = []
+
+        def topic_size(t: int) -> str:
+            node = self.topics[t]
+            if not timed:
+                return f"{node.size} documents, {node.size / total:.1%}"
+            n = int(in_scope[self._rows_of(t)].sum())
+            return f"{n} documents{dated}, {n / max(len(scope), 1):.1%} of them; {node.size} in all"
+
         for side in sides:
             if not side.ids:
                 best = f" (closest similarity {side.routing.best_similarity:.2f})" if side.routing else ""
                 lines.append(f"- {side.name}: no topic fits it well{best}.")
                 continue
-            topics = "; ".join(
-                f"topic {t}: {self.path(t)} ({self.topics[t].size} documents, {self.topics[t].size / total:.1%})"
-                for t in side.ids
-            )
+            topics = "; ".join(f"topic {t}: {self.path(t)} ({topic_size(t)})" for t in side.ids)
             cited = {c.row for c in citations}
-            rows = [h.row for h in side.routing.hits if h.row not in cited][:2] if side.routing else []
-            rows = rows or [self.index.row_of(d) for d in self.topics[side.ids[0]].representative_doc_ids[:2]]
+            rows = (
+                [h.row for h in side.routing.hits if h.row not in cited and in_scope[h.row]][:2] if side.routing else []
+            )
+            if not rows and timed:  # the side's documents of the period closest to it
+                members = np.array([r for t in side.ids for r in self._rows_of(t) if in_scope[r] and r not in cited])
+                vector = self.retriever.embed_query(side.subject) if side.routing else self._node_vectors[side.ids[0]]
+                best_row = self._best_row(members, vector)
+                rows = [best_row] if best_row is not None else []
+            if not rows and not timed:
+                rows = [self.index.row_of(d) for d in self.topics[side.ids[0]].representative_doc_ids[:2]]
             new = [self._citation(len(citations) + i + 1, r, 1.0) for i, r in enumerate(rows)]
+            for cite in new:
+                cite.date = self._date_of(cite.row) if timed else cite.date
             self._add_evidence(side.subject, new)
             citations += new
-            said = f" {self._mention_line(side.found, 'documents')}" if side.found is not None else ""
+            said = (
+                f" {self._mention_line(side.found, f'documents{dated}', len(scope))}" if side.found is not None else ""
+            )
             examples = " ".join(f"[{c.n}]" for c in new)
-            lines.append(f"- {side.name}: {topics}.{said} Examples: {examples}")
+            lines.append(f"- {side.name}: {topics}.{said}" + (f" Examples: {examples}" if examples else ""))
             by_id = {t.id: t for t in (side.routing.topics if side.routing else [])}
             routed += [by_id.get(t) or self._routed(t) for t in side.ids if t not in {r.id for r in routed}]
         if len(sides) == 2 and a.ids and b.ids:
@@ -1427,23 +1510,24 @@ class Assistant:
                     f"of {b.name}'s only: {', '.join(only_b) or 'none'}."
                 )
         counted = [x for x in sides if x.found is not None and len(x.found.rows)]
+        noun = f"documents{dated}" if timed else "documents"
         if len(sides) == 2 and len(counted) == 2:
             assert a.found is not None and b.found is not None
             both = len(np.intersect1d(a.found.rows, b.found.rows))
-            lines.append(f"- {both} documents hold the words of both.")
+            lines.append(f"- {both} {noun} hold the words of both.")
         if len(counted) >= 2:
             ranked = sorted(counted, key=lambda x: -len(x.found.rows) if x.found is not None else 0)
             sizes = [len(x.found.rows) if x.found is not None else 0 for x in ranked]
             if len(counted) == 2:
                 lines.append(
-                    f"- More documents hold the words of {ranked[0].name} ({sizes[0]}) than of {ranked[1].name} "
+                    f"- More {noun} hold the words of {ranked[0].name} ({sizes[0]}) than of {ranked[1].name} "
                     f"({sizes[1]}), {sizes[0] / sizes[1]:.1f}x."
                     if sizes[0] > sizes[1]
-                    else f"- As many documents hold the words of each ({sizes[0]})."
+                    else f"- As many {noun} hold the words of each ({sizes[0]})."
                 )
             else:
                 lines.append(
-                    "- Documents holding the words of each, most first: "
+                    f"- {noun.capitalize()} holding the words of each, most first: "
                     + "; ".join(f"{x.name} {n}" for x, n in zip(ranked, sizes, strict=True))
                     + "."
                 )

@@ -638,8 +638,22 @@ def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 
 
 def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
-    """'compare A and B', 'A vs B' (A and B short subjects, or topics by number). 'How does A differ from
-    B?' and 'the difference between A and B' ask what the documents say: searches."""
+    """'compare A and B', 'A vs B' (A and B short subjects, or topics by number), also in a period ('RAG vs
+    agents in 2025', '... in the last three months'). 'How does A differ from B?' and 'the difference
+    between A and B' ask what the documents say: searches."""
+    period, rest = _period(q)
+    window = _window(rest)
+    if window:
+        rest = _drop_window(rest)
+    if period or window:
+        found = _compare_sides(rest, refs, follow)
+        if found is not None:
+            found.period, found.window = period, window
+        return found
+    return _compare_sides(q, refs, follow)
+
+
+def _compare_sides(q: str, refs: list[int], follow: bool) -> Intent | None:
     if _COMPARE.search(q) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
     many = _MANY_SUBJECTS.match(q)  # "compare A, B and C", "A vs B vs C"
@@ -736,7 +750,7 @@ _OVERVIEW = re.compile(r"\boverview\s+(of|on|about)\s+(?P<x>.+)$", re.IGNORECASE
 _LARGEST = re.compile(
     r"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+(\d+\s+)?(topics?|subjects)\b|"
     r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b|"
-    r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\s*\??$",
+    r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\b",
     re.IGNORECASE,
 )
 _SMALLEST = re.compile(
@@ -744,6 +758,38 @@ _SMALLEST = re.compile(
     r"\btopics?\s+(are|is)\s+(the\s+)?(smallest|least\s+popular|least\s+common|rarest)\b",
     re.IGNORECASE,
 )
+_SIZE_WORDS = re.compile(
+    r"^\s*((are|is|were|was)\s+)?(the\s+)?(biggest|largest|smallest|most\s+popular|least\s+popular|most\s+common|"
+    r"least\s+common|rarest)?\s*",
+    re.IGNORECASE,
+)
+
+
+def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
+    """'The biggest topics' (the whole corpus), 'the largest topics in speech' (among the topics about a
+    subject), 'the top topics in 2025' (ranked by their documents of that period), 'the smallest topics'."""
+    m = _LARGEST.search(q)
+    smallest = False
+    if not m:
+        m, smallest = _SMALLEST.search(q), True
+    if not m or refs:
+        return None
+    period, rest = _period(q[m.end() :])
+    window = _window(rest)
+    if window:
+        rest = _drop_window(rest)
+    rest = _SIZE_WORDS.sub("", rest, count=1)
+    rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
+    subject = _strip(rest)
+    if re.fullmatch(
+        rf"((the|this|whole|entire|all|of|in)\s+)*({_COLLECTION}|papers|documents|corpus|topics)?",
+        subject,
+        re.IGNORECASE,
+    ):
+        subject = ""
+    return Intent(IntentKind.LARGEST, subject, refs, follow, window, period=period, peak="fewest" if smallest else "")
+
+
 _BY_PERSON = (
     re.compile(
         r"^\s*((list|show|find|give)\s+(me\s+)?)?(all\s+)?(the\s+)?(papers|documents|articles|works|publications|abstracts)"
@@ -1011,6 +1057,14 @@ def describe(intent: Intent) -> str:
             return subject
         case IntentKind.EMERGING:
             return f"which topics{' near ' + subject if intent.content else ''} grew{when}"
+        case IntentKind.COMPARE:
+            sides = [f"“{x}”" for x in intent.subjects] or [f"topic {t}" for t in intent.topic_ids]
+            return (
+                f"compare {', '.join(sides[:-1])} and {sides[-1]}{when}" if len(sides) >= 2 else f"a comparison{when}"
+            )
+        case IntentKind.LARGEST:
+            which = "smallest" if intent.peak == "fewest" else "largest"
+            return f"the {which} topics" + (f" about {subject}" if intent.content else "") + when
         case _:
             return f"papers on {subject}{when}"
 
@@ -1137,10 +1191,9 @@ def _parse(question: str) -> Intent:
     authors = _authors_intent(q, refs, follow)
     if authors is not None:
         return authors
-    if _LARGEST.search(q) and not refs:
-        return Intent(IntentKind.LARGEST, "")
-    if _SMALLEST.search(q) and not refs:
-        return Intent(IntentKind.LARGEST, "", peak="fewest")
+    largest = _largest_intent(q, refs, follow)
+    if largest is not None:
+        return largest
     overview = _OVERVIEW.search(q)
     if overview and not re.fullmatch(
         rf"(the\s+|this\s+|whole\s+|entire\s+)*({_COLLECTION}|papers|documents|topics)",
@@ -1171,7 +1224,7 @@ def _parse(question: str) -> Intent:
 
 _RECENT = re.compile(
     r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
-    r"(latest|newest|most\s+recent|recent|new)\s+(papers|documents|articles|abstracts|work|research|studies|"
+    r"(latest|newest|most\s+recent|recent|new|today['’]?s)\s+(papers|documents|articles|abstracts|work|research|studies|"
     r"preprints|publications|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
     r"\b(recently|lately)\b",
     re.IGNORECASE,

@@ -645,6 +645,14 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("top 20 authors in topic 5", IntentKind.AUTHORS, "", {"limit": 20, "topic_ids": [5]}),
         ("find papers on top-5 accuracy", IntentKind.PAPERS, "top-5 accuracy", {"limit": 0}),
         ("what is the smallest topic?", IntentKind.LARGEST, "", {"peak": "fewest"}),
+        ("what are the biggest topics in speech?", IntentKind.LARGEST, "speech", {}),
+        ("top 5 topics in speech recognition", IntentKind.LARGEST, "speech recognition", {"limit": 5}),
+        ("which topics are the largest in healthcare?", IntentKind.LARGEST, "healthcare", {}),
+        ("the smallest topics on translation", IntentKind.LARGEST, "translation", {"peak": "fewest"}),
+        ("biggest topics in 2025", IntentKind.LARGEST, "", {"period": "2025"}),
+        ("today's papers on RAG", IntentKind.PAPERS, "RAG", {"recent": True}),
+        ("which topic has the most papers in the last three months?", IntentKind.LARGEST, "", {"window": (3, "month")}),
+        ("what are the most common topics in this corpus?", IntentKind.LARGEST, "", {}),
         ("is the RLHF topic growing?", IntentKind.TREND, "RLHF", {}),
         ("who wrote 2503.12141?", IntentKind.DOCUMENT, "", {"doc_ref": "2503.12141", "similar": False}),
         ("tell me about paper 2503.12141", IntentKind.DOCUMENT, "", {"doc_ref": "2503.12141"}),
@@ -938,6 +946,19 @@ def test_largest_topics_are_listed_by_size(assistant):
     expected = sorted((t.size for t in assistant.index.topics), reverse=True)[: len(sizes)]
     assert sizes and sizes == expected
     assert len(answer.citations) == len(sizes)
+
+
+def test_largest_topics_about_a_subject_are_only_that_subjects(assistant):
+    answer = assistant.ask("what are the biggest topics about oven flour butter?")
+    docs = assistant.index.documents
+    listed = [int(t) for t in re.findall(r"^- Topic (\d+):", answer.text, re.MULTILINE)]
+    assert listed and "topics about “oven flour butter”" in answer.text, answer.text
+    for topic in listed:  # each listed topic is mostly cooking, and they come largest first
+        members = docs[docs.topic == topic]["doc_id"]
+        assert members.str.startswith("cooking").mean() > 0.5, topic
+    sizes = [assistant.index.nodes[t].size for t in listed]
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(c.doc_id.startswith("cooking") for c in answer.citations)
 
 
 def test_a_source_of_the_previous_answer_can_be_opened_and_followed(assistant):

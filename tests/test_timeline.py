@@ -545,3 +545,43 @@ def test_examples_and_how_it_works_are_help_first_and_about_the_subject_after(da
     dated.ask("papers on glacier", conv)
     after = dated.ask("examples?", conv)
     assert after.intent == "papers" and after.routing is not None and after.routing.query == "glacier examples"
+
+
+def test_the_largest_topics_of_a_period_are_ranked_by_that_periods_documents(dated):
+    answer = dated.ask("which topics had the most papers in March 2024?")
+    docs = dated.index.documents
+    march = pd.to_datetime(docs["published"], errors="coerce").dt.strftime("%Y-%m") == "2024-03"
+    expected = docs[march & (docs.topic >= 0)]["topic"].value_counts()
+    found = re.findall(r"^- Topic (\d+): .+? \((\d+) documents dated 2024-03", answer.text, re.MULTILINE)
+    assert found, answer.text
+    assert [int(n) for _, n in found] == sorted(expected.tolist(), reverse=True)[: len(found)]
+    assert all(expected[int(t)] == int(n) for t, n in found), "each count is recounted from the documents"
+    dates = {c.doc_id: c.date for c in answer.citations}
+    assert dates and all(str(d).startswith("2024-03") for d in dates.values()), "examples are from March"
+
+
+def test_a_comparison_in_a_period_counts_only_that_periods_documents_and_a_follow_up_moves_it(dated):
+    from topicchat.app.answer import Conversation
+
+    docs = dated.index.documents
+    month = pd.to_datetime(docs["published"], errors="coerce").dt.strftime("%Y-%m")
+
+    def holding(word: str, period: str) -> int:
+        return int((docs["text"].str.contains(rf"\b{word}s?\b", regex=True) & (month == period)).sum())
+
+    conv = Conversation()
+    answer = dated.ask("violin vs glacier in February 2024", conv)
+    assert answer.intent == "compare", answer.text
+    n = int((month == "2024-02").sum())
+    assert f"in the {n} documents dated 2024-02 (of {len(docs)})" in answer.text
+    violin, glacier = holding("violin", "2024-02"), holding("glacier", "2024-02")
+    assert violin > 0 == glacier, "violins are dated January to March, glaciers October to December"
+    assert (
+        f"{violin} documents dated 2024-02 (" in answer.text
+        and "No documents dated 2024-02 hold every word of “glacier”" in answer.text
+    )
+    assert answer.citations and all(c.date.startswith("2024-02") for c in answer.citations if c.date)
+    later = dated.ask("and in November 2024?", conv)
+    assert later.text.startswith("(Read as: compare “violin” and “glacier” in 2024-11.)"), later.text
+    assert f"{holding('glacier', '2024-11')} documents dated 2024-11 (" in later.text
+    assert "No documents dated 2024-11 hold every word of “violin”" in later.text
