@@ -102,6 +102,8 @@ def sweep(corpus: str, sizes: list[int], labels: bool, cache: Path, seed: int) -
                 "leaves": len(index.topics),
                 "levels": index.levels,
                 "nodes_per_level": index.manifest["topics"]["tree"]["nodes_per_level"],
+                "alone_per_level": index.manifest["topics"]["tree"].get("alone_per_level", []),
+                "top_level": len(index.top_level()),
                 "largest_leaf": float(sizes_.max() / len(docs)),
                 "outliers": float((leaf == -1).mean()),
                 "diversity": ctfidf_diversity(docs.text.tolist(), leaf, True),
@@ -184,11 +186,14 @@ def main() -> None:
         if not args.no_labels:
             keys += ["labels_grounded", "labels_unique", "labels_closest_own", "labels_llm"]
         keys += ["reduce_cluster_s", "build_s"]
-        print("| " + " | ".join(keys) + " | per level |")
-        print("|" + "---|" * (len(keys) + 1))
+        print("| " + " | ".join(keys) + " | per level | joined no area, per level | top-level nodes |")
+        print("|" + "---|" * (len(keys) + 3))
         for r in out["sweep"]:
             cells = [f"{r[k]:.3f}" if isinstance(r[k], float) else str(r[k]) for k in keys]
-            print("| " + " | ".join(cells) + " | " + " / ".join(map(str, r["nodes_per_level"])) + " |")
+            print(
+                "| " + " | ".join(cells) + " | " + " / ".join(map(str, r["nodes_per_level"])) + " | "
+                f"{' / '.join(map(str, r['alone_per_level'])) or '-'} | {r['top_level']} |"
+            )
     if args.stability:
         out["stability"] = stability(args.corpus, args.stability, args.seeds, args.noise, args.cache_dir)
         print(f"\nstability at {args.stability} documents ({args.corpus}), seeds {args.seeds}")

@@ -78,7 +78,10 @@ def test_a_subject_routes_to_a_topic_about_it_with_cited_documents(arxiv_5k, que
         bool(pattern.search(docs.loc[c.doc_id, "title"] + " " + docs.loc[c.doc_id, "text"])) for c in answer.citations
     )
     assert about >= 3, [c.title for c in answer.citations]
-    assert " > " in answer.text, "leaves are shown with their path in the tree"
+    paths = [arxiv_5k.path(t.id) for t in answer.topics]
+    assert all(f"Topic {t.id}: {p} (" in answer.text for t, p in zip(answer.topics, paths, strict=True))
+    under = [(" > " in p) == (nodes[t.id].parent is not None) for t, p in zip(answer.topics, paths, strict=True)]
+    assert all(under), "a topic under an area is shown with its path in the tree"
 
 
 def test_main_areas_question_shows_the_top_level_with_citations(arxiv_5k):
