@@ -252,6 +252,10 @@ _PRONOUNS = frozenset(
 )
 
 
+def _documents(n: int) -> str:
+    return f"{n} document" if n == 1 else f"{n} documents"
+
+
 @dataclass
 class _Side:
     """One side of a comparison: what the user wrote, how the answer names it, its closest topics, the
@@ -1237,7 +1241,7 @@ class Assistant:
                 example = f" [{citations[-1].n}]"
             n = sizes[t.id]
             count = (
-                f"{n} documents{dated}, {n / max(len(rows), 1):.1%} of them; {t.size} in all"
+                f"{_documents(n)}{dated}, {n / max(len(rows), 1):.1%} of them; {t.size} in all"
                 if dated and not dated.startswith(" (")
                 else f"{n} documents, {n / max(total, 1):.1%}"
             )
@@ -1455,7 +1459,7 @@ class Assistant:
             if not timed:
                 return f"{node.size} documents, {node.size / total:.1%}"
             n = int(in_scope[self._rows_of(t)].sum())
-            return f"{n} documents{dated}, {n / max(len(scope), 1):.1%} of them; {node.size} in all"
+            return f"{_documents(n)}{dated}, {n / max(len(scope), 1):.1%} of them; {node.size} in all"
 
         for side in sides:
             if not side.ids:
