@@ -18,7 +18,7 @@ import pandas as pd
 
 from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
-from topicchat.app.intent import Intent, IntentKind, describe, fix_typos, parse_intent
+from topicchat.app.intent import Intent, IntentKind, describe, fix_typos, month_number, parse_intent
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
 from topicchat.app.route import Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
@@ -508,8 +508,14 @@ class Assistant:
             return Intent(IntentKind.PAPERS, question)  # "what was the first paper ...": no answer to point into
         if intent.elliptical:
             base = last if last is not None else Intent(IntentKind.PAPERS, "")
-            if base.kind in (IntentKind.COMPARE, IntentKind.LARGEST) and (intent.content or intent.topic_ids):
-                base = Intent(IntentKind.PAPERS, "")  # "what about speech?" after a comparison: a search on it
+            month = month_number(intent.content) if intent.content and not (intent.period or intent.window) else 0
+            if month and base.period[:4].isdigit():  # "and in April?" after a question on March 2026
+                intent = replace(intent, content="", period=f"{base.period[:4]}-{month:02d}")
+            if base.kind is IntentKind.COMPARE and (intent.content or intent.topic_ids):
+                # "what about speech?" after a comparison: a search on it, in the same period
+                base = Intent(IntentKind.PAPERS, "", window=base.window, period=base.period)
+            if base.kind is IntentKind.LARGEST and intent.topic_ids:  # "and topic 1?" after the largest topics
+                base = Intent(IntentKind.PAPERS, "")
             keep = base.subjects if base.kind is IntentKind.COMPARE else []  # "and in 2026?" compares them then
             new = replace(base, elliptical=True, follow_up=False, subjects=keep, cited=0, doc_ref="", similar=False)
             if intent.unit:  # "and by quarter?"
@@ -861,21 +867,27 @@ class Assistant:
             )
         if timeline is not None and len(timeline.periods) and len(found.rows):
             per = self._period_counts(found.rows)
+            asked: list[tuple[str, list[int]]] = []
             if intent.period:
                 hit = period_positions(timeline, intent.period)
                 if hit:
-                    lines.append(
-                        f"- In {_shown(intent.period)}: {int(per[hit].sum())} of them (of {int(timeline.totals[hit].sum())} {noun} dated then)."
-                    )
+                    asked.append((_shown(intent.period), hit))
                 else:
                     lines.append(
                         f"- No {noun} are dated {_shown(intent.period)} (the index spans {timeline.span(list(range(len(timeline.periods))))})."
                     )
             if intent.window:
                 recent, _ = timeline.window(window_length(timeline, intent.window))
-                lines.append(
-                    f"- In {timeline.span(recent)}: {int(per[recent].sum())} of them "
-                    f"(of {int(timeline.totals[recent].sum())} {noun} dated then)."
+                asked.append((timeline.span(recent), recent))
+            for n, (when, positions) in enumerate(asked):  # the period asked for is the answer: it comes first
+                in_topics = ""
+                if routed:
+                    then = np.isin(timeline.doc_period[self._rows_of_many([t.id for t in routed])], positions)
+                    in_topics = f"; {int(then.sum())} of the {noun} in the topic(s) it routes to are dated then"
+                lines.insert(
+                    1 + n,
+                    f"- In {when}: {int(per[positions].sum())} of the {int(timeline.totals[positions].sum())} {noun} "
+                    f"dated then hold every word of “{subject}”{in_topics}. Over all dates:",
                 )
             lines.append(f"- Per {timeline.granularity}, those holding its words: {series_text(timeline, per)}.")
         elif (intent.period or intent.window) and timeline is None:
@@ -1561,6 +1573,12 @@ class Assistant:
     def _rows_of(self, topic_id: int) -> np.ndarray:
         """Document rows of a node (its leaves' documents)."""
         return np.flatnonzero(np.isin(self.retriever.topic_of, self.leaves_under(topic_id)))
+
+    def _rows_of_many(self, topic_ids: list[int]) -> np.ndarray:
+        """Document rows of several nodes, ascending."""
+        return np.flatnonzero(
+            np.isin(self.retriever.topic_of, [leaf for t in topic_ids for leaf in self.leaves_under(t)])
+        )
 
     def _best_row(self, rows: np.ndarray, vector: np.ndarray) -> int | None:
         if len(rows) == 0:

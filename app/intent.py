@@ -237,6 +237,14 @@ _MONTHS = {
         "dec(ember)?".split()
     )
 }
+
+
+def month_number(text: str) -> int:
+    """1-12 for a month's name alone ('April', 'apr.'), else 0."""
+    word = text.strip().rstrip(".").lower()
+    return next((n for pattern, n in _MONTHS.items() if re.fullmatch(pattern, word)), 0)
+
+
 _MONTH_YEAR = re.compile(r"\b(?P<m>" + "|".join(_MONTHS) + r")\.?,?\s+(?P<y>(19|20)\d\d)\b(?!-\d)", re.IGNORECASE)
 _QUARTER_YEAR = re.compile(
     r"\b(q(?P<q>[1-4])|(the\s+)?(?P<o>first|second|third|fourth)\s+quarter(\s+of)?)\s*,?\s+(?P<y>(19|20)\d\d)\b",
@@ -533,7 +541,7 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
 
 
 _SIDE_LEAD = re.compile(
-    r"^\s*(the\s+)?((research|work|papers?|documents?|articles?|literature|studies|topics?)\s+(on|about|of|in)\s+)?",
+    r"^\s*(and\s+|or\s+)?(the\s+)?((research|work|papers?|documents?|articles?|literature|studies|topics?)\s+(on|about|of|in)\s+)?",
     re.IGNORECASE,
 )
 _SIDE_TAIL = re.compile(
@@ -740,6 +748,8 @@ def _themes_intent(q: str, refs: list[int]) -> Intent | None:
         if subject and not re.fullmatch(
             rf"(the\s+|this\s+|whole\s+|entire\s+)*({_COLLECTION}|papers|documents|abstracts)", subject, re.IGNORECASE
         ):  # "the main findings on X": what the documents on X say; "the main areas of X": the topics of X
+            if re.fullmatch(_YEAR, subject, re.IGNORECASE) and not re.search("findings", themes.group(0), re.I):
+                return Intent(IntentKind.LARGEST, "", period=subject.upper())  # "the main topics in 2025"
             findings = re.search(r"findings|research questions", themes.group(0), re.IGNORECASE)
             return Intent(IntentKind.PAPERS if findings else IntentKind.COVER, subject)
         return Intent(IntentKind.THEMES, "")
@@ -748,13 +758,14 @@ def _themes_intent(q: str, refs: list[int]) -> Intent | None:
 
 _OVERVIEW = re.compile(r"\boverview\s+(of|on|about)\s+(?P<x>.+)$", re.IGNORECASE)
 _LARGEST = re.compile(
-    r"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+(\d+\s+)?(topics?|subjects)\b|"
+    r"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+(\d+\s+)?(topics?|subjects)\b"
+    r"(?![\s-]+model)|"
     r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b|"
     r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\b",
     re.IGNORECASE,
 )
 _SMALLEST = re.compile(
-    r"\b(smallest|least\s+popular|least\s+common|rarest|tiniest)\s+(\d+\s+)?(topics?|subjects)\b|"
+    r"\b(smallest|least\s+popular|least\s+common|rarest|tiniest)\s+(\d+\s+)?(topics?|subjects)\b(?![\s-]+model)|"
     r"\btopics?\s+(are|is)\s+(the\s+)?(smallest|least\s+popular|least\s+common|rarest)\b",
     re.IGNORECASE,
 )

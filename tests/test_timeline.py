@@ -245,7 +245,13 @@ def test_a_count_in_one_month_is_counted_from_the_dates(dated):
     in_oct = sum(published[d].startswith("2024-10") for d in mention)
     dated_oct = sum(p.startswith("2024-10") for p in published.values())
     answer = dated.ask(f"how many documents mention {word} in 2024-10?")
-    assert f"- In 2024-10: {in_oct} of them (of {dated_oct} documents dated then)." in answer.text
+    # the period asked for is the answer's first figure
+    assert answer.text.splitlines()[1].startswith(
+        f"- In 2024-10: {in_oct} of the {dated_oct} documents dated then hold every word of “{word}”"
+    ), answer.text
+    topic_rows = dated._rows_of_many([t.id for t in answer.topics])
+    in_topics = sum(published[dated.index.documents["doc_id"].iat[r]].startswith("2024-10") for r in topic_rows)
+    assert f"; {in_topics} of the documents in the topic(s) it routes to are dated then." in answer.text
 
 
 def test_how_many_documents_of_a_year_or_month(dated):
@@ -409,7 +415,7 @@ def test_a_fragment_changes_the_previous_question_and_it_refers_back(dated):
     assert november.intent == "count"
     assert november.text.startswith("(Read as: how many documents are about “glacier” in 2024-11.)\n")
     in_nov = sum(published[d].startswith("2024-11") for d in _mentioning(dated, "glacier"))
-    assert f"- In 2024-11: {in_nov} of them" in november.text
+    assert f"- In 2024-11: {in_nov} of the " in november.text.splitlines()[2]
     violin = dated.ask("what about violin?", conv)  # the subject changes, the period stays
     assert violin.text.startswith("(Read as: how many documents are about “violin” in 2024-11.)")
     # "it" is the topic asked about before
@@ -585,3 +591,23 @@ def test_a_comparison_in_a_period_counts_only_that_periods_documents_and_a_follo
     assert later.text.startswith("(Read as: compare “violin” and “glacier” in 2024-11.)"), later.text
     assert re.search(rf"\b{holding('glacier', '2024-11')} documents? dated 2024-11 \(", later.text)
     assert "No documents dated 2024-11 hold every word of “violin”" in later.text
+
+
+def test_follow_ups_keep_a_comparison_or_a_ranking_and_a_bare_month_takes_the_year_before(dated):
+    from topicchat.app.answer import Conversation
+
+    conv = Conversation()
+    dated.ask("violin vs glacier in October 2024", conv)
+    november = dated.ask("and in November?", conv)
+    assert november.text.startswith("(Read as: compare “violin” and “glacier” in 2024-11.)"), november.text
+    search = dated.ask("what about tractor?", conv)  # a search on the new subject, in the same month
+    assert search.text.startswith("(Read as: papers on “tractor” in 2024-11.)"), search.text
+    assert "Only the " in search.text and all(c.date.startswith("2024-11") for c in search.citations)
+    conv = Conversation()
+    dated.ask("what are the biggest topics about glacier?", conv)
+    ranked = dated.ask("and in 2024-11?", conv)
+    assert (
+        ranked.intent == "largest_topics" and "(Read as: the largest topics about “glacier” in 2024-11.)" in ranked.text
+    )
+    other = dated.ask("what about violin?", conv)
+    assert other.text.startswith("(Read as: the largest topics about “violin” in 2024-11.)"), other.text
