@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -37,6 +38,10 @@ def ray_cluster():
     pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'topicchat[ray]'")
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="tcray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
+    # The cluster's own token, for the head and every client the tests start: a new machine has no
+    # ~/.ray/auth_token, and with token authentication `ray start --head` refuses to start without one.
+    previous_token = os.environ.get("RAY_AUTH_TOKEN")
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     env = dict(os.environ, RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0")
     log = open(Path(temp) / "head.log", "w")  # noqa: SIM115 - closed at teardown
     head = subprocess.Popen(
@@ -72,6 +77,10 @@ def ray_cluster():
         os.killpg(head.pid, signal.SIGKILL)
     log.close()
     shutil.rmtree(temp, ignore_errors=True)
+    if previous_token is None:
+        os.environ.pop("RAY_AUTH_TOKEN", None)
+    else:
+        os.environ["RAY_AUTH_TOKEN"] = previous_token
 
 
 def _build(corpus: str, out: Path, cache: Path, *extra: str) -> subprocess.CompletedProcess:
