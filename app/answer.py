@@ -1236,6 +1236,10 @@ class Assistant:
         if not shown:
             return Reply(f"No topic {among.removeprefix('of ')} has documents{dated}.", matched=False)
         lines = [f"The {len(shown)} {which} {among}:"]
+        if intent.noun == "citations":
+            lines.insert(
+                0, "This index holds no citation counts, so topics are ranked by how many documents they hold."
+            )
         citations: list[Citation] = []
         in_scope = np.zeros(total, dtype=bool)
         in_scope[rows] = True

@@ -218,7 +218,9 @@ _COUNT_TAIL = re.compile(
 
 
 _YEAR = r"(19|20)\d\d(-[01]\d|Q[1-4])?"
-_NOT_A_NOUN_AFTER = r"(?!\s+(?!(to|and|on|about|in|until|through|or|with|for|only)\b)[a-z]+)"  # not "2000 patients"
+_NOT_A_NOUN_AFTER = (  # not "2000 patients"; "in 2026 related to X" is a period
+    r"(?!\s+(?!(to|and|on|about|in|until|through|or|with|for|only|related|relating|regarding|concerning)\b)[a-z]+)"
+)
 _PERIOD = re.compile(  # "in 2025", "from 2025-03", "during 2025Q1"; not "from 2000 patients"
     rf"\s*\b(in|during|from|of)\s+(?P<p>{_YEAR})\b(?!-\d){_NOT_A_NOUN_AFTER}",
     re.IGNORECASE,
@@ -790,8 +792,12 @@ def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     if window:
         rest = _drop_window(rest)
     rest = _SIZE_WORDS.sub("", rest, count=1)
+    rest = re.sub(r"^\s*(related|relating)\s+to\s+|^\s*(concerning|among|within)\s+", "", rest, flags=re.I)
     rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
     subject = _strip(rest)
+    cited = re.search(r"\b(cit(ations?|ed)|impact|h-index)\b", subject, re.IGNORECASE)
+    if cited:  # "the biggest topics in terms of citations": the index holds no citation counts
+        return Intent(IntentKind.LARGEST, "", refs, follow, window, period=period, noun="citations")
     if re.fullmatch(
         rf"((the|this|whole|entire|all|of|in)\s+)*({_COLLECTION}|papers|documents|corpus|topics)?",
         subject,

@@ -652,6 +652,15 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("biggest topics in 2025", IntentKind.LARGEST, "", {"period": "2025"}),
         ("today's papers on RAG", IntentKind.PAPERS, "RAG", {"recent": True}),
         ("the dominant topic modeling approaches", IntentKind.PAPERS, None, {}),
+        (
+            "most popular topics in 2026 related to hallucination",
+            IntentKind.LARGEST,
+            "hallucination",
+            {"period": "2026"},
+        ),
+        ("top topics concerning low-resource languages", IntentKind.LARGEST, "low-resource languages", {}),
+        ("which topics are biggest in terms of citations?", IntentKind.LARGEST, "", {"noun": "citations"}),
+        ("papers from 2000 patients", IntentKind.PAPERS, None, {"period": ""}),
         ("top topic models like LDA and BERTopic", IntentKind.PAPERS, None, {}),
         ("what are the main topics in 2025?", IntentKind.LARGEST, "", {"period": "2025"}),
         ("and hallucination vs reasoning?", IntentKind.COMPARE, None, {"subjects": ["hallucination", "reasoning"]}),
@@ -963,6 +972,12 @@ def test_largest_topics_about_a_subject_are_only_that_subjects(assistant):
     sizes = [assistant.index.nodes[t].size for t in listed]
     assert sizes == sorted(sizes, reverse=True)
     assert all(c.doc_id.startswith("cooking") for c in answer.citations)
+
+
+def test_a_ranking_by_citations_says_the_index_has_none(assistant):
+    answer = assistant.ask("which topics are biggest in terms of citations?")
+    assert answer.text.startswith("This index holds no citation counts, so topics are ranked by how many")
+    assert "largest of the" in answer.text and answer.citations
 
 
 def test_a_source_of_the_previous_answer_can_be_opened_and_followed(assistant):
