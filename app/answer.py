@@ -879,10 +879,11 @@ class Assistant:
             if intent.window:
                 recent, _ = timeline.window(window_length(timeline, intent.window))
                 asked.append((timeline.span(recent), recent))
+            routed_periods = timeline.doc_period[self._rows_of_many([t.id for t in routed])] if routed else None
             for n, (when, positions) in enumerate(asked):  # the period asked for is the answer: it comes first
                 in_topics = ""
-                if routed:
-                    then = np.isin(timeline.doc_period[self._rows_of_many([t.id for t in routed])], positions)
+                if routed_periods is not None:
+                    then = np.isin(routed_periods, positions)
                     in_topics = f"; {int(then.sum())} of the {noun} in the topic(s) it routes to are dated then"
                 lines.insert(
                     1 + n,
@@ -1216,21 +1217,19 @@ class Assistant:
                 f"of the {len(leaves)} topics about “{intent.content}” (those it routes to and those whose label or "
                 "keywords name it)"
             )
-        rows = np.arange(total)
         sizes = {t.id: t.size for t in leaves}
-        dated = ""
-        if intent.period or intent.window:
-            scoped = self._dated_rows(rows, intent)
-            if isinstance(scoped, Reply):
-                return scoped
-            rows, dated = scoped
-            if not dated.startswith(" ("):  # the index has dates: rank by the documents of the period
-                counts = collections.Counter(self.retriever.topic_of[rows].tolist())
-                sizes = {t.id: counts.get(t.id, 0) for t in leaves if counts.get(t.id, 0)}
-                leaves = [t for t in leaves if t.id in sizes]
-                among += f", by their {len(rows)} documents{dated}"
-            else:
-                among += dated
+        scope = self._period_mask(intent)
+        if isinstance(scope, Reply):
+            return scope
+        mask, dated = scope
+        if mask is not None:  # rank by the documents of the period
+            in_period = int(mask.sum())
+            counts = collections.Counter(self.retriever.topic_of[mask].tolist())
+            sizes = {t.id: counts.get(t.id, 0) for t in leaves if counts.get(t.id, 0)}
+            leaves = [t for t in leaves if t.id in sizes]
+            among += f", by their {in_period} documents{dated}"
+        else:
+            among += dated
         order = sorted(leaves, key=lambda t: (sizes[t.id] if smallest else -sizes[t.id], t.id))
         shown = order[: intent.limit or self.LARGEST_SHOWN]
         if not shown:
@@ -1241,11 +1240,10 @@ class Assistant:
                 0, "This index holds no citation counts, so topics are ranked by how many documents they hold."
             )
         citations: list[Citation] = []
-        in_scope = np.zeros(total, dtype=bool)
-        in_scope[rows] = True
         for t in shown:
             members = self._rows_of(t.id)
-            members = members[in_scope[members]]
+            if mask is not None:
+                members = members[mask[members]]
             focus = vector if vector is not None else self._node_vectors.get(t.id)
             row = self._best_row(members, focus) if focus is not None else None
             if row is None and t.representative_doc_ids:
@@ -1257,8 +1255,8 @@ class Assistant:
                 example = f" [{citations[-1].n}]"
             n = sizes[t.id]
             count = (
-                f"{_documents(n)}{dated}, {n / max(len(rows), 1):.1%} of them; {t.size} in all"
-                if dated and not dated.startswith(" (")
+                f"{_documents(n)}{dated}, {n / max(in_period, 1):.1%} of them; {t.size} in all"
+                if mask is not None
                 else f"{n} documents, {n / max(total, 1):.1%}"
             )
             lines.append(f"- Topic {t.id}: {self.path(t.id)} ({count}) — {self._keywords(t.id, n=5)}{example}")
@@ -1445,15 +1443,13 @@ class Assistant:
         if missing:
             return self.unknown_topic(missing)
         total = len(self._texts)
-        scope, dated = np.arange(total), ""
-        if intent.period or intent.window:  # "RAG vs agents in 2025": only that period's documents are counted
-            scoped = self._dated_rows(scope, intent)
-            if isinstance(scoped, Reply):
-                return scoped
-            scope, dated = scoped
-        timed = dated.startswith(" dated")
-        in_scope = np.zeros(total, dtype=bool)
-        in_scope[scope] = True
+        scope = self._period_mask(intent)  # "RAG vs agents in 2025": only that period's documents are counted
+        if isinstance(scope, Reply):
+            return scope
+        mask, dated = scope
+        timed = mask is not None
+        in_scope = mask if mask is not None else np.ones(total, dtype=bool)
+        in_period = int(in_scope.sum())
         sides = [self._side(s) for s in intent.subjects]
         if timed:
             for side in sides:
@@ -1465,7 +1461,7 @@ class Assistant:
                     )
         a, b = sides[0], sides[1]
         named = ", ".join(x.name for x in sides[:-1]) + f" and {sides[-1].name}"
-        among = f"the {len(scope)} documents{dated} (of {total})" if timed else f"this index ({total} documents)"
+        among = f"the {in_period} documents{dated} (of {total})" if timed else f"this index ({total} documents)"
         lines = [f"{named} in {among}, side by side:{dated if dated and not timed else ''}"]
         citations: list[Citation] = []
         routed: list[RoutedTopic] = []
@@ -1475,7 +1471,7 @@ class Assistant:
             if not timed:
                 return f"{node.size} documents, {node.size / total:.1%}"
             n = int(in_scope[self._rows_of(t)].sum())
-            return f"{_documents(n)}{dated}, {n / max(len(scope), 1):.1%} of them; {node.size} in all"
+            return f"{_documents(n)}{dated}, {n / max(in_period, 1):.1%} of them; {node.size} in all"
 
         for side in sides:
             if not side.ids:
@@ -1488,7 +1484,8 @@ class Assistant:
                 [h.row for h in side.routing.hits if h.row not in cited and in_scope[h.row]][:2] if side.routing else []
             )
             if not rows and timed:  # the side's documents of the period closest to it
-                members = np.array([r for t in side.ids for r in self._rows_of(t) if in_scope[r] and r not in cited])
+                members = self._rows_of_many(side.ids)
+                members = members[in_scope[members] & ~np.isin(members, list(cited))]
                 vector = self.retriever.embed_query(side.subject) if side.routing else self._node_vectors[side.ids[0]]
                 best_row = self._best_row(members, vector)
                 rows = [best_row] if best_row is not None else []
@@ -1500,7 +1497,7 @@ class Assistant:
             self._add_evidence(side.subject, new)
             citations += new
             said = (
-                f" {self._mention_line(side.found, f'documents{dated}', len(scope))}" if side.found is not None else ""
+                f" {self._mention_line(side.found, f'documents{dated}', in_period)}" if side.found is not None else ""
             )
             examples = " ".join(f"[{c.n}]" for c in new)
             lines.append(f"- {side.name}: {topics}.{said}" + (f" Examples: {examples}" if examples else ""))
@@ -1576,7 +1573,7 @@ class Assistant:
 
     def _rows_of(self, topic_id: int) -> np.ndarray:
         """Document rows of a node (its leaves' documents)."""
-        return np.flatnonzero(np.isin(self.retriever.topic_of, self.leaves_under(topic_id)))
+        return self._rows_of_many([topic_id])
 
     def _rows_of_many(self, topic_ids: list[int]) -> np.ndarray:
         """Document rows of several nodes, ascending."""
@@ -2094,6 +2091,21 @@ class Assistant:
             return asked
         positions, what = asked
         return rows[np.isin(timeline.doc_period[rows], positions)], f" dated {what}"
+
+    def _period_mask(self, intent: Intent) -> tuple[np.ndarray | None, str] | Reply:
+        """For a question scoped to a period or window ('the top topics in 2025', 'RAG vs agents in 2025'):
+        which document rows are dated then (None: every row counts, as when no period is asked or the index
+        has no dates) and the words that say so (' dated 2025', or the note that the index has no dates)."""
+        total = len(self._texts)
+        scoped = self._dated_rows(np.arange(total), intent)
+        if isinstance(scoped, Reply):
+            return scoped
+        rows, words = scoped
+        if not words.startswith(" dated"):
+            return None, words
+        mask = np.zeros(total, dtype=bool)
+        mask[rows] = True
+        return mask, words
 
     def _time_scope(self, intent: Intent) -> tuple[np.ndarray | None, str, Reply | None]:
         """For a search scoped in time ('in 2025', 'in the last three months', 'the latest papers'): the

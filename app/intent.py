@@ -624,16 +624,23 @@ _AUTHORS_VERB = re.compile(
 _AUTHORS_PREPOSITION = re.compile(r"^\s*(on|about|in|with|for|into|regarding|of|to)\s+", re.IGNORECASE)
 
 
+def _time_words(text: str, also_for: bool = False) -> tuple[str, tuple[int, str] | None, str]:
+    """The period and the window a text names, and the text without them ('which authors work on RAG in
+    2025?', 'RAG vs agents in the last three months')."""
+    period, rest = _period(text)
+    window = _window(rest)
+    if window:
+        rest = _drop_window(rest, also_for)
+    return period, window, rest
+
+
 def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     """'Which authors work on X?', 'who publishes on X?', 'which researchers have studied X?', 'top authors
     in topic 5', 'most prolific authors' (the whole corpus)."""
     m = _AUTHORS.search(q)
     if not m:
         return None
-    period, rest = _period(q[m.end() :])  # "which authors work on RAG in 2025?": only the documents of 2025
-    window = _window(rest)
-    if window:
-        rest = _drop_window(rest)
+    period, window, rest = _time_words(q[m.end() :])  # "which authors work on RAG in 2025?": 2025's documents
     rest = _AUTHORS_VERB.sub("", rest, count=1)
     rest = re.sub(r"^\s*(the\s+)?most(\s+(papers|documents|articles|publications|works))?\b", "", rest, flags=re.I)
     rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
@@ -651,10 +658,7 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     """'compare A and B', 'A vs B' (A and B short subjects, or topics by number), also in a period ('RAG vs
     agents in 2025', '... in the last three months'). 'How does A differ from B?' and 'the difference
     between A and B' ask what the documents say: searches."""
-    period, rest = _period(q)
-    window = _window(rest)
-    if window:
-        rest = _drop_window(rest)
+    period, window, rest = _time_words(q)
     if period or window:
         found = _compare_sides(rest, refs, follow)
         if found is not None:
@@ -787,10 +791,7 @@ def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         m, smallest = _SMALLEST.search(q), True
     if not m or refs:
         return None
-    period, rest = _period(q[m.end() :])
-    window = _window(rest)
-    if window:
-        rest = _drop_window(rest)
+    period, window, rest = _time_words(q[m.end() :])
     rest = _SIZE_WORDS.sub("", rest, count=1)
     rest = re.sub(r"^\s*(related|relating)\s+to\s+|^\s*(concerning|among|within)\s+", "", rest, flags=re.I)
     rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
@@ -870,10 +871,7 @@ def _person_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     """'Papers by Jane Doe', 'how many papers did Jane Doe write?', 'what has Jane Doe published?', also
     with a subject ('papers by Jane Doe on reasoning', 'papers on reasoning by Jane Doe') or a period
     ('papers by Jane Doe in 2025')."""
-    period, rest = _period(q)
-    window = _window(rest)
-    if window:
-        rest = _drop_window(rest)
+    period, window, rest = _time_words(q)
     for pattern in (_SUBJECT_BY_PERSON, *_BY_PERSON):
         m = pattern.match(rest)
         if not m:
@@ -1023,10 +1021,7 @@ def _ellipsis(q: str) -> Intent | None:
             return None
         if re.fullmatch(_YEAR, x, re.IGNORECASE):
             x = f"in {x}"
-        period, rest = _period(x)
-        window = _window(rest)
-        if window:
-            rest = _drop_window(rest, also_for=True)
+        period, window, rest = _time_words(x, also_for=True)
         refs = [int(n) for n in _TOPIC_REF.findall(rest)]
         rest = _TOPIC_REF.sub(" ", rest)
         content = _strip(re.sub(r"^\s*(the\s+|for\s+|on\s+|about\s+|in\s+)+", "", _DOC_LEAD.sub("", rest.strip())))
