@@ -38,6 +38,13 @@ def cpu() -> str:
                 break
     except OSError:
         pass
+    try:  # what CPUID tells the kernels (numpy, torch, ONNX Runtime), e.g. under `python -m benchmarks.avx2only`
+        from numpy._core._multiarray_umath import __cpu_features__ as seen
+
+        if "avx512f" in flags and not seen.get("AVX512F", True):
+            flags += "; AVX-512, AVX-VNNI and AMX hidden from CPUID: AVX2 code paths"
+    except ImportError:
+        pass
     return f"{name} ({flags})" if flags else name
 
 

@@ -24,9 +24,11 @@ DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_GENERATOR = "transformers:smollm2"
 
 
-# On CPUs without native bf16, `auto` embeds with the int8 ONNX encoder on the first 128 tokens (MiniLM was
-# trained on 128 word pieces): 4.6x float32's documents/s with Cranfield/CISI nDCG@10 and title -> abstract
-# recall@10 within 0.01 of float32 (benchmarks/encoder.py, RESULTS.md).
+# On CPUs without native bf16, `auto` embeds the first 128 tokens of each text (MiniLM was trained on 128
+# word pieces): with the int8 ONNX encoder where the CPU has VNNI (4.6x float32's documents/s on a Zen 4),
+# else in float32 (2.4x on AVX2 code paths, where int8 was no faster and lost 0.011 nDCG@10), each with
+# Cranfield/CISI nDCG@10 and title -> abstract recall@10 within 0.01 of float32 (benchmarks/encoder.py,
+# RESULTS.md).
 FAST_PATH_TOKENS = 128
 
 KINDS = ("fake", "sentence-transformers", "onnx", "llama-cpp", "transformers", "flan-t5", "openai")
@@ -108,25 +110,22 @@ def _make_embedder(spec: str, dtype: str, cache_dir: Path | None, max_tokens: in
     from topicchat.models.st_backend import SentenceTransformerEmbedder, pick_dtype
 
     precision = pick_dtype(dtype)
-    automatic = kind != "onnx" and dtype == "auto" and precision == "int8"
+    automatic = kind != "onnx" and dtype == "auto" and precision != "bfloat16"
+    cut = FAST_PATH_TOKENS if automatic and max_tokens is None else max_tokens
     if kind == "onnx" or precision == "int8":
         from topicchat.models.onnx_backend import OnnxEmbedder
 
         try:
             if importlib.util.find_spec("onnxruntime") is None:
                 raise ModelError("The int8 ONNX encoder needs onnxruntime: pip install topicchat")
-            return OnnxEmbedder(
-                name,
-                cache_dir=cache_dir,
-                max_tokens=FAST_PATH_TOKENS if automatic and max_tokens is None else max_tokens,
-            )
+            return OnnxEmbedder(name, cache_dir=cache_dir, max_tokens=cut)
         except ModelError as exc:
             if not automatic:
                 raise
-            # The automatic choice falls back to float32 torch, at the model's own length.
+            # The automatic choice falls back to float32 torch, on the same 128 tokens.
             log.warning("%s Embedding in float32 with torch instead.", exc)
-            return SentenceTransformerEmbedder(name, dtype="float32", max_tokens=max_tokens)
-    return SentenceTransformerEmbedder(name, dtype=precision, max_tokens=max_tokens)
+            return SentenceTransformerEmbedder(name, dtype="float32", max_tokens=cut)
+    return SentenceTransformerEmbedder(name, dtype=precision, max_tokens=cut)
 
 
 def _gguf_for(name: str) -> str:

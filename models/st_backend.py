@@ -38,13 +38,46 @@ def _hub_allowed() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0") not in ("1", "true", "True")
 
 
+def _kernel_features() -> dict[str, bool]:
+    """The x86 extensions CPUID reports, as numpy's dispatcher read them (the instruction torch and ONNX
+    Runtime read to pick their kernels, so a CPU whose extensions a hypervisor hides is taken as what the
+    kernels see); empty where numpy does not say."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:
+        return {}
+    return dict(__cpu_features__)
+
+
+def _proc_flags() -> set[str]:
+    try:
+        return set(Path("/proc/cpuinfo").read_text().split("flags", 2)[1].split("\n", 1)[0].split())
+    except (OSError, IndexError):
+        return set()
+
+
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AMX or AVX-512 BF16); elsewhere bf16 is slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split("flags", 2)[1].split("\n", 1)[0].split()
-    except (OSError, IndexError):
-        return False
+    seen = _kernel_features()
+    if "AVX512BF16" in seen:
+        return bool(seen["AVX512BF16"])
+    flags = _proc_flags()
     return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def cpu_has_vnni() -> bool:
+    """Whether int8 dot products have their own instruction here (AVX-512 VNNI or AVX-VNNI). Without it ONNX
+    Runtime's int8 kernels add pairs of products in 16 bits, which saturates: on AVX2 code paths the int8
+    encoder was no faster than float32 and moved Cranfield nDCG@10 by 0.011 (benchmarks/encoder.py under
+    benchmarks/avx2only, RESULTS.md). numpy does not report AVX-VNNI, so on CPUs without AVX-512 it is read
+    from /proc/cpuinfo."""
+    seen = _kernel_features()
+    if seen.get("AVX512VNNI"):
+        return True
+    flags = _proc_flags()
+    if "AVX512F" in seen and (seen["AVX512F"] or "avx512f" in flags):
+        return False  # AVX-512 without VNNI, or AVX-512 hidden from the kernels (then AVX-VNNI is hidden too)
+    return "avx512_vnni" in flags or "avx_vnni" in flags
 
 
 DTYPES = ("auto", "float32", "bfloat16", "int8")
@@ -52,12 +85,13 @@ DTYPES = ("auto", "float32", "bfloat16", "int8")
 
 def pick_dtype(requested: str = "auto") -> str:
     """'bfloat16', 'float32' or 'int8' (the int8 ONNX encoder): as requested; for 'auto' bfloat16 where the
-    CPU computes it natively, else int8 (measured faster than float32 at equal retrieval quality)."""
+    CPU computes it natively, else int8 where it has VNNI (measured faster than float32 at equal retrieval
+    quality there), else float32 (the registry then cuts texts to 128 tokens, see FAST_PATH_TOKENS)."""
     choice = requested.lower()
     if choice not in DTYPES:
         raise ModelError(f"Unknown embedding dtype '{choice}': use {', '.join(DTYPES)}.")
     if choice == "auto":
-        return "bfloat16" if cpu_has_bf16() else "int8"
+        return "bfloat16" if cpu_has_bf16() else "int8" if cpu_has_vnni() else "float32"
     return choice
 
 

@@ -67,15 +67,77 @@ def test_encoder_variants_round_trip_through_the_model_id():
     assert variant_name("", 512, 256) == "", "a cut longer than the model's own limit is no cut"
 
 
-@pytest.mark.parametrize(("native_bf16", "expected"), [(True, "bfloat16"), (False, "int8")])
-def test_auto_picks_the_fast_encoder_for_the_cpu(monkeypatch, native_bf16, expected):
+@pytest.mark.parametrize(
+    ("native_bf16", "vnni", "expected"),
+    [(True, True, "bfloat16"), (False, True, "int8"), (False, False, "float32")],
+)
+def test_auto_picks_the_fast_encoder_for_the_cpu(monkeypatch, native_bf16, vnni, expected):
     from topicchat.models import st_backend
 
     monkeypatch.setattr(st_backend, "cpu_has_bf16", lambda: native_bf16)
+    monkeypatch.setattr(st_backend, "cpu_has_vnni", lambda: vnni)
     assert st_backend.pick_dtype("auto") == expected
     assert st_backend.pick_dtype("float32") == "float32", "an explicit choice is kept"
     with pytest.raises(ModelError, match="int8"):
         st_backend.pick_dtype("fp8")
+
+
+def test_without_bf16_or_vnni_the_automatic_encoder_is_float32_on_128_tokens(monkeypatch):
+    """The fast path of an AVX2-only CPU: float32 torch on each text's first 128 word pieces, named in the
+    model id; an explicit float32 keeps the model's own length."""
+    from topicchat.models import registry, st_backend
+
+    monkeypatch.setattr(st_backend, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(st_backend, "cpu_has_vnni", lambda: False)
+    registry.load_embedder.cache_clear()
+    try:
+        fast = registry.load_embedder(registry.DEFAULT_EMBEDDER, "auto")
+        exact = registry.load_embedder(registry.DEFAULT_EMBEDDER, "float32")
+        assert fast.model_id == "sentence-transformers/all-MiniLM-L6-v2#t128"
+        assert exact.model_id == "sentence-transformers/all-MiniLM-L6-v2"
+        prefix = " ".join(["retrieval augmented generation with long context windows"] * 25)  # > 150 word pieces
+        texts = [prefix + " and recipes for baking sourdough bread", prefix + " and spin chains in quantum magnets"]
+        a, b = fast.embed(texts), exact.embed(texts)
+        assert float(a[0] @ a[1]) > 0.9999, "only the first 128 word pieces count"
+        assert float(b[0] @ b[1]) < 0.9999, "at the model's own length the endings count"
+    finally:
+        registry.load_embedder.cache_clear()
+
+
+def _cpuid_can_be_masked() -> bool:
+    import shutil
+    from pathlib import Path
+
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split("flags", 2)[1].split("\n", 1)[0].split()
+    except (OSError, IndexError):
+        return False
+    return "cpuid_fault" in flags and "avx512_bf16" in flags and shutil.which("cc") is not None
+
+
+@pytest.mark.skipif(not _cpuid_can_be_masked(), reason="needs a bf16 CPU with CPUID faulting and a C compiler")
+def test_a_cpu_that_reports_only_avx2_gets_the_float32_encoder_and_generator():
+    """Under benchmarks/avx2only the kernels see an AVX2-only CPU (torch, numpy); the automatic choices follow
+    what the kernels see, not /proc/cpuinfo, which still lists this CPU's bf16 flags."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    probe = (
+        "import torch; from topicchat.models import st_backend, hf_backend; "
+        "print(torch.backends.cpu.get_cpu_capability(), st_backend.pick_dtype('auto'), hf_backend.generator_dtype())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TOPICCHAT_GENERATOR_DTYPE"}
+    run = [sys.executable, "-m", "benchmarks.avx2only", sys.executable, "-c", probe]
+    done = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["AVX2", "float32", "float32"], "no VNNI either: float32 on 128 tokens"
+    plain = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert plain.stdout.split()[1:] == ["bfloat16", "bfloat16"], "this CPU itself keeps bf16"
 
 
 def test_the_int8_encoder_refuses_models_it_would_embed_differently(tmp_path):
