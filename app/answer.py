@@ -1234,7 +1234,7 @@ class Assistant:
         shown = order[: intent.limit or self.LARGEST_SHOWN]
         if not shown:
             return Reply(f"No topic {among.removeprefix('of ')} has documents{dated}.", matched=False)
-        lines = [f"The {len(shown)} {which} {among}:"]
+        lines = [f"The {which} {among}:" if len(shown) == 1 else f"The {len(shown)} {which} {among}:"]
         if intent.noun == "citations":
             lines.insert(
                 0, "This index holds no citation counts, so topics are ranked by how many documents they hold."
@@ -1260,6 +1260,9 @@ class Assistant:
                 else f"{n} documents, {n / max(total, 1):.1%}"
             )
             lines.append(f"- Topic {t.id}: {self.path(t.id)} ({count}) — {self._keywords(t.id, n=5)}{example}")
+        if intent.limit == 1 and len(order) > 1:  # one was asked for: say how close the next ones are
+            after = [f"topic {t.id}, {self.path(t.id)} ({sizes[t.id]})" for t in order[1:3]]
+            lines.append(f"Next by size{dated}: {'; '.join(after)}.")
         return Reply("\n".join(lines), topics=[self._routed(t.id) for t in shown], citations=citations)
 
     def _names_anyone(self, person: str) -> bool:

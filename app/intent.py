@@ -793,6 +793,7 @@ def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         return None
     period, window, rest = _time_words(q[m.end() :])
     rest = _SIZE_WORDS.sub("", rest, count=1)
+    rest = re.sub(r"^\s*(areas|clusters|groups|categories)\b", "", rest, flags=re.I)  # "the largest topic areas"
     rest = re.sub(r"^\s*(related|relating)\s+to\s+|^\s*(concerning|among|within)\s+", "", rest, flags=re.I)
     rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
     subject = _strip(rest)
@@ -1145,11 +1146,21 @@ def fix_typos(question: str, known: Callable[[str], bool] = lambda _w: False) ->
     return re.sub(r"[A-Za-z]+", mend, question)
 
 
+_ONE_TOPIC = re.compile(r"\btopic\b(?![\s-]+(areas|clusters|groups|categories|models?|modell?ing)\b)", re.IGNORECASE)
+
+
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
     intent = _parse(question)
     if intent.kind in (IntentKind.PAPERS, IntentKind.LARGEST, IntentKind.AUTHORS, IntentKind.COVER):
         intent.limit = _limit(question)
+    if (
+        intent.kind is IntentKind.LARGEST
+        and not intent.limit
+        and _ONE_TOPIC.search(question)
+        and not re.search(r"\btopics\b", question, re.IGNORECASE)
+    ):
+        intent.limit = 1  # "what is the largest topic?", "which topic has the most papers in 2025?"
     return intent
 
 

@@ -644,7 +644,10 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("what are the 5 largest topics?", IntentKind.LARGEST, "", {"limit": 5}),
         ("top 20 authors in topic 5", IntentKind.AUTHORS, "", {"limit": 20, "topic_ids": [5]}),
         ("find papers on top-5 accuracy", IntentKind.PAPERS, "top-5 accuracy", {"limit": 0}),
-        ("what is the smallest topic?", IntentKind.LARGEST, "", {"peak": "fewest"}),
+        ("what is the smallest topic?", IntentKind.LARGEST, "", {"peak": "fewest", "limit": 1}),
+        ("what is the largest topic in speech?", IntentKind.LARGEST, "speech", {"limit": 1}),
+        ("which topic is the biggest?", IntentKind.LARGEST, "", {"limit": 1}),
+        ("what are the largest topic areas?", IntentKind.LARGEST, "", {"limit": 0}),
         ("what are the biggest topics in speech?", IntentKind.LARGEST, "speech", {}),
         ("top 5 topics in speech recognition", IntentKind.LARGEST, "speech recognition", {"limit": 5}),
         ("which topics are the largest in healthcare?", IntentKind.LARGEST, "healthcare", {}),
@@ -664,7 +667,12 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("top topic models like LDA and BERTopic", IntentKind.PAPERS, None, {}),
         ("what are the main topics in 2025?", IntentKind.LARGEST, "", {"period": "2025"}),
         ("and hallucination vs reasoning?", IntentKind.COMPARE, None, {"subjects": ["hallucination", "reasoning"]}),
-        ("which topic has the most papers in the last three months?", IntentKind.LARGEST, "", {"window": (3, "month")}),
+        (
+            "which topic has the most papers in the last three months?",
+            IntentKind.LARGEST,
+            "",
+            {"window": (3, "month"), "limit": 1},
+        ),
         ("what are the most common topics in this corpus?", IntentKind.LARGEST, "", {}),
         ("is the RLHF topic growing?", IntentKind.TREND, "RLHF", {}),
         ("who wrote 2503.12141?", IntentKind.DOCUMENT, "", {"doc_ref": "2503.12141", "similar": False}),
@@ -959,6 +967,18 @@ def test_largest_topics_are_listed_by_size(assistant):
     expected = sorted((t.size for t in assistant.index.topics), reverse=True)[: len(sizes)]
     assert sizes and sizes == expected
     assert len(answer.citations) == len(sizes)
+
+
+def test_the_largest_topic_is_one_topic_with_the_next_ones_named(assistant):
+    answer = assistant.ask("what is the largest topic?")
+    listed = re.findall(r"^- Topic (\d+): .+? \((\d+) documents", answer.text, re.MULTILINE)
+    sizes = sorted((t.size for t in assistant.index.topics), reverse=True)
+    assert len(listed) == 1 and int(listed[0][1]) == sizes[0], answer.text
+    assert answer.text.startswith("The largest of the ") and len(answer.citations) == 1
+    nxt = re.search(r"^Next by size: (.+)\.$", answer.text, re.MULTILINE)
+    assert nxt and [int(n) for n in re.findall(r"\((\d+)\)(?:;|$)", nxt.group(1))] == sizes[1:3], answer.text
+    plural = assistant.ask("what are the largest topics?")
+    assert len(re.findall(r"^- Topic \d+:", plural.text, re.MULTILINE)) == min(len(sizes), assistant.LARGEST_SHOWN)
 
 
 def test_largest_topics_about_a_subject_are_only_that_subjects(assistant):
