@@ -87,6 +87,23 @@ def _timed(timings: dict[str, float], stage: str, report: Callable[[str], None])
     report(f"[{stage}] done in {timings[stage]:.1f} s (peak memory so far {_peak_rss_mb():,.0f} MB)")
 
 
+def _release_memory() -> None:
+    """Collect garbage and hand the heap's free pages back to the OS. The topics and tree stages free
+    hundreds of MB of small objects that glibc's allocator keeps mapped; at 74,723 documents trimming before
+    the generator loads took the label stage's resident memory from 2.0 to 1.6 GB and the build's peak
+    from 3.09 to 2.86 GB (RESULTS.md). A no-op where the C library is not glibc."""
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # musl and other C libraries: nothing to trim
+            pass
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory so far, in MB (0 where the platform does not say)."""
     try:
@@ -321,7 +338,9 @@ def _build_on(
     with _timed(timings, "label", report):
         gen = None
         if settings.label_topics and records:
-            gen = generator or load_generator(settings.generator, settings.cache_dir)
+            _release_memory()  # before the generator's weights arrive
+            # not through the loader's cache: the build drops its generator after labelling (below)
+            gen = generator or load_generator.__wrapped__(settings.generator, settings.cache_dir)
         titles = dict(zip(docs["doc_id"], docs["title"], strict=True))
         texts = dict(zip(docs["doc_id"], docs["text"], strict=True))
         from tqdm import tqdm
@@ -353,6 +372,10 @@ def _build_on(
                 label.make_distinct(nodes)
                 label_counts["llm_labels"] = sum(t.label_source is label.LabelSource.LLM for t in nodes)
                 label_counts["fallback_labels"] = len(nodes) - label_counts["llm_labels"]
+    generator_id = getattr(gen, "model_id", None)
+    if gen is not None and generator is None:
+        del gen  # its weights (0.27-0.54 GB for the default model) are not needed for the vector index
+        _release_memory()
 
     manifest_topics = {
         "count": len(records),
@@ -371,7 +394,7 @@ def _build_on(
             "previous_content_hash": previous[3].get("corpus", {}).get("content_hash"),
         }
     built = Built(vectors, labels, probabilities, is_outlier, coords, records, topic_vectors, parents, parent_vectors)
-    run = Run(source, corpus, docs, embedder, getattr(gen, "model_id", None), hits, timings, started, report, time_spec)
+    run = Run(source, corpus, docs, embedder, generator_id, hits, timings, started, report, time_spec)
     history = [
         {
             "action": "build",

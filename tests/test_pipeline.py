@@ -113,6 +113,22 @@ def test_rebuild_reuses_the_embedding_cache(tmp_path, corpus_csv):
     assert manifest["embedding_cache_hits"] == manifest["corpus"]["documents"] == 120
 
 
+def test_the_build_drops_the_generator_it_loaded_once_topics_are_labelled(tmp_path, corpus_csv):
+    """Its weights (0.5 GB in float32 for the default model) would otherwise sit beside the vector index
+    being built, the stage after labelling, and set the build's peak memory."""
+    import gc
+
+    from topicchat.models import fake
+
+    before = {id(o) for o in gc.get_objects() if isinstance(o, fake.ScriptedGenerator)}
+    path = build_index(str(corpus_csv), tmp_path / "a", fake_settings(tmp_path / "cache"), report=lambda _m: None)
+    manifest = json.loads((index_folder(path) / "manifest.json").read_text())
+    assert manifest["models"]["generator"] and manifest["topics"]["llm_labels"] > 0, "labelled by the generator"
+    gc.collect()
+    left = [o for o in gc.get_objects() if isinstance(o, fake.ScriptedGenerator) and id(o) not in before]
+    assert not left, "the generator the build loaded is still alive"
+
+
 def test_tiny_corpus_builds_a_retrieval_only_index(tmp_path):
     pd.DataFrame({"text": ["galaxy star", "flour oven", "goal striker"]}).to_csv(tmp_path / "t.csv", index=False)
     messages: list[str] = []
