@@ -791,9 +791,18 @@ def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         m, smallest = _SMALLEST.search(q), True
     if not m or refs:
         return None
+    # "what is the largest topic?", "which topic has the most papers?": one topic, unless a plural noun
+    # follows ("the largest topic areas / groupings") or the question asks what *are* the largest
+    one = (
+        re.search(r"\btopic\b", m.group(0), re.IGNORECASE) is not None
+        and re.match(r"\s*(\(s\)|[\s-]+[a-z]+s\b)", q[m.end() :], re.IGNORECASE) is None
+        and re.search(r"\b(are|were)\b", q[: m.start()], re.IGNORECASE) is None
+    )
     period, window, rest = _time_words(q[m.end() :])
     rest = _SIZE_WORDS.sub("", rest, count=1)
-    rest = re.sub(r"^\s*(areas|clusters|groups|categories)\b", "", rest, flags=re.I)  # "the largest topic areas"
+    rest = re.sub(  # "the largest topic areas", "largest topic(s)"
+        r"^\s*(\(s\)|(areas|clusters|groups|groupings|categories|families|themes)\b)", "", rest, flags=re.I
+    )
     rest = re.sub(r"^\s*(related|relating)\s+to\s+|^\s*(concerning|among|within)\s+", "", rest, flags=re.I)
     rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
     subject = _strip(rest)
@@ -806,7 +815,16 @@ def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         re.IGNORECASE,
     ):
         subject = ""
-    return Intent(IntentKind.LARGEST, subject, refs, follow, window, period=period, peak="fewest" if smallest else "")
+    return Intent(
+        IntentKind.LARGEST,
+        subject,
+        refs,
+        follow,
+        window,
+        period=period,
+        peak="fewest" if smallest else "",
+        limit=1 if one else 0,
+    )
 
 
 _BY_PERSON = (
@@ -1146,21 +1164,11 @@ def fix_typos(question: str, known: Callable[[str], bool] = lambda _w: False) ->
     return re.sub(r"[A-Za-z]+", mend, question)
 
 
-_ONE_TOPIC = re.compile(r"\btopic\b(?![\s-]+(areas|clusters|groups|categories|models?|modell?ing)\b)", re.IGNORECASE)
-
-
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
     intent = _parse(question)
     if intent.kind in (IntentKind.PAPERS, IntentKind.LARGEST, IntentKind.AUTHORS, IntentKind.COVER):
-        intent.limit = _limit(question)
-    if (
-        intent.kind is IntentKind.LARGEST
-        and not intent.limit
-        and _ONE_TOPIC.search(question)
-        and not re.search(r"\btopics\b", question, re.IGNORECASE)
-    ):
-        intent.limit = 1  # "what is the largest topic?", "which topic has the most papers in 2025?"
+        intent.limit = _limit(question) or intent.limit  # a LARGEST about one topic has limit 1 already
     return intent
 
 

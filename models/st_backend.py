@@ -45,8 +45,17 @@ def _kernel_features() -> dict[str, bool]:
     try:
         from numpy._core._multiarray_umath import __cpu_features__
     except ImportError:
-        return {}
+        try:  # numpy 1.x
+            from numpy.core._multiarray_umath import __cpu_features__  # type: ignore[no-redef]
+        except ImportError:
+            return {}
     return dict(__cpu_features__)
+
+
+def _x86() -> bool:
+    import platform
+
+    return platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 
 
 def _proc_flags() -> set[str]:
@@ -70,8 +79,10 @@ def cpu_has_vnni() -> bool:
     Runtime's int8 kernels add pairs of products in 16 bits, which saturates: on AVX2 code paths the int8
     encoder was no faster than float32 and moved Cranfield nDCG@10 by 0.011 (benchmarks/encoder.py under
     benchmarks/avx2only, RESULTS.md). numpy does not report AVX-VNNI, so on CPUs without AVX-512 it is read
-    from /proc/cpuinfo."""
+    from /proc/cpuinfo. On Arm, the dot-product instructions (ASIMDDP: SDOT/UDOT, no 16-bit sums)."""
     seen = _kernel_features()
+    if not _x86():
+        return bool(seen.get("ASIMDDP"))
     if seen.get("AVX512VNNI"):
         return True
     flags = _proc_flags()

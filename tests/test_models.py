@@ -82,6 +82,27 @@ def test_auto_picks_the_fast_encoder_for_the_cpu(monkeypatch, native_bf16, vnni,
         st_backend.pick_dtype("fp8")
 
 
+@pytest.mark.parametrize(
+    ("x86", "features", "flags", "vnni"),
+    [
+        (True, {"AVX512F": True, "AVX512VNNI": True}, set(), True),  # Cascade Lake, Ice Lake, Zen 4
+        (True, {"AVX512F": True, "AVX512VNNI": False}, {"avx512f"}, False),  # Skylake-X
+        (True, {"AVX512F": False, "AVX512VNNI": False}, {"avx2", "avx_vnni"}, True),  # Alder Lake
+        (True, {"AVX512F": False, "AVX512VNNI": False}, {"avx2"}, False),  # Zen 2/3, Haswell
+        (True, {"AVX512F": False, "AVX512VNNI": False}, {"avx512f", "avx_vnni"}, False),  # extensions hidden
+        (False, {"AVX512F": False, "ASIMDDP": True}, set(), True),  # Arm with dot products (numpy lists x86 keys too)
+        (False, {"AVX512F": False, "ASIMDDP": False}, set(), False),
+    ],
+)
+def test_vnni_is_read_from_what_the_kernels_see(monkeypatch, x86, features, flags, vnni):
+    from topicchat.models import st_backend
+
+    monkeypatch.setattr(st_backend, "_x86", lambda: x86)
+    monkeypatch.setattr(st_backend, "_kernel_features", lambda: features)
+    monkeypatch.setattr(st_backend, "_proc_flags", lambda: flags)
+    assert st_backend.cpu_has_vnni() is vnni
+
+
 def test_without_bf16_or_vnni_the_automatic_encoder_is_float32_on_128_tokens(monkeypatch):
     """The fast path of an AVX2-only CPU: float32 torch on each text's first 128 word pieces, named in the
     model id; an explicit float32 keeps the model's own length."""
@@ -130,7 +151,8 @@ def test_a_cpu_that_reports_only_avx2_gets_the_float32_encoder_and_generator():
         "print(torch.backends.cpu.get_cpu_capability(), st_backend.pick_dtype('auto'), hf_backend.generator_dtype())"
     )
     env = {k: v for k, v in os.environ.items() if k != "TOPICCHAT_GENERATOR_DTYPE"}
-    run = [sys.executable, "-m", "benchmarks.avx2only", sys.executable, "-c", probe]
+    # -X faulthandler: a program that sets its own SIGSEGV handler (Ray and pytest do) still runs masked
+    run = [sys.executable, "-m", "benchmarks.avx2only", sys.executable, "-X", "faulthandler", "-c", probe]
     done = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["AVX2", "float32", "float32"], "no VNNI either: float32 on 128 tokens"

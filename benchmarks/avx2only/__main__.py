@@ -38,7 +38,7 @@ def library() -> Path:
     built = cache / f"hide_avx512-{hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:12]}.so"
     if not built.exists():
         partial = built.with_suffix(".so.part")
-        subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(partial), str(SOURCE)], check=True)
+        subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", str(partial), str(SOURCE), "-ldl"], check=True)
         partial.replace(built)
     return built
 
