@@ -27,24 +27,25 @@ def topicchat(*args: str) -> tuple[float, str]:
 
 def cpu() -> str:
     """The CPU's model name and the vector flags that decide the embedder's speed."""
-    name, flags = platform.processor() or platform.machine(), ""
+    from topicchat.models.st_backend import cpu_flags, kernel_features
+
+    name = platform.processor() or platform.machine()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                have = set(line.split(":", 1)[1].split())
-                flags = ", ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in have)
-                break
+        name = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            name,
+        )
     except OSError:
         pass
-    try:  # what CPUID tells the kernels (numpy, torch, ONNX Runtime), e.g. under `python -m benchmarks.avx2only`
-        from numpy._core._multiarray_umath import __cpu_features__ as seen
-
-        if "avx512f" in flags and not seen.get("AVX512F", True):
-            flags += "; AVX-512, AVX-VNNI and AMX hidden from CPUID: AVX2 code paths"
-    except ImportError:
-        pass
+    have = cpu_flags()
+    flags = ", ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in have)
+    # what CPUID tells the kernels (numpy, torch, ONNX Runtime), e.g. under `python -m benchmarks.avx2only`
+    if "avx512f" in have and not kernel_features().get("AVX512F", True):
+        flags += "; AVX-512, AVX-VNNI and AMX hidden from CPUID: AVX2 code paths"
     return f"{name} ({flags})" if flags else name
 
 

@@ -38,7 +38,7 @@ def _hub_allowed() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0") not in ("1", "true", "True")
 
 
-def _kernel_features() -> dict[str, bool]:
+def kernel_features() -> dict[str, bool]:
     """The x86 extensions CPUID reports, as numpy's dispatcher read them (the instruction torch and ONNX
     Runtime read to pick their kernels, so a CPU whose extensions a hypervisor hides is taken as what the
     kernels see); empty where numpy does not say."""
@@ -58,7 +58,8 @@ def _x86() -> bool:
     return platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 
 
-def _proc_flags() -> set[str]:
+def cpu_flags() -> set[str]:
+    """The flags /proc/cpuinfo lists for this CPU (empty where there is no such file)."""
     try:
         return set(Path("/proc/cpuinfo").read_text().split("flags", 2)[1].split("\n", 1)[0].split())
     except (OSError, IndexError):
@@ -67,10 +68,10 @@ def _proc_flags() -> set[str]:
 
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AMX or AVX-512 BF16); elsewhere bf16 is slower."""
-    seen = _kernel_features()
+    seen = kernel_features()
     if "AVX512BF16" in seen:
         return bool(seen["AVX512BF16"])
-    flags = _proc_flags()
+    flags = cpu_flags()
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
@@ -80,12 +81,12 @@ def cpu_has_vnni() -> bool:
     encoder was no faster than float32 and moved Cranfield nDCG@10 by 0.011 (benchmarks/encoder.py under
     benchmarks/avx2only, RESULTS.md). numpy does not report AVX-VNNI, so on CPUs without AVX-512 it is read
     from /proc/cpuinfo. On Arm, the dot-product instructions (ASIMDDP: SDOT/UDOT, no 16-bit sums)."""
-    seen = _kernel_features()
+    seen = kernel_features()
     if not _x86():
         return bool(seen.get("ASIMDDP"))
     if seen.get("AVX512VNNI"):
         return True
-    flags = _proc_flags()
+    flags = cpu_flags()
     if "AVX512F" in seen and (seen["AVX512F"] or "avx512f" in flags):
         return False  # AVX-512 without VNNI, or AVX-512 hidden from the kernels (then AVX-VNNI is hidden too)
     return "avx512_vnni" in flags or "avx_vnni" in flags

@@ -98,8 +98,8 @@ def test_vnni_is_read_from_what_the_kernels_see(monkeypatch, x86, features, flag
     from topicchat.models import st_backend
 
     monkeypatch.setattr(st_backend, "_x86", lambda: x86)
-    monkeypatch.setattr(st_backend, "_kernel_features", lambda: features)
-    monkeypatch.setattr(st_backend, "_proc_flags", lambda: flags)
+    monkeypatch.setattr(st_backend, "kernel_features", lambda: features)
+    monkeypatch.setattr(st_backend, "cpu_flags", lambda: flags)
     assert st_backend.cpu_has_vnni() is vnni
 
 
@@ -127,12 +127,10 @@ def test_without_bf16_or_vnni_the_automatic_encoder_is_float32_on_128_tokens(mon
 
 def _cpuid_can_be_masked() -> bool:
     import shutil
-    from pathlib import Path
 
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split("flags", 2)[1].split("\n", 1)[0].split()
-    except (OSError, IndexError):
-        return False
+    from topicchat.models.st_backend import cpu_flags
+
+    flags = cpu_flags()
     return "cpuid_fault" in flags and "avx512_bf16" in flags and shutil.which("cc") is not None
 
 

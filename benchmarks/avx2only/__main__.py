@@ -25,8 +25,9 @@ SOURCE = Path(__file__).resolve().parent / "hide_avx512.c"
 
 def library() -> Path:
     """The compiled library, built once per source version into the user's cache."""
-    flags = Path("/proc/cpuinfo").read_text().split("flags", 2)[1].split("\n", 1)[0].split()
-    if "cpuid_fault" not in flags:
+    from topicchat.models.st_backend import cpu_flags
+
+    if "cpuid_fault" not in cpu_flags():
         raise SystemExit(
             "This CPU (or its hypervisor) offers no CPUID faulting (flag cpuid_fault): cannot hide extensions."
         )
