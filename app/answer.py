@@ -39,7 +39,7 @@ from topicchat.indexer.store import TopicIndex, load_index
 from topicchat.indexer.timeline import Timeline
 from topicchat.indexer.topics import LabelSource
 from topicchat.indexer.tree import path_of
-from topicchat.models.base import Embedder, Generator
+from topicchat.models.base import Embedder, Generator, embed_short
 
 _CITE = re.compile(r"\[(\d+)\]")
 _TIME_WORDS = frozenset(
@@ -289,6 +289,10 @@ class OneAtATime:
     def embed(self, texts: collections.abc.Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         with self._lock:
             return self._embedder.embed(texts, show_progress=show_progress)
+
+    def embed_short(self, texts: collections.abc.Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return embed_short(self._embedder, texts)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._embedder, name)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from topicchat.indexer.ann import sentences, tokenize
-from topicchat.models.base import Embedder
+from topicchat.models.base import Embedder, embed_short
 
 CANDIDATES = 3  # sentences per document that reach the embedder
 LEXICAL_WEIGHT = 0.1  # added per shared question word (as a share of the question's words)
@@ -43,7 +43,7 @@ def evidence_sentences(
             candidates.append((i, sentence, -neg_shared))
     best: dict[int, tuple[float, str]] = {}
     if candidates:
-        vectors = embedder.embed([s for _, s, _ in candidates])
+        vectors = embed_short(embedder, [s for _, s, _ in candidates])
         scores = vectors @ question_vector.astype(vectors.dtype)
         for (i, sentence, shared), score in zip(candidates, scores, strict=True):
             total = float(score) + LEXICAL_WEIGHT * shared

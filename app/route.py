@@ -14,7 +14,7 @@ from threadpoolctl import get_cached_controller
 from topicchat.app.settings import RetrievalSettings
 from topicchat.indexer.ann import is_exact, tokenize, tune_for_queries
 from topicchat.indexer.store import TopicIndex
-from topicchat.models.base import Embedder
+from topicchat.models.base import Embedder, embed_short
 
 
 @dataclass
@@ -149,7 +149,7 @@ class Retriever:
         with self._recent_lock:
             vector = self._recent.get(query)
         if vector is None:
-            vector = self.embedder.embed([query])[0]
+            vector = embed_short(self.embedder, [query])[0]
             vector.setflags(write=False)
             with self._recent_lock:
                 self._recent[query] = vector

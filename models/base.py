@@ -41,6 +41,12 @@ class Generator(Protocol):
     def stream(self, messages: Sequence[Message], max_tokens: int = 64, stop: Sequence[str] = ()) -> Iterator[str]: ...
 
 
+def embed_short(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """`embedder.embed(texts)` through the embedder's faster path for a few short texts, where it has one."""
+    fast = getattr(embedder, "embed_short", None)
+    return fast(texts) if fast is not None else embedder.embed(texts)
+
+
 def variant_id(name: str, variant: str) -> str:
     """The model id of a variant: `name#variant`, or `name` for the published weights."""
     return f"{name}#{variant}" if variant else name

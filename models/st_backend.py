@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ import numpy as np
 
 from topicchat.models.base import ModelError, normalise, variant_id
 from topicchat.models.catalog import find_offline, offline_alternatives
+from topicchat.models.packed import build_packer
 
 log = logging.getLogger(__name__)
+_UNBUILT = object()
 
 
 def resolve_embedder_path(name: str) -> tuple[str, str]:
@@ -170,6 +173,8 @@ class SentenceTransformerEmbedder:
         self.model.max_seq_length = self.max_tokens
         self.variant = variant_name("bf16" if self.dtype == "bfloat16" else "", self.max_tokens, published)
         self.model_id = variant_id(self.name, self.variant)
+        self._packer: Any = _UNBUILT
+        self._packer_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:
@@ -182,3 +187,19 @@ class SentenceTransformerEmbedder:
             normalize_embeddings=True,
         )
         return normalise(np.asarray(vectors, dtype=np.float32))
+
+    def embed_short(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of a few short texts (sentences, questions) as `embed` gives them, packed into rows.
+
+        1.3-1.6x faster than `embed` for the ~15 sentences of an answer's evidence (see
+        `models.packed`); models the packer does not cover take `embed`.
+        """
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._packer_lock:
+            if self._packer is _UNBUILT:
+                self._packer = build_packer(self.model)
+        packer = self._packer
+        if packer is None:
+            return self.embed(texts)
+        return packer.encode(texts)

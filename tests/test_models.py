@@ -206,3 +206,60 @@ def test_generator_precision_follows_the_cpu_unless_set(monkeypatch):
     monkeypatch.setenv("TOPICCHAT_GENERATOR_DTYPE", "fp8")
     with pytest.raises(ModelError, match="TOPICCHAT_GENERATOR_DTYPE"):
         hf_backend.generator_dtype()
+
+
+def test_rows_for_packs_every_text_once_within_the_row_length():
+    from topicchat.models.packed import rows_for
+
+    lengths = [40, 12, 90, 7, 33, 150, 60, 60, 2]
+    rows = rows_for(lengths, 96)
+    placed = sorted(i for row in rows for i in row)
+    assert placed == list(range(len(lengths)))
+    assert [5] in rows, "a text longer than a row gets a row to itself"
+    assert all(sum(lengths[i] for i in row) <= 150 for row in rows)
+    assert len(rows) < len(lengths), "short texts share rows"
+
+
+@pytest.mark.parametrize("dtype", ["auto", "float32"])
+def test_packed_short_texts_embed_as_the_padded_batch_does(dtype):
+    """Evidence candidates go through the encoder packed into rows; each text must still get its own
+    vector, as `embed` gives it (order kept, long texts cut where `embed` cuts them)."""
+    from topicchat.models import registry
+
+    embedder = registry.load_embedder(registry.DEFAULT_EMBEDDER, dtype)
+    if not hasattr(embedder, "embed_short"):
+        pytest.skip(f"the automatic encoder on this CPU is {embedder.model_id} (ONNX Runtime, not packed)")
+    long = " ".join(["transformer language models for low-resource machine translation"] * 40)
+    texts = [
+        "We study hallucination detection in abstractive summarisation.",
+        "Speech recognition for children's voices remains hard.",
+        long,
+        "BERT",
+        "",
+        "Speech recognition for children's voices remains hard.",
+        "Results improve exact match by 4.2 points on Natural Questions and TriviaQA, without extra training data.",
+    ] * 3
+    packed, padded = embedder.embed_short(texts), embedder.embed(texts)
+    assert packed.shape == padded.shape and packed.dtype == np.float32
+    assert embedder._packer is not None, "MiniLM is a mean-pooled BERT encoder: it should be packed"
+    cosine = (packed * padded).sum(axis=1)
+    assert cosine.min() > 0.999, cosine
+    assert np.allclose(np.linalg.norm(packed, axis=1), 1.0, atol=1e-4)
+    distinct = [0, 1, 2, 3, 6]
+    similarity = packed[distinct] @ padded[distinct].T
+    assert (similarity.argmax(axis=1) == np.arange(len(distinct))).all(), "each vector belongs to its own text"
+    assert embedder.embed_short([]).shape == (0, embedder.dim)
+
+
+def test_a_packer_that_disagrees_with_the_model_is_not_used(monkeypatch):
+    """The packer checks itself against `SentenceTransformer.encode` when built; if its vectors differ
+    (another architecture, a library change), the embedder keeps its ordinary batched path."""
+    from topicchat.models import packed, registry
+
+    embedder = registry.load_embedder(registry.DEFAULT_EMBEDDER, "float32")
+    real_encode = packed.PackedBertEncoder.encode
+    monkeypatch.setattr(
+        packed.PackedBertEncoder, "encode", lambda self, texts, row_tokens=96: real_encode(self, texts)[::-1].copy()
+    )
+    assert packed.build_packer(embedder.model) is None
+    assert packed.build_packer(object()) is None
