@@ -7,7 +7,9 @@ mix relevant and other documents, every selector picks one sentence per cited do
 the share of (relevant, other) citation pairs that the picked sentences order right by the index
 embedder's cosine to the question (the measure `topicchat eval answers` reports, evidence vs first
 sentence). Milliseconds are per answer (5 cited documents) on this machine, question vector given.
-Selectors: the shipped one (lexical prefilter to 3 sentences per document, then the index's embedder),
+Selectors: the shipped one (lexical prefilter to at most 3 sentences per document, those sharing at
+least half the best one's question words, then the index's embedder, packed), the same before the
+pruning and packing (3 per document, padded batch),
 the first sentence, the lexical winner alone, the embedder only where the lexical prefilter ties, the
 int8 ONNX encoder in place of the index's, every sentence embedded, and static token vectors of the
 embedder (its input word embeddings, IDF-weighted) with no transformer pass at all.
@@ -102,8 +104,24 @@ def main() -> None:
     def shipped(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
         return [s.rstrip("…") for s in evidence.evidence_sentences(question, texts, embedder, qvec, stem)]
 
+    class Padded:  # the embedder's own padded batches, as before the packed encoder
+        def embed(self, items: list[str], show_progress: bool = False) -> np.ndarray:
+            return embedder.embed(items)
+
+    def before(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
+        shortlist_floor, evidence.MIN_SHARE_OF_BEST = evidence.MIN_SHARE_OF_BEST, 0.0
+        try:
+            found = evidence.evidence_sentences(question, texts, Padded(), qvec, stem)
+        finally:
+            evidence.MIN_SHARE_OF_BEST = shortlist_floor
+        return [s.rstrip("…") for s in found]
+
     selectors: dict[str, tuple[Selector, Callable[[str], np.ndarray]]] = {
-        "shipped: 3 per document, index embedder": (shipped, lambda q: embedder.embed([q])[0]),
+        "shipped: up to 3 per document (those sharing >= half the best one's words), packed": (
+            shipped,
+            lambda q: embedder.embed([q])[0],
+        ),
+        "before: 3 per document, padded batch": (before, lambda q: embedder.embed([q])[0]),
         "first sentence": (lambda q, ts, v: [(sentences(t) or [""])[0] for t in ts], lambda q: embedder.embed([q])[0]),
         "lexical winner only": (by_vectors(embedder.embed, cap=1), lambda q: embedder.embed([q])[0]),
         "embedder only where the prefilter ties": (

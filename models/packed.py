@@ -70,7 +70,7 @@ def rows_for(lengths: Sequence[int], row_tokens: int = ROW_TOKENS) -> list[list[
 class PackedBertEncoder:
     """Mean-pooled, L2-normalised vectors of a sentence-transformers BERT model, texts packed in rows."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, prepack: bool = True) -> None:
         import torch
 
         transformer, pooling = model[0], model[1]
@@ -88,7 +88,7 @@ class PackedBertEncoder:
         self.segment = embeddings.token_type_embeddings.weight.detach()[0]
         self.norm = (embeddings.LayerNorm.weight.detach(), embeddings.LayerNorm.bias.detach(), embeddings.LayerNorm.eps)
         self.heads = int(config.num_attention_heads)
-        self.prepacked = self.word.dtype == torch.bfloat16 and _can_prepack()
+        self.prepacked = prepack and self.word.dtype == torch.bfloat16 and _can_prepack()
         self.layers = []
         for layer in bert.encoder.layer:
             attention = layer.attention.self
@@ -176,10 +176,13 @@ class PackedBertEncoder:
             return F.normalize(sums / counts, dim=-1).numpy().astype(np.float32)
 
 
-def build_packer(model: Any) -> PackedBertEncoder | None:
-    """A packer for this sentence-transformers model, or None when it does not qualify or disagrees."""
+def build_packer(model: Any, prepack: bool = True) -> PackedBertEncoder | None:
+    """A packer for this sentence-transformers model, or None when it does not qualify or disagrees.
+
+    `prepack`: lay bf16 weights out for oneDNN (only where the CPU has bf16 instructions; elsewhere
+    oneDNN's bf16 kernels are emulated)."""
     try:
-        packer = PackedBertEncoder(model)
+        packer = PackedBertEncoder(model, prepack)
         packed = packer.encode(PROBES)
     except (ValueError, AttributeError, TypeError, IndexError, KeyError, RuntimeError):
         return None

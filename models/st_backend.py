@@ -198,7 +198,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._packer_lock:
             if self._packer is _UNBUILT:
-                self._packer = build_packer(self.model)
+                self._packer = build_packer(self.model, prepack=cpu_has_bf16())
         packer = self._packer
         if packer is None:
             return self.embed(texts)

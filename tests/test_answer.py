@@ -415,6 +415,41 @@ def test_evidence_picks_the_sentence_that_answers_the_question():
     assert found[1] in sentences(texts[1]) and found[2] == ""
 
 
+def test_evidence_embeds_only_sentences_that_could_win():
+    """Sentences sharing under half the question words of the best candidate never reach the embedder; a
+    document left with one candidate is not embedded at all; the rest are embedded in one call."""
+    from topicchat.app.evidence import evidence_sentences
+    from topicchat.models.fake import HashingEmbedder
+
+    class Counting(HashingEmbedder):
+        calls: list[list[str]] = []
+
+        def embed(self, texts, *, show_progress=False):
+            self.calls.append(list(texts))
+            return super().embed(texts, show_progress=show_progress)
+
+    embedder = Counting(256)
+    question = "contrastive pretraining of speech encoders for low resource languages"
+    texts = [
+        # one clear lexical winner: the other sentences share at most one of its words
+        "Speech is hard. Contrastive pretraining of speech encoders helps low resource languages. Code is out.",
+        # two close candidates, a third far behind
+        "Contrastive pretraining of speech encoders is studied. Low resource languages gain from speech "
+        "encoders with contrastive pretraining. We thank reviewers.",
+    ]
+    found = evidence_sentences(question, texts, embedder, embedder.embed([question])[0], "snowball")
+    assert found[0] == "Contrastive pretraining of speech encoders helps low resource languages."
+    assert found[1] != "We thank reviewers."
+    embedded = embedder.calls[1:]  # the first call was the question's
+    assert len(embedded) == 1, "one call for every candidate of the answer"
+    assert sorted(embedded[0]) == sorted(
+        [
+            "Contrastive pretraining of speech encoders is studied.",
+            "Low resource languages gain from speech encoders with contrastive pretraining.",
+        ]
+    )
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
