@@ -376,6 +376,7 @@ class Assistant:
                 f"The embedder '{emb.model_id}' makes {emb.dim}-d vectors but the index holds "
                 f"{index.embeddings.shape[1]}-d ones; use the index's model ({index.manifest['models']['embedder']})."
             )
+        embed_short(emb, ["Warm up."])  # builds the packed encoder now rather than during the first question
         spec = answer.generator or params.get("generator") or "none"
         gen = None if spec == "none" else load_generator(spec, cache_dir)
         return cls(index, emb, gen, answer, retrieval)

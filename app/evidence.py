@@ -16,7 +16,7 @@ from topicchat.models.base import Embedder, embed_short
 
 CANDIDATES = 3  # sentences per document that reach the embedder
 # ... of which those sharing fewer than this share of the best candidate's question words are left out:
-# 14% fewer sentences to embed, 1.4% of picks changed (1,000 cited documents of 200 questions)
+# ~14% fewer sentences to embed; 17 of 1,000 picks changed (`benchmarks/latency.py`, 200 questions)
 MIN_SHARE_OF_BEST = 0.5
 LEXICAL_WEIGHT = 0.1  # added per shared question word (as a share of the question's words)
 

@@ -1,8 +1,11 @@
 """Query latency: route + retrieve p50/p95 over real questions, and time to first streamed token.
 
     python benchmarks/latency.py IDX [IDX ...] --questions 200
-Questions are the titles of documents *not* in the index when the corpus has more rows, else the
-index's own titles rephrased as "which papers discuss <title>?".
+Questions are the index's own titles rephrased as "which papers discuss <title>?". Per question: the
+question's vector through the packed encoder and through the model's padded batch; route + retrieve; and
+the evidence sentences of the 5 cited documents three ways, in rotating order: as shipped, packed with
+every candidate embedded (3 per document), and as before (3 per document through the padded batch),
+with how many picks the shipped candidate pruning changed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -33,32 +38,45 @@ def bench(path: Path, n_questions: int, first_token: bool) -> dict:
     step = max(1, len(titles) // n_questions)
     questions = [f"which papers discuss {t.lower()}?" for t in titles[::step][:n_questions]]
     from topicchat.app import evidence
+    from topicchat.models.base import embed_short
 
     assistant.retriever.route("warm up")
     texts = assistant.index.documents["text"].tolist()
 
-    class Padded:  # the evidence step before packing: the embedder's own batched `embed`
-        def embed(self, batch: list[str], show_progress: bool = False):
+    class Padded:  # the embedder's own padded batches, as before the packed encoder
+        def embed(self, batch: list[str], show_progress: bool = False) -> np.ndarray:
             return assistant.retriever.embedder.embed(batch)
 
-    padded = Padded()
+    embedder, stem = assistant.retriever.embedder, assistant.index.lexical.stem
     shipped_floor = evidence.MIN_SHARE_OF_BEST
-    route_ms, evidence_ms, padded_ms = [], [], []
-    for n, q in enumerate(questions):
-        start = time.perf_counter()
-        routing = assistant.retriever.route(q)
-        route_ms.append((time.perf_counter() - start) * 1000)
-        cited = [texts[h.row] for h in routing.hits[: assistant.k_docs]]
-        vector = assistant.retriever.embed_query(q)
-        # what an answer adds: the evidence sentence of each cited document as shipped, and as before
-        # (3 candidates per document, the padded `embed`), in alternating order
-        for which in (0, 1) if n % 2 else (1, 0):
-            evidence.MIN_SHARE_OF_BEST = 0.0 if which else shipped_floor
+    # the evidence step as shipped; packed but every candidate embedded (3 per document); as before (3 per
+    # document through the padded batch). Each question runs all three, in rotating order.
+    variants = {"shipped": (shipped_floor, embedder), "packed_all": (0.0, embedder), "before": (0.0, Padded())}
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    query_ms: dict[str, list[float]] = {"packed": [], "padded": []}
+    route_ms: list[float] = []
+    changed = cited_total = 0
+    try:
+        for n, q in enumerate(questions):
+            for which in ("packed", "padded") if n % 2 else ("padded", "packed"):  # the question's vector
+                start = time.perf_counter()
+                embed_short(embedder, [q]) if which == "packed" else embedder.embed([q])
+                query_ms[which].append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
-            evidence.evidence_sentences(
-                q, cited, padded if which else assistant.retriever.embedder, vector, assistant.index.lexical.stem
-            )
-            (padded_ms if which else evidence_ms).append((time.perf_counter() - start) * 1000)
+            routing = assistant.retriever.route(q)
+            route_ms.append((time.perf_counter() - start) * 1000)
+            cited = [texts[h.row] for h in routing.hits[: assistant.k_docs]]
+            vector = assistant.retriever.embed_query(q)
+            names = list(variants)
+            picks = {}
+            for name in names[n % 3 :] + names[: n % 3]:
+                evidence.MIN_SHARE_OF_BEST, chosen_embedder = variants[name]
+                start = time.perf_counter()
+                picks[name] = evidence.evidence_sentences(q, cited, chosen_embedder, vector, stem)
+                times[name].append((time.perf_counter() - start) * 1000)
+            changed += sum(a != b for a, b in zip(picks["shipped"], picks["before"], strict=True))
+            cited_total += len(cited)
+    finally:
         evidence.MIN_SHARE_OF_BEST = shipped_floor
     result = {
         "index": str(path),
@@ -67,9 +85,13 @@ def bench(path: Path, n_questions: int, first_token: bool) -> dict:
         "questions": len(questions),
         "p50_ms": statistics.median(route_ms),
         "p95_ms": percentile(route_ms, 0.95),
-        "evidence_p50_ms": statistics.median(evidence_ms),
-        "evidence_p95_ms": percentile(evidence_ms, 0.95),
-        "padded_p50_ms": statistics.median(padded_ms),
+        "query_packed_p50_ms": statistics.median(query_ms["packed"]),
+        "query_padded_p50_ms": statistics.median(query_ms["padded"]),
+        "evidence_p50_ms": statistics.median(times["shipped"]),
+        "evidence_p95_ms": percentile(times["shipped"], 0.95),
+        "packed_all_p50_ms": statistics.median(times["packed_all"]),
+        "before_p50_ms": statistics.median(times["before"]),
+        "picks_changed": f"{changed} / {cited_total}",
     }
     if first_token and assistant.generator is not None:
         ttft, total = [], []
@@ -95,15 +117,18 @@ def main() -> None:
     rows = [bench(p, args.questions, not args.no_first_token) for p in args.indexes]
     print(f"\nQuery latency ({cpu()}, {os.cpu_count()} cores)\n")
     print(
-        "| index | documents | topics | questions | route+retrieve p50 ms | p95 ms | evidence sentences p50 / p95 ms "
-        "| evidence before (3 per document, padded) p50 ms | speed-up | first token p50 s | full answer p50 s |"
+        "| index | documents | topics | questions | route+retrieve p50 / p95 ms | question vector packed / padded "
+        "p50 ms | evidence sentences p50 / p95 ms | packed, 3 per document p50 ms | before (3 per document, padded) "
+        "p50 ms | speed-up | picks changed | first token p50 s | full answer p50 s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {Path(r['index']).name} | {r['documents']} | {r['topics']} | {r['questions']} | {r['p50_ms']:.1f} | "
-            f"{r['p95_ms']:.1f} | {r['evidence_p50_ms']:.1f} / {r['evidence_p95_ms']:.1f} | "
-            f"{r['padded_p50_ms']:.1f} | {r['padded_p50_ms'] / r['evidence_p50_ms']:.2f}x | {r.get('ttft_p50_s', float('nan')):.2f} | {r.get('answer_p50_s', float('nan')):.2f} |"
+            f"| {Path(r['index']).name} | {r['documents']} | {r['topics']} | {r['questions']} | "
+            f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} | {r['query_packed_p50_ms']:.1f} / {r['query_padded_p50_ms']:.1f} | "
+            f"{r['evidence_p50_ms']:.1f} / {r['evidence_p95_ms']:.1f} | {r['packed_all_p50_ms']:.1f} | "
+            f"{r['before_p50_ms']:.1f} | {r['before_p50_ms'] / r['evidence_p50_ms']:.2f}x | {r['picks_changed']} | "
+            f"{r.get('ttft_p50_s', float('nan')):.2f} | {r.get('answer_p50_s', float('nan')):.2f} |"
         )
 
 

@@ -1,35 +1,41 @@
 """Many short texts through a BERT encoder in one pass, packed into rows instead of padded.
 
 Answering a question embeds ~15 short sentences (the evidence candidates of the cited abstracts, ~560
-word pieces). Padded to the longest, almost half of what the encoder computes is padding, and the
-library's per-layer bookkeeping is a sizeable share at that size. Here the texts are packed first-fit
-into rows of about `ROW_TOKENS` word pieces; each text attends only to itself (a block-diagonal mask),
-its positions restart at 0, and its vector is the mean of its own word pieces, so it equals the padded
-batch's vector (cosine >= 0.9999 measured; `build_packer` checks >= MIN_COSINE on probe texts). The
-forward pass is written out in torch ops over the model's own weights: query, key and value in one
-matrix multiply, and in bf16 the weights laid out once for oneDNN (1.4x per multiply) with GELU fused.
-Row widths are rounded up to a small set of shapes, since oneDNN builds a kernel per new shape.
-Measured on 200 questions at 20,698 abstracts: 1.9-2.0x faster than the padded batch
-(`benchmarks/latency.py`).
+word pieces) and the question. Here the texts are packed first-fit into rows of about `ROW_TOKENS` word
+pieces; each text attends only to itself (a block-diagonal mask), its positions restart at 0, and its
+vector is the mean of its own word pieces, so it equals the padded batch's vector (cosine >= 0.9999
+measured in bf16 and float32; `build_packer` requires >= MIN_COSINE on probe texts). The forward pass is
+written out in torch ops over the model's own weights: query, key and value in one matrix multiply, and
+in bf16 the weights laid out once for oneDNN with GELU fused. Row widths are rounded up to a small set of
+shapes, since oneDNN builds a kernel per new shape. On 15-sentence sets (bf16, AMX): `encode` 47 ms, the
+written-out forward one text per row 33 ms, packed 25 ms (`benchmarks/RESULTS.md`).
 
-Only plain BERT encoders with mean pooling qualify (MiniLM, GTE, BGE); any other model, or one whose
-packed vectors do not match `SentenceTransformer.encode` on the probe texts, gets `None` from
-`build_packer` and its caller embeds the usual way.
+Only plain BERT encoders with mean pooling qualify (MiniLM, GTE); any other model, or one whose packed
+vectors do not match `SentenceTransformer.encode` on the probe texts, gets `None` from `build_packer`
+(logged) and its caller embeds the usual way.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-ROW_TOKENS = 96  # word pieces per packed row (a longer text gets a row of its own length)
-PROBES = (
+log = logging.getLogger(__name__)
+
+ROW_TOKENS = 96  # word pieces per packed row (a longer text widens every row to its length)
+PROBES = (  # several rows' worth, one text longer than a row, one empty
     "Evidence sentences are chosen per cited abstract.",
     "We propose a retrieval-augmented model for open-domain question answering and evaluate it on "
     "three benchmarks, where it improves exact match by four points over strong baselines.",
     "BERT",
+    "",
+    " ".join(["Low-resource speech recognition benefits from self-supervised pretraining on untranscribed audio"] * 6)
+    + " while tokenisers for morphologically rich languages still split words badly.",
+    "Annotators preferred the summaries of the fine-tuned model in 62% of 400 comparisons.",
+    "Topic models cluster documents; the clusters are labelled with keywords and a language model.",
 )
 MIN_COSINE = 0.999
 SHAPE_STEP = 16  # packed widths are multiples of this
@@ -177,19 +183,31 @@ class PackedBertEncoder:
 
 
 def build_packer(model: Any, prepack: bool = True) -> PackedBertEncoder | None:
-    """A packer for this sentence-transformers model, or None when it does not qualify or disagrees.
+    """A packer for this sentence-transformers model, or None (logged) when it does not qualify or disagrees.
 
     `prepack`: lay bf16 weights out for oneDNN (only where the CPU has bf16 instructions; elsewhere
-    oneDNN's bf16 kernels are emulated)."""
-    try:
-        packer = PackedBertEncoder(model, prepack)
-        packed = packer.encode(PROBES)
-    except (ValueError, AttributeError, TypeError, IndexError, KeyError, RuntimeError):
+    oneDNN's bf16 kernels are emulated); if the prepacked path fails or disagrees, plain `F.linear` is
+    tried before giving up."""
+    kinds = [type(module).__name__ for module in model] if hasattr(model, "__iter__") else [type(model).__name__]
+    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
+        log.info("Short texts take the model's own batches: its modules are %s, not Transformer, Pooling", kinds)
         return None
-    reference = np.asarray(
-        model.encode(list(PROBES), convert_to_numpy=True, normalize_embeddings=True), dtype=np.float32
-    )
+    reference = np.asarray(model.encode(list(PROBES), convert_to_numpy=True, normalize_embeddings=True), np.float32)
     reference /= np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
-    if float((packed * reference).sum(axis=1).min()) < MIN_COSINE:
-        return None
-    return packer
+    reason = ""
+    for attempt in (True, False) if prepack else (False,):
+        try:
+            packer = PackedBertEncoder(model, attempt)
+            packed = packer.encode(PROBES)
+        except Exception as exc:  # any failure here means: embed the usual way
+            reason = f"{type(exc).__name__}: {exc}"
+            continue
+        if packed.shape != reference.shape:
+            reason = f"packed vectors have shape {packed.shape}, the model's {reference.shape}"
+            continue
+        agreement = float((packed * reference).sum(axis=1).min())
+        if agreement >= MIN_COSINE:
+            return packer
+        reason = f"packed vectors differ from the model's (cosine {agreement:.4f} < {MIN_COSINE})"
+    log.warning("Short texts take the model's own (slower) batches: %s", reason)
+    return None

@@ -174,32 +174,39 @@ class SentenceTransformerEmbedder:
         self.variant = variant_name("bf16" if self.dtype == "bfloat16" else "", self.max_tokens, published)
         self.model_id = variant_id(self.name, self.variant)
         self._packer: Any = _UNBUILT
-        self._packer_lock = threading.Lock()
+        # one caller at a time: the packer and `encode` share the tokenizer, whose settings each call changes
+        self._lock = threading.RLock()
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            show_progress_bar=show_progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                show_progress_bar=show_progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
         return normalise(np.asarray(vectors, dtype=np.float32))
 
     def embed_short(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of a few short texts (sentences, questions) as `embed` gives them, packed into rows.
 
-        1.3-1.6x faster than `embed` for the ~15 sentences of an answer's evidence (see
-        `models.packed`); models the packer does not cover take `embed`.
+        Faster than `embed` for the ~15 candidate sentences of an answer's evidence and for a question
+        (see `models.packed` and `benchmarks/latency.py`); models the packer does not cover take `embed`.
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._packer_lock:
+        with self._lock:
             if self._packer is _UNBUILT:
                 self._packer = build_packer(self.model, prepack=cpu_has_bf16())
-        packer = self._packer
-        if packer is None:
+            if self._packer is not None:
+                try:
+                    return self._packer.encode(texts)
+                except Exception as exc:  # never lose an answer to the fast path: drop it, embed as usual
+                    log.warning(
+                        "Packed embedding failed (%s: %s); using the model's own batches", type(exc).__name__, exc
+                    )
+                    self._packer = None
             return self.embed(texts)
-        return packer.encode(texts)

@@ -422,7 +422,9 @@ def test_evidence_embeds_only_sentences_that_could_win():
     from topicchat.models.fake import HashingEmbedder
 
     class Counting(HashingEmbedder):
-        calls: list[list[str]] = []
+        def __init__(self, dim: int) -> None:
+            super().__init__(dim)
+            self.calls: list[list[str]] = []
 
         def embed(self, texts, *, show_progress=False):
             self.calls.append(list(texts))
