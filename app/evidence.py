@@ -32,6 +32,7 @@ def evidence_sentences(
     question_vector: np.ndarray,
     stem: str,
     max_chars: int = 320,
+    min_share_of_best: float = MIN_SHARE_OF_BEST,
 ) -> list[str]:
     """The best sentence of each text for the question ('' for an empty text)."""
     wanted = set(tokenize(question, stem=stem))
@@ -44,7 +45,7 @@ def evidence_sentences(
             shared = len(wanted & set(tokenize(sentence, stem=stem))) / max(1, len(wanted))
             scored.append((-shared, position, sentence))
         shortlist = sorted(scored)[:CANDIDATES]
-        floor = MIN_SHARE_OF_BEST * -shortlist[0][0] if shortlist else 0.0
+        floor = min_share_of_best * -shortlist[0][0] if shortlist else 0.0
         kept = [(i, sentence, -neg_shared) for neg_shared, _, sentence in shortlist if -neg_shared >= floor]
         if len(kept) == 1:  # nothing to choose between: no need to embed it
             best[i] = (0.0, kept[0][1])

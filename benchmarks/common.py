@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def topicchat(*args: str) -> tuple[float, str]:
@@ -23,6 +24,17 @@ def topicchat(*args: str) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"topicchat {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return time.perf_counter() - start, done.stdout
+
+
+class Padded:
+    """An embedder seen only through its own padded batches (`embed`): its packed path for short texts,
+    `embed_short`, hidden, as the evidence step ran before the packed encoder."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def embed(self, texts: list[str], show_progress: bool = False) -> Any:
+        return self.embedder.embed(texts)
 
 
 def cpu() -> str:

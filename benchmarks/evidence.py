@@ -28,7 +28,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from common import cpu, judged  # noqa: E402
+from common import Padded, cpu, judged  # noqa: E402
 
 Selector = Callable[[str, list[str], np.ndarray], list[str]]
 
@@ -104,16 +104,8 @@ def main() -> None:
     def shipped(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
         return [s.rstrip("…") for s in evidence.evidence_sentences(question, texts, embedder, qvec, stem)]
 
-    class Padded:  # the embedder's own padded batches, as before the packed encoder
-        def embed(self, items: list[str], show_progress: bool = False) -> np.ndarray:
-            return embedder.embed(items)
-
     def before(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
-        shortlist_floor, evidence.MIN_SHARE_OF_BEST = evidence.MIN_SHARE_OF_BEST, 0.0
-        try:
-            found = evidence.evidence_sentences(question, texts, Padded(), qvec, stem)
-        finally:
-            evidence.MIN_SHARE_OF_BEST = shortlist_floor
+        found = evidence.evidence_sentences(question, texts, Padded(embedder), qvec, stem, min_share_of_best=0.0)
         return [s.rstrip("…") for s in found]
 
     selectors: dict[str, tuple[Selector, Callable[[str], np.ndarray]]] = {

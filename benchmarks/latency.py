@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from common import cpu  # noqa: E402
+from common import Padded, cpu  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -43,41 +41,37 @@ def bench(path: Path, n_questions: int, first_token: bool) -> dict:
     assistant.retriever.route("warm up")
     texts = assistant.index.documents["text"].tolist()
 
-    class Padded:  # the embedder's own padded batches, as before the packed encoder
-        def embed(self, batch: list[str], show_progress: bool = False) -> np.ndarray:
-            return assistant.retriever.embedder.embed(batch)
-
     embedder, stem = assistant.retriever.embedder, assistant.index.lexical.stem
-    shipped_floor = evidence.MIN_SHARE_OF_BEST
     # the evidence step as shipped; packed but every candidate embedded (3 per document); as before (3 per
     # document through the padded batch). Each question runs all three, in rotating order.
-    variants = {"shipped": (shipped_floor, embedder), "packed_all": (0.0, embedder), "before": (0.0, Padded())}
+    variants = {
+        "shipped": (evidence.MIN_SHARE_OF_BEST, embedder),
+        "packed_all": (0.0, embedder),
+        "before": (0.0, Padded(embedder)),
+    }
     times: dict[str, list[float]] = {name: [] for name in variants}
     query_ms: dict[str, list[float]] = {"packed": [], "padded": []}
     route_ms: list[float] = []
     changed = cited_total = 0
-    try:
-        for n, q in enumerate(questions):
-            for which in ("packed", "padded") if n % 2 else ("padded", "packed"):  # the question's vector
-                start = time.perf_counter()
-                embed_short(embedder, [q]) if which == "packed" else embedder.embed([q])
-                query_ms[which].append((time.perf_counter() - start) * 1000)
+    for n, q in enumerate(questions):
+        for which in ("packed", "padded") if n % 2 else ("padded", "packed"):  # the question's vector
             start = time.perf_counter()
-            routing = assistant.retriever.route(q)
-            route_ms.append((time.perf_counter() - start) * 1000)
-            cited = [texts[h.row] for h in routing.hits[: assistant.k_docs]]
-            vector = assistant.retriever.embed_query(q)
-            names = list(variants)
-            picks = {}
-            for name in names[n % 3 :] + names[: n % 3]:
-                evidence.MIN_SHARE_OF_BEST, chosen_embedder = variants[name]
-                start = time.perf_counter()
-                picks[name] = evidence.evidence_sentences(q, cited, chosen_embedder, vector, stem)
-                times[name].append((time.perf_counter() - start) * 1000)
-            changed += sum(a != b for a, b in zip(picks["shipped"], picks["before"], strict=True))
-            cited_total += len(cited)
-    finally:
-        evidence.MIN_SHARE_OF_BEST = shipped_floor
+            embed_short(embedder, [q]) if which == "packed" else embedder.embed([q])
+            query_ms[which].append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        routing = assistant.retriever.route(q)
+        route_ms.append((time.perf_counter() - start) * 1000)
+        cited = [texts[h.row] for h in routing.hits[: assistant.k_docs]]
+        vector = assistant.retriever.embed_query(q)
+        names = list(variants)
+        picks = {}
+        for name in names[n % 3 :] + names[: n % 3]:
+            floor, chosen_embedder = variants[name]
+            start = time.perf_counter()
+            picks[name] = evidence.evidence_sentences(q, cited, chosen_embedder, vector, stem, min_share_of_best=floor)
+            times[name].append((time.perf_counter() - start) * 1000)
+        changed += sum(a != b for a, b in zip(picks["shipped"], picks["before"], strict=True))
+        cited_total += len(cited)
     result = {
         "index": str(path),
         "documents": len(titles),

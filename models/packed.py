@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from topicchat.models.base import normalise
+
 log = logging.getLogger(__name__)
 
 ROW_TOKENS = 96  # word pieces per packed row (a longer text widens every row to its length)
@@ -192,8 +194,7 @@ def build_packer(model: Any, prepack: bool = True) -> PackedBertEncoder | None:
     if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
         log.info("Short texts take the model's own batches: its modules are %s, not Transformer, Pooling", kinds)
         return None
-    reference = np.asarray(model.encode(list(PROBES), convert_to_numpy=True, normalize_embeddings=True), np.float32)
-    reference /= np.maximum(np.linalg.norm(reference, axis=1, keepdims=True), 1e-12)
+    reference = normalise(model.encode(list(PROBES), convert_to_numpy=True, normalize_embeddings=True))
     reason = ""
     for attempt in (True, False) if prepack else (False,):
         try:
