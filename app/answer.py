@@ -198,6 +198,16 @@ class Reply:
     keep_sources: bool = False  # "tell me about [2]": the previous answer's numbering stays the one to point at
 
 
+_INTERNAL_COLUMNS = frozenset({"topic", "probability", "is_outlier", "x", "y", "has_title"})
+
+
+def _citation_count(value: Any) -> str:
+    if pd.isna(value):
+        return "no count"
+    n = int(float(value))
+    return f"{n:,} citation{'s' if n != 1 else ''}"
+
+
 def _author_sep(values: pd.Series) -> str:
     """How an author column separates names: ';' when at least a quarter of its first 200 text cells use it,
     else ','."""
@@ -444,6 +454,7 @@ class Assistant:
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
         intent = self._resolve(parse_intent("" if too_long else fix_typos(question, self._known_word)), conv, question)
+        intent = self._calendar(intent)
         read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
         if (
             intent.kind is IntentKind.AUTHORS
@@ -480,6 +491,27 @@ class Assistant:
         if intent.kind in _CARRIED:
             conv.last_intent = intent
         yield DoneEvent(self._answer(question, intent.kind, replace(reply, text=read_as + reply.text), conv))
+
+    def _calendar(self, intent: Intent) -> Intent:
+        """'This year' / 'this quarter' / 'this month': the calendar period holding the index's newest dated
+        document (the index may end before today). A unit finer than the index's periods (or 'this week')
+        stays a window of one such unit."""
+        if not intent.window or intent.window[0] != 0:
+            return intent
+        unit = intent.window[1]
+        timeline = self.index.timeline
+        if intent.period or timeline is None or not len(timeline.periods):
+            return replace(intent, window=None if intent.period else (1, unit))
+        last, granularity = str(timeline.periods[-1]), timeline.granularity
+        if unit == "year":
+            period = last[:4]
+        elif unit == "quarter" and granularity in ("month", "quarter"):
+            period = last if granularity == "quarter" else f"{last[:4]}Q{(int(last[5:7]) - 1) // 3 + 1}"
+        elif unit == "month" and granularity == "month":
+            period = last
+        else:
+            return replace(intent, window=(1, unit))
+        return replace(intent, window=None, period=period)
 
     def _unknown_words(self, query: str) -> list[str]:
         """The query's words no document holds, when they are at least half of its (3 or more) words."""
@@ -1357,9 +1389,7 @@ class Assistant:
         column = self._author_column()
         docs = self.index.documents
         if column is None:
-            kept = ", ".join(
-                str(c) for c in docs.columns if c not in ("topic", "probability", "is_outlier", "x", "y", "has_title")
-            )
+            kept = ", ".join(str(c) for c in docs.columns if c not in _INTERNAL_COLUMNS)
             return Reply(
                 f"This index has no column of authors (its documents carry: {kept}). Build from data with an "
                 "'authors' column to ask who writes on a subject.",
@@ -1950,7 +1980,27 @@ class Assistant:
         elif empty is not None:
             yield TokenEvent(empty.text)
             return empty
-        if not intent.content and self.index.timeline is not None and (intent.recent or within is not None):
+        cited_by = self._citation_column() if intent.by_citations else None
+        if intent.by_citations and cited_by is None:  # "the most cited papers": say why they cannot be ranked so
+            kept = ", ".join(str(c) for c in self.index.documents.columns if c not in _INTERNAL_COLUMNS)
+            why = (
+                f"This index holds no citation counts (its documents carry: {kept}), so its documents cannot be "
+                "ranked by citations. Build from data with a numeric 'citations' column to ask for the most cited."
+            )
+            if not intent.content:
+                yield TokenEvent(why)
+                return Reply(why, matched=False)
+            note = f"{note.rstrip()} {why} These are the documents closest to “{intent.content}”.\n".lstrip()
+        if cited_by is not None and not intent.content:
+            rows = np.arange(len(self._texts)) if within is None else within
+            if restrict:
+                rows = rows[np.isin(self.retriever.topic_of[rows], restrict)]
+            return (yield from self._most_cited(rows, note, k, cited_by))
+        if (
+            not intent.content
+            and self.index.timeline is not None
+            and (intent.recent or intent.oldest or within is not None)
+        ):
             if within is None:
                 note = ""  # the note about "the closest to X" has no X here
             if restrict:  # "the latest papers in topic 12"
@@ -1961,13 +2011,26 @@ class Assistant:
                 else:
                     within = np.intersect1d(within, rows)
                     note = f"{note.rstrip()} Of those, the {len(within)} in {where}.\n"
-            return (yield from self._newest(within, note, k))
-        latest = intent.recent and not (intent.period or intent.window) and self.index.timeline is not None
-        pool = max(self.RECENT_POOL, k) if latest else k  # the latest of the closest
+            return (yield from self._newest(within, note, k, oldest=intent.oldest))
+        by_date = (intent.recent or intent.oldest) and self.index.timeline is not None
+        latest = by_date and not (intent.period or intent.window)
+        pool = max(self.RECENT_POOL, k) if latest or cited_by else k  # the latest (earliest, most cited) of the closest
         routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within)
+        if cited_by is not None:  # "the most cited papers on X": the closest documents, most cited first
+            close = [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
+            count = self.index.documents[cited_by]
+            close.sort(key=lambda h: -(float(count.iat[h.row]) if pd.notna(count.iat[h.row]) else -1.0))
+            routing = replace(routing, hits=close[:k])
+            shown = " · ".join(f"[{i + 1}] {_citation_count(count.iat[h.row])}" for i, h in enumerate(routing.hits))
+            note = (
+                f"{note.rstrip()} The most cited of the {max(self.RECENT_POOL, k)} documents closest to "
+                f"“{intent.content}” (by '{cited_by}': {shown}):\n"
+            ).lstrip()
         if latest:
             close = [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
-            routing = replace(routing, hits=self._latest_first(close)[:k])
+            routing = replace(routing, hits=self._latest_first(close, oldest=intent.oldest)[:k])
+        elif by_date and intent.oldest:  # "the oldest papers on X in 2025": that period's closest, earliest first
+            routing = replace(routing, hits=self._latest_first(routing.hits, oldest=True))
         yield RoutingEvent(routing)
         if not routing.matched:
             text = note + (
@@ -2036,25 +2099,28 @@ class Assistant:
         return pd.Timestamp(when).tz_localize(None) if pd.Timestamp(when).tzinfo else pd.Timestamp(when)
 
     def _newest(
-        self, within: np.ndarray | None, note: str, k: int = 0
+        self, within: np.ndarray | None, note: str, k: int = 0, oldest: bool = False
     ) -> collections.abc.Generator[Event, None, Reply]:
-        """'The most recent papers' / 'papers from 2024' with no subject: the newest documents (of the period)."""
+        """'The most recent papers' / 'papers from 2024' with no subject: the newest documents (of the period);
+        'the oldest papers': the earliest-dated ones."""
         timeline = self.index.timeline
         assert timeline is not None
         k = k or self.k_docs
         rows = np.flatnonzero(timeline.doc_period >= 0) if within is None else within
         rows = rows[timeline.doc_period[rows] >= 0]
-        periods = timeline.doc_period[rows]
-        order = np.argsort(-periods, kind="stable")
-        if len(order) > k:  # every document of the latest periods that hold the k newest
+        periods = timeline.doc_period[rows] * (1 if oldest else -1)  # ascending: the first wanted
+        order = np.argsort(periods, kind="stable")
+        if len(order) > k:  # every document of the periods that hold the k wanted
             cut = periods[order[k - 1]]
-            order = order[periods[order] >= cut]
+            order = order[periods[order] <= cut]
         hits = [self._listed(int(r)) for r in rows[order]]
-        citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(self._latest_first(hits)[:k])]
+        picked = self._latest_first(hits, oldest=oldest)[:k]
+        citations = [self._citation(i + 1, h.row, 1.0) for i, h in enumerate(picked)]
+        which = "oldest" if oldest else "newest"
         head = (
-            f"The newest documents of the index (by '{timeline.column}'; no subject was asked):"
+            f"The {which} documents of the index (by '{timeline.column}'; no subject was asked):"
             if within is None
-            else f"{note.strip()} The newest of them (no subject was asked):"
+            else f"{note.strip()} The {which} of them (no subject was asked):"
         )
         lines = [head]
         for c in citations:
@@ -2064,10 +2130,39 @@ class Assistant:
         yield TokenEvent(text)
         return Reply(text, citations=citations)
 
-    def _latest_first(self, hits: list[Hit]) -> list[Hit]:
-        """Hits by date, newest first (undated last); equal dates keep their relevance order (a stable sort)."""
+    def _citation_column(self) -> str | None:
+        """The documents' numeric column of citation counts ('citations', 'citation_count', 'cited_by'), if any."""
+        docs = self.index.documents
+        for column in docs.columns:
+            if re.search(r"cit(ed|ation)", str(column), re.IGNORECASE) and pd.api.types.is_numeric_dtype(docs[column]):
+                return str(column)
+        return None
+
+    def _most_cited(
+        self, rows: np.ndarray, note: str, k: int, column: str
+    ) -> collections.abc.Generator[Event, None, Reply]:
+        """'The most cited papers' with no subject: the documents (of the period or topics asked) with the most
+        citations by the index's citation column."""
+        values = pd.to_numeric(self.index.documents[column].iloc[rows], errors="coerce").to_numpy(dtype=float)
+        known = ~np.isnan(values)
+        rows, values = rows[known], values[known]
+        order = np.argsort(-values, kind="stable")[:k]
+        head = f"{note.strip()} The most cited of them" if note.strip() else "The most cited documents of the index"
+        lines = [f"{head} (by '{column}'; no subject was asked):"]
+        citations = [self._citation(i + 1, int(rows[j]), 1.0) for i, j in enumerate(order)]
+        for c, j in zip(citations, order, strict=True):
+            lines.append(f"[{c.n}] {c.title} ({_citation_count(values[j])}; topic {c.topic}: {c.topic_label})")
+        if not citations:
+            lines = [f"No document here has a citation count in '{column}'."]
+        text = "\n".join(lines)
+        yield TokenEvent(text)
+        return Reply(text, citations=citations, matched=bool(citations))
+
+    def _latest_first(self, hits: list[Hit], oldest: bool = False) -> list[Hit]:
+        """Hits by date, newest first (oldest first when asked; undated last); equal dates keep their relevance
+        order (a stable sort)."""
         dated = [(self._timestamp(h.row), h) for h in hits]
-        newest = sorted((d for d in dated if d[0] is not None), key=lambda d: d[0], reverse=True)  # type: ignore[arg-type,return-value]
+        newest = sorted((d for d in dated if d[0] is not None), key=lambda d: d[0], reverse=not oldest)  # type: ignore[arg-type,return-value]
         return [h for _, h in newest] + [h for when, h in dated if when is None]
 
     def _asked_periods(self, timeline: Timeline, intent: Intent) -> tuple[list[int], str] | Reply:
@@ -2119,7 +2214,7 @@ class Assistant:
         """For a search scoped in time ('in 2025', 'in the last three months', 'the latest papers'): the
         document rows it may cite (None: all), the note that opens its answer, or the reply when no
         document is dated in the period asked for."""
-        if not (intent.period or intent.window or intent.recent):
+        if not (intent.period or intent.window or intent.recent or intent.oldest):
             return None, "", None
         timeline = self.index.timeline
         if timeline is None or not len(timeline.periods):
@@ -2135,11 +2230,12 @@ class Assistant:
                 return None, "", asked
             positions, what = asked
         else:
+            which, first = ("earliest", "oldest first") if intent.oldest else ("most recent", "newest first")
             return (
                 None,
-                f"The most recent of the {self.RECENT_POOL} documents closest to “{intent.content}” in the "
+                f"The {which} of the {self.RECENT_POOL} documents closest to “{intent.content}” in the "
                 f"topics it routes to (similarity at least {self.retriever.min_similarity:.2f}; by "
-                f"'{timeline.column}', newest first):\n",
+                f"'{timeline.column}', {first}):\n",
                 None,
             )
         rows = np.flatnonzero(np.isin(timeline.doc_period, positions))

@@ -47,6 +47,8 @@ class Intent:
     noun: str = ""  # what a count counts, in the user's word: "how many bills ..." -> "bills"
     period: str = ""  # "in 2025" / "in 2025-03": the period a count or search is restricted to
     recent: bool = False  # "the latest papers on X": the most recent of the relevant documents
+    oldest: bool = False  # "the oldest papers on X": the earliest-dated of the relevant documents
+    by_citations: bool = False  # "the most cited papers on X": ranked by a citation count, where the index has one
     person: str = ""  # "papers by Jane Doe": the author whose documents are asked for
     cited: int = 0  # "tell me about [2]": the previous answer's source number
     doc_ref: str = ""  # "papers similar to 2505.00059": a document id
@@ -73,7 +75,7 @@ _LIST = re.compile(
 _COVER = re.compile(
     r"^\s*(which|what)\s+topics?\s+(cover|covers|are about|is about|discuss|discusses|deal with|deals with|"
     r"mention|mentions|talk about|relate to|concern|include|address|addresses)\s+(?P<x>.+)$"
-    r"|^\s*(list\s+|show\s+(me\s+)?)?topics?\s+(about|on|covering|related to)\s+(?P<y>.+)$",
+    r"|^\s*(list\s+|show\s+(me\s+)?)?(all\s+)?(the\s+)?topics?\s+(about|on|covering|related to)\s+(?P<y>.+)$",
     re.IGNORECASE,
 )
 _MAP = re.compile(r"\b(show|draw|plot|display)\b.*\b(map|plot|scatter)\b", re.IGNORECASE)
@@ -164,7 +166,7 @@ def _drop_window(text: str, also_for: bool = False) -> str:
 
 
 _THEMES = re.compile(
-    r"\b(main|major|key|big|broad|central|principal|overall|dominant)\s+(themes?|areas|topics|research areas|"
+    r"\b(main|major|key|big|broad|central|principal|overall|dominant)\s+(research\s+)?(themes?|areas|topics|research areas|"
     r"directions|fields|findings|research questions)\b|"
     r"\bsummari[sz]e\s+(the\s+|this\s+|whole\s+|entire\s+)*(corpus|collection|index|data\s*set|documents|papers|abstracts)\b|"
     r"\bsummary\s+of\s+(the\s+|this\s+|whole\s+|entire\s+)*(corpus|collection|index|data\s*set|documents|papers)\b|"
@@ -605,6 +607,8 @@ def _side(text: str) -> str:
 
 _AUTHORS = re.compile(
     r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
+    r"^\s*(and\s+)?how\s+many\s+(different\s+|distinct\s+|unique\s+|individual\s+)?(authors|researchers|writers)\b"
+    r"(?!\s+(does|do|did|per|has|have|had|on\s+average)\b)|"
     r"^\s*(and\s+)?who\s+((works?|is\s+working|are\s+working|researches|studies|contributes)\b(?!\s+(at|with|for|under|"
     r"using|in\s+(a|an|the)\b))|"
     r"(writes|is\s+writing|publishes)\s+(?=(on|about|in)\b))|"
@@ -698,6 +702,8 @@ def _window(q: str) -> tuple[int, str] | None:
     if not m or re.match(r"\s+(of|before|after|prior)\b", q[m.end() :], re.IGNORECASE):
         return None  # "the last three months of pregnancy" is a subject, not a window
     n = m.group("n")
+    if m.group(1).lower() == "this" and not n:
+        return 0, m.group("unit").lower().rstrip("s")  # "this year": the calendar year, set against the index's dates
     count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "one").lower(), 1)
     return max(1, count), m.group("unit").lower().rstrip("s")
 
@@ -1069,6 +1075,8 @@ def describe(intent: Intent) -> str:
             if lo
             else f" up to {hi}"
         )
+    elif intent.window and intent.window[0] == 0:
+        when = f" this {intent.window[1]}"
     elif intent.window:
         when = f" in the last {intent.window[0]} {intent.window[1]}{'s' if intent.window[0] > 1 else ''}"
     match intent.kind:
@@ -1102,7 +1110,8 @@ def describe(intent: Intent) -> str:
 
 _LIMIT = re.compile(
     rf"\b(top|first|give\s+me|show\s+me|list|find|get|the)\s+(?P<n>\d{{1,2}}|{'|'.join(_NUMBERS)})\s+((largest|biggest|"
-    r"most\s+popular|newest|latest|most\s+recent|closest|best|most\s+relevant|most\s+prolific|main|new|recent)\s+)?"
+    r"most\s+popular|newest|latest|most\s+recent|oldest|earliest|most\s+cited|highly\s+cited|closest|best|"
+    r"most\s+relevant|most\s+prolific|main|new|recent)\s+)?"
     r"(papers|documents|articles|abstracts|topics|authors|results|researchers|sources)\b|"
     rf"\btop\s+(?P<m>\d{{1,2}}|{'|'.join(_NUMBERS)})\b(?!\s*(%|percent))",
     re.IGNORECASE,
@@ -1255,9 +1264,26 @@ def _parse(question: str) -> Intent:
 
 _RECENT = re.compile(
     r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
-    r"(latest|newest|most\s+recent|recent|new|today['’]?s)\s+(papers|documents|articles|abstracts|work|research|studies|"
-    r"preprints|publications|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
+    r"(latest|newest|most\s+recent|recent|new|today['’]?s)\s+(papers?|documents?|articles?|abstracts?|work|research|"
+    r"stud(y|ies)|preprints?|publications?|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
     r"\b(recently|lately)\b",
+    re.IGNORECASE,
+)
+_BY_CITATIONS = re.compile(  # "the most cited paper", "highly cited papers on RAG", "papers with the most citations"
+    r"^\s*((what|which)\s+(are|is|were|was)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
+    r"(most|highly|best|top|widely)[\s-]+cited\s+(papers?|documents?|articles?|abstracts?|stud(y|ies)|preprints?|"
+    r"publications?|works?)?\s*((on|about|in|regarding|for|into)\s+)?|"
+    r"^\s*(which|what)\s+(papers?|documents?|articles?|stud(y|ies)|works?)\s+(has|have|had|got|received|get)\s+"
+    r"(the\s+)?(most|highest|largest)\s+(number\s+of\s+)?(citations|citation\s+counts?)\b|"
+    r"\b(with|by|has|have|had|got|received|get)\s+(the\s+)?(most|highest|largest)\s+(number\s+of\s+)?"
+    r"(citations|citation\s+counts?)\b|"
+    r"\bmost\s+citations\b",
+    re.IGNORECASE,
+)
+_OLDEST = re.compile(  # "the oldest paper", "the earliest papers on RAG", "first papers about agents"
+    r"^\s*((what|which)\s+(are|is|were|was)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
+    r"(oldest|earliest|first)\s+(papers?|documents?|articles?|abstracts?|stud(y|ies)|preprints?|publications?)\s*"
+    r"((on|about|in|regarding|for|into)\s+)?",
     re.IGNORECASE,
 )
 _DOC_LEAD = re.compile(
@@ -1269,7 +1295,7 @@ _DOC_LEAD = re.compile(
 
 _NO_SUBJECT = re.compile(
     r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
-    r"(papers|documents|articles|abstracts|results|work|research|publications|preprints)?(\s+(are|were|is))?|are|were|"
+    r"(papers?|documents?|articles?|abstracts?|results|work|research|publications?|preprints?)?(\s+(are|were|is))?|are|were|"
     r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
     r"released|new)|what\s+came\s+out|what\s+(did|have|has)\s+(researchers|people|authors|they|scientists)\s+"
     r"(publish|published|write|written)",
@@ -1282,26 +1308,35 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     months', 'papers from 2026-05 about X' (the time words are not searched for)."""
     window = _window(q)
     period, text = _period(q)
-    recent = bool(_RECENT.search(q))
+    oldest = bool(_OLDEST.search(q))
+    by_citations = bool(_BY_CITATIONS.search(q))
+    recent = bool(_RECENT.search(q)) and not oldest
     if window:
         text = _drop_window(text)
-    text = _RECENT.sub(" ", text)
+    text = _BY_CITATIONS.sub(" ", _OLDEST.sub(" ", _RECENT.sub(" ", text)))
     if refs:  # "papers in topic 12 about DPO": a search of DPO within topic 12
         text = re.sub(r"\s*\b((in|from|of|within|under|inside)\s+)?topic\s*#?\s*\d+\b", " ", text, flags=re.IGNORECASE)
     content = _DOC_LEAD.sub("", _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip()))  # "papers on X": X
     content = re.sub(r"\s+", " ", _strip(content)).strip()
     content = re.sub(r"^(about|on|regarding)\s+", "", content, flags=re.IGNORECASE)
-    scoped = bool(window or period or recent)
+    content = re.sub(
+        rf"(^|\s+)((in|of)\s+)?(the\s+|this\s+|whole\s+|entire\s+)*{_COLLECTION}$", "", content, flags=re.I
+    )
+    if by_citations and _NO_SUBJECT.fullmatch(content):
+        content = ""  # "the most cited papers": the whole index by its citation count
+    scoped = bool(window or period or recent or oldest)
     if (scoped or refs) and _NO_SUBJECT.fullmatch(content):
         content = ""  # "the most recent papers", "show me papers from 2024": the newest documents of the period
         if not scoped:  # "papers in topic 12": the topic
             return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
     return Intent(
         IntentKind.PAPERS,
-        content if scoped else content or _strip(q),
+        content if scoped or by_citations else content or _strip(q),
         refs,
         follow,
         window,
         period=period,
         recent=recent,
+        oldest=oldest,
+        by_citations=by_citations,
     )

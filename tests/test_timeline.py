@@ -278,6 +278,68 @@ def test_the_newest_documents_when_no_subject_is_asked(dated):
     assert [c.date for c in october.citations] == in_october[: len(october.citations)]
 
 
+def test_the_oldest_documents_first_with_or_without_a_subject(dated):
+    published = _published(dated)
+    oldest = sorted(p for p in published.values() if p)
+    answer = dated.ask("what is the oldest paper in the collection?")
+    assert answer.text.startswith("The oldest documents of the index (by 'published'")
+    assert [c.date for c in answer.citations] == oldest[: len(answer.citations)]
+    on_violin = dated.ask("the oldest papers on violin")
+    dates = [c.date for c in on_violin.citations]
+    assert dates and dates == sorted(dates) and all(c.doc_id.startswith("violin-") for c in on_violin.citations)
+    newest = [c.date for c in dated.ask("the latest papers on violin").citations]
+    assert dates[0] < newest[0]  # the other end of the same closest documents
+    three = dated.ask("show me the 3 earliest papers")
+    assert [c.date for c in three.citations] == oldest[:3]
+
+
+def test_this_year_and_this_month_are_calendar_periods_of_the_newest_dates(dated, monkeypatch):
+    # the same documents six months later: 2024-07 to 2025-06, so "this year" (2025) is not the last 12 months
+    docs = dated.index.documents.copy()
+    later = pd.to_datetime(docs["published"], errors="coerce", format="mixed") + pd.DateOffset(months=6)
+    docs["published"] = later.dt.strftime("%Y-%m-%d").where(later.notna(), docs["published"])  # undated stay so
+    monkeypatch.setattr(dated.index, "documents", docs)
+    monkeypatch.delitem(dated.index.__dict__, "timeline", raising=False)  # recounted from the moved dates
+    published = _published(dated)
+    assert dated.index.timeline.periods[0] == "2024-07" and dated.index.timeline.periods[-1] == "2025-06"
+    in_2025 = sum(p.startswith("2025") for p in published.values())
+    assert 0 < in_2025 < sum(bool(p) for p in published.values())
+    assert dated.ask("how many papers this year?").text.startswith(
+        f"{in_2025} of the index's {len(published)} papers are dated 2025 "
+    )
+    in_june = sum(p.startswith("2025-06") for p in published.values())
+    answer = dated.ask("papers on volcano this month")
+    assert answer.text.startswith(f"Only the {in_june} documents dated 2025-06 were searched"), answer.text
+    assert answer.citations and all(c.date.startswith("2025-06") for c in answer.citations)
+    quarter = dated.ask("papers on volcano this quarter")
+    assert "dated 2025-04 to 2025-06 were searched" in quarter.text.splitlines()[0]
+    this_year = dated.ask("papers on volcano this year")
+    assert this_year.citations and all(c.date.startswith("2025") for c in this_year.citations)
+    assert "dated 2025-01 to 2025-06 were searched" in this_year.text.splitlines()[0]
+
+
+def test_most_cited_papers_are_ranked_by_a_citation_column_or_refused_without_one(dated, monkeypatch):
+    refused = dated.ask("what are the most cited papers?")
+    assert not refused.matched and refused.citations == []
+    assert refused.text.startswith("This index holds no citation counts (its documents carry: doc_id")
+    on_violin = dated.ask("the most cited papers on violin")
+    assert on_violin.text.startswith("This index holds no citation counts")
+    assert on_violin.citations and all(c.doc_id.startswith("violin-") for c in on_violin.citations)
+    docs = dated.index.documents.copy()
+    docs["citations"] = np.arange(len(docs)) * 7 % 101  # counts unrelated to the order of the documents
+    monkeypatch.setattr(dated.index, "documents", docs)
+    by_count = dict(zip(docs["doc_id"], docs["citations"], strict=True))
+    top = dated.ask("which papers have the most citations?")
+    expected = sorted(by_count.values(), reverse=True)
+    assert [by_count[c.doc_id] for c in top.citations] == expected[: len(top.citations)]
+    assert f"({expected[0]:,} citations; topic" in top.text
+    ranked = dated.ask("the 3 most cited papers on violin")
+    counts = [by_count[c.doc_id] for c in ranked.citations]
+    assert len(counts) == 3 and counts == sorted(counts, reverse=True)
+    assert all(c.doc_id.startswith("violin-") for c in ranked.citations)
+    assert f"[1] {counts[0]:,} citations" in ranked.text
+
+
 def test_a_range_of_months_is_counted_and_searched(dated):
     published = _published(dated)
     spring = [d for d, p in published.items() if "2024-03" <= p[:7] <= "2024-05"]
