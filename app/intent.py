@@ -1263,10 +1263,11 @@ def _parse(question: str) -> Intent:
 
 
 _RECENT = re.compile(
-    r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
+    r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+|any\s+|some\s+)?(\d{1,2}\s+)?"
     r"(latest|newest|most\s+recent|recent|new|today['’]?s)\s+(papers?|documents?|articles?|abstracts?|work|research|"
     r"stud(y|ies)|preprints?|publications?|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
-    r"\b(recently|lately)\b",
+    r"\b(recently|lately)\b|"
+    r"\b((published|posted|listed|released|submitted|added|new)\s+)?(today|yesterday|tonight)\b",
     re.IGNORECASE,
 )
 _BY_CITATIONS = re.compile(  # "the most cited paper", "highly cited papers on RAG", "papers with the most citations"

@@ -127,6 +127,10 @@ def parse_variant(variant: str) -> tuple[str, int | None]:
     return dtype, (cut[0] if cut else None)
 
 
+BULK_MIN = 64  # fewer texts than this take `encode` (a question's sentences take `embed_short`)
+BULK_ROW_TOKENS = 256  # word pieces per packed row for whole documents (MiniLM's own limit)
+
+
 class SentenceTransformerEmbedder:
     """Embeds with a sentence-transformers model on the CPU.
 
@@ -176,11 +180,30 @@ class SentenceTransformerEmbedder:
         self._packer: Any = _UNBUILT
         # one caller at a time: the packer and `encode` share the tokenizer, whose settings each call changes
         self._lock = threading.RLock()
+        # Many texts (a build's chunks) through the packed encoder too: only in bf16 where the CPU has it
+        # natively, where oneDNN's prepacked bf16 weights made it 1.3x `encode` on whole abstracts; elsewhere
+        # measured no faster (benchmarks/encoder.py). False: always `encode`.
+        self.bulk_packed = self.dtype == "bfloat16" and cpu_has_bf16()
+
+    def _ready_packer(self) -> Any:
+        """The packer, built (and checked against `encode`) on first use; None where the model has none."""
+        if self._packer is _UNBUILT:
+            self._packer = build_packer(self.model, prepack=cpu_has_bf16())
+        return self._packer
+
+    def _packed_failed(self, exc: Exception) -> None:
+        log.warning("Packed embedding failed (%s: %s); using the model's own batches", type(exc).__name__, exc)
+        self._packer = None
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            if self.bulk_packed and len(texts) >= BULK_MIN and self._ready_packer() is not None:
+                try:
+                    return self._embed_packed(texts, show_progress)
+                except Exception as exc:  # never lose a build to the fast path: drop it, embed as usual
+                    self._packed_failed(exc)
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -199,14 +222,24 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            if self._packer is _UNBUILT:
-                self._packer = build_packer(self.model, prepack=cpu_has_bf16())
-            if self._packer is not None:
+            if self._ready_packer() is not None:
                 try:
                     return self._packer.encode(texts)
                 except Exception as exc:  # never lose an answer to the fast path: drop it, embed as usual
-                    log.warning(
-                        "Packed embedding failed (%s: %s); using the model's own batches", type(exc).__name__, exc
-                    )
-                    self._packer = None
+                    self._packed_failed(exc)
             return self.embed(texts)
+
+    def _embed_packed(self, texts: Sequence[str], show_progress: bool) -> np.ndarray:
+        """Whole documents through the packer: sorted by length, `self.batch_size` at a time, in rows of
+        BULK_ROW_TOKENS word pieces (short abstracts share a row instead of padding to the longest)."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        starts = range(0, len(texts), self.batch_size)
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="Batches")
+        for start in starts:
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._packer.encode([texts[i] for i in rows], row_tokens=BULK_ROW_TOKENS)
+        return normalise(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -259,6 +261,44 @@ def test_packed_short_texts_embed_as_the_padded_batch_does(dtype):
     similarity = packed[distinct] @ padded[distinct].T
     assert (similarity.argmax(axis=1) == np.arange(len(distinct))).all(), "each vector belongs to its own text"
     assert embedder.embed_short([]).shape == (0, embedder.dim)
+
+
+@pytest.mark.parametrize("dtype", ["auto", "float32"])
+def test_whole_abstracts_embedded_in_packed_rows_get_the_vectors_encode_gives(dtype, monkeypatch):
+    """A build's chunks go through the packed encoder where bf16 is native (`bulk_packed`); forced on here on
+    any CPU: every abstract keeps its own vector, as `SentenceTransformer.encode` gives it, in input order."""
+    import json
+
+    from topicchat.models import packed, registry
+    from topicchat.models.catalog import demo_corpus_path
+
+    embedder = registry.load_embedder(registry.DEFAULT_EMBEDDER, dtype)
+    if not hasattr(embedder, "bulk_packed"):
+        pytest.skip(f"the automatic encoder on this CPU is {embedder.model_id} (ONNX Runtime, not packed)")
+    corpus = demo_corpus_path()
+    assert corpus is not None, "the demo corpus ships with the install"
+    abstracts = [d["arxiv_summary"] for d in json.loads(Path(corpus).read_text(encoding="utf-8"))[:90]]
+    texts = [*abstracts, "BERT", "", abstracts[0]]  # short, empty and a repeat among whole abstracts
+    monkeypatch.setattr(embedder, "bulk_packed", False)
+    padded = embedder.embed(texts)
+    calls = []
+    real_encode = packed.PackedBertEncoder.encode
+    monkeypatch.setattr(
+        packed.PackedBertEncoder,
+        "encode",
+        lambda self, batch, row_tokens=96: calls.append(len(batch)) or real_encode(self, batch, row_tokens),
+    )
+    monkeypatch.setattr(embedder, "bulk_packed", True)
+    bulk = embedder.embed(texts)
+    assert sum(calls) == len(texts), "every text went through the packer once"
+    assert bulk.shape == padded.shape and bulk.dtype == np.float32
+    cosine = (bulk * padded).sum(axis=1)
+    assert cosine.min() > 0.9995, cosine
+    distinct = list(range(92))
+    assert ((bulk[distinct] @ padded[distinct].T).argmax(axis=1) == np.arange(92)).all(), "vectors in input order"
+    calls.clear()
+    embedder.embed(texts[:10])
+    assert calls == [], "a few texts take the model's own batches"
 
 
 def test_a_packer_that_disagrees_with_the_model_is_not_used(monkeypatch):
