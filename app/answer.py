@@ -199,12 +199,18 @@ class Reply:
 
 
 _INTERNAL_COLUMNS = frozenset({"topic", "probability", "is_outlier", "x", "y", "has_title"})
+# Answers that search, count or rank within a period (the others compare a recent window with the rest)
+_PERIOD_KINDS = frozenset(
+    {IntentKind.PAPERS, IntentKind.COVER, IntentKind.COUNT, IntentKind.AUTHORS, IntentKind.LARGEST}
+)
+_CITATION_NAME = re.compile(r"(?<![a-z])cit(ed|ations?)(?![a-z])", re.IGNORECASE)  # citations, cited_by; not "excited"
 
 
 def _citation_count(value: Any) -> str:
-    if pd.isna(value):
+    number = pd.to_numeric(value, errors="coerce")
+    if pd.isna(number) or not np.isfinite(float(number)):
         return "no count"
-    n = int(float(value))
+    n = int(float(number))
     return f"{n:,} citation{'s' if n != 1 else ''}"
 
 
@@ -500,6 +506,8 @@ class Assistant:
             return intent
         unit = intent.window[1]
         timeline = self.index.timeline
+        if intent.kind not in _PERIOD_KINDS:  # trends and growth compare windows: "this year" is the last 12 months
+            return replace(intent, window=(1, unit))
         if intent.period or timeline is None or not len(timeline.periods):
             return replace(intent, window=None if intent.period else (1, unit))
         last, granularity = str(timeline.periods[-1]), timeline.granularity
@@ -559,7 +567,7 @@ class Assistant:
                 new.unit = intent.unit
                 return new
             if intent.period or intent.window:
-                new.period, new.window, new.recent = intent.period, intent.window, False
+                new.period, new.window, new.recent, new.oldest = intent.period, intent.window, False, False
             if intent.topic_ids:
                 new.topic_ids, new.content = intent.topic_ids[:1], ""
                 if new.kind in (IntentKind.PAPERS, IntentKind.COVER):
@@ -2019,7 +2027,9 @@ class Assistant:
         if cited_by is not None:  # "the most cited papers on X": the closest documents, most cited first
             close = [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
             count = self.index.documents[cited_by]
-            close.sort(key=lambda h: -(float(count.iat[h.row]) if pd.notna(count.iat[h.row]) else -1.0))
+            known = np.array(pd.to_numeric(count, errors="coerce"), dtype=float)  # a writable copy
+            known[~np.isfinite(known)] = -1.0  # no count: after every counted document
+            close.sort(key=lambda h: -known[h.row])
             routing = replace(routing, hits=close[:k])
             shown = " · ".join(f"[{i + 1}] {_citation_count(count.iat[h.row])}" for i, h in enumerate(routing.hits))
             note = (
@@ -2134,7 +2144,12 @@ class Assistant:
         """The documents' numeric column of citation counts ('citations', 'citation_count', 'cited_by'), if any."""
         docs = self.index.documents
         for column in docs.columns:
-            if re.search(r"cit(ed|ation)", str(column), re.IGNORECASE) and pd.api.types.is_numeric_dtype(docs[column]):
+            values = docs[column]
+            if (
+                _CITATION_NAME.search(str(column))
+                and pd.api.types.is_numeric_dtype(values)
+                and not pd.api.types.is_bool_dtype(values)
+            ):
                 return str(column)
         return None
 
@@ -2143,8 +2158,8 @@ class Assistant:
     ) -> collections.abc.Generator[Event, None, Reply]:
         """'The most cited papers' with no subject: the documents (of the period or topics asked) with the most
         citations by the index's citation column."""
-        values = pd.to_numeric(self.index.documents[column].iloc[rows], errors="coerce").to_numpy(dtype=float)
-        known = ~np.isnan(values)
+        values = pd.to_numeric(self.index.documents[column].iloc[rows], errors="coerce").astype(float).to_numpy()
+        known = np.isfinite(values)
         rows, values = rows[known], values[known]
         order = np.argsort(-values, kind="stable")[:k]
         head = f"{note.strip()} The most cited of them" if note.strip() else "The most cited documents of the index"

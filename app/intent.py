@@ -608,7 +608,7 @@ def _side(text: str) -> str:
 _AUTHORS = re.compile(
     r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
     r"^\s*(and\s+)?how\s+many\s+(different\s+|distinct\s+|unique\s+|individual\s+)?(authors|researchers|writers)\b"
-    r"(?!\s+(does|do|did|per|has|have|had|on\s+average)\b)|"
+    r"(?!\s+(does|do|did|can|could|per|has|have|had|on\s+average|in\s+a|(is|are|were)(?!\s+there))\b)|"
     r"^\s*(and\s+)?who\s+((works?|is\s+working|are\s+working|researches|studies|contributes)\b(?!\s+(at|with|for|under|"
     r"using|in\s+(a|an|the)\b))|"
     r"(writes|is\s+writing|publishes)\s+(?=(on|about|in)\b))|"
@@ -1267,7 +1267,9 @@ _RECENT = re.compile(
     r"(latest|newest|most\s+recent|recent|new|today['’]?s)\s+(papers?|documents?|articles?|abstracts?|work|research|"
     r"stud(y|ies)|preprints?|publications?|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
     r"\b(recently|lately)\b|"
-    r"\b((published|posted|listed|released|submitted|added|new)\s+)?(today|yesterday|tonight)\b",
+    r"\b(published|posted|listed|released|submitted|added)\s+(today|yesterday)\b(?!['’])|"
+    r"\b(papers|documents|articles|abstracts|preprints|publications)\s+(from|of)\s+(today|yesterday)\b(?!['’])|"
+    r"(?<=\bout\s)(today|yesterday)\b(?!['’])",
     re.IGNORECASE,
 )
 _BY_CITATIONS = re.compile(  # "the most cited paper", "highly cited papers on RAG", "papers with the most citations"
@@ -1281,9 +1283,9 @@ _BY_CITATIONS = re.compile(  # "the most cited paper", "highly cited papers on R
     r"\bmost\s+citations\b",
     re.IGNORECASE,
 )
-_OLDEST = re.compile(  # "the oldest paper", "the earliest papers on RAG", "first papers about agents"
+_OLDEST = re.compile(  # "the oldest paper", "the earliest papers on RAG" ("the first paper" may mean source [1])
     r"^\s*((what|which)\s+(are|is|were|was)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
-    r"(oldest|earliest|first)\s+(papers?|documents?|articles?|abstracts?|stud(y|ies)|preprints?|publications?)\s*"
+    r"(oldest|earliest)\s+(papers?|documents?|articles?|abstracts?|stud(y|ies)|preprints?|publications?)\s*"
     r"((on|about|in|regarding|for|into)\s+)?",
     re.IGNORECASE,
 )
@@ -1310,7 +1312,10 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     window = _window(q)
     period, text = _period(q)
     oldest = bool(_OLDEST.search(q))
-    by_citations = bool(_BY_CITATIONS.search(q))
+    # "the most cited papers"; not "which author has the most citations?" (ranked papers are no answer to it)
+    by_citations = bool(_BY_CITATIONS.search(q)) and not re.search(
+        r"\b(topics?|authors?|researchers?|writers?|clusters?|areas?|venues?|journals?)\b(?!\s*#?\s*\d)", q, re.I
+    )
     recent = bool(_RECENT.search(q)) and not oldest
     if window:
         text = _drop_window(text)
@@ -1320,15 +1325,22 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     content = _DOC_LEAD.sub("", _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip()))  # "papers on X": X
     content = re.sub(r"\s+", " ", _strip(content)).strip()
     content = re.sub(r"^(about|on|regarding)\s+", "", content, flags=re.IGNORECASE)
-    content = re.sub(
-        rf"(^|\s+)((in|of)\s+)?(the\s+|this\s+|whole\s+|entire\s+)*{_COLLECTION}$", "", content, flags=re.I
-    )
+    if oldest or recent or by_citations:  # "the oldest paper in the collection": no subject
+        content = re.sub(
+            rf"^((in|of|from|across)\s+)?(the|this)\s+(whole\s+|entire\s+)?{_COLLECTION}((\s+(about|on|regarding))?\s+|$)|"
+            rf"\s+(in|of|from|across)\s+(the|this)\s+(whole\s+|entire\s+)?{_COLLECTION}(?=\s|$)",
+            " ",
+            content,
+            flags=re.I,
+        ).strip()
+    if recent:  # "any new papers on RAG today?"
+        content = re.sub(r"\s+(today|yesterday)$", "", content, flags=re.IGNORECASE)
     if by_citations and _NO_SUBJECT.fullmatch(content):
         content = ""  # "the most cited papers": the whole index by its citation count
     scoped = bool(window or period or recent or oldest)
     if (scoped or refs) and _NO_SUBJECT.fullmatch(content):
         content = ""  # "the most recent papers", "show me papers from 2024": the newest documents of the period
-        if not scoped:  # "papers in topic 12": the topic
+        if not scoped and not by_citations:  # "papers in topic 12": the topic
             return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
     return Intent(
         IntentKind.PAPERS,

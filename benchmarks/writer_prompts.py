@@ -119,6 +119,8 @@ def main() -> None:
     print("| prompt | answers with kept prose | sentences written | kept | writer s per answer |")
     print("|---|---|---|---|---|")
     for name, (answers, written, kept_n, seconds) in rows.items():
+        if args.per_source_only and name.startswith("shipped"):
+            continue
         print(f"| {name} | {answers} of {len(questions)} | {written} | {kept_n} | {seconds / len(questions):.2f} |")
 
 

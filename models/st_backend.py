@@ -129,6 +129,7 @@ def parse_variant(variant: str) -> tuple[str, int | None]:
 
 BULK_MIN = 64  # fewer texts than this take `encode` (a question's sentences take `embed_short`)
 BULK_ROW_TOKENS = 256  # word pieces per packed row for whole documents (MiniLM's own limit)
+BULK_BATCH = 32  # documents per packed batch (8-32 measured alike, 64 slower: benchmarks/RESULTS.md)
 
 
 class SentenceTransformerEmbedder:
@@ -202,8 +203,13 @@ class SentenceTransformerEmbedder:
             if self.bulk_packed and len(texts) >= BULK_MIN and self._ready_packer() is not None:
                 try:
                     return self._embed_packed(texts, show_progress)
-                except Exception as exc:  # never lose a build to the fast path: drop it, embed as usual
-                    self._packed_failed(exc)
+                except Exception as exc:  # never lose a build to the fast path: stop using it for builds
+                    log.warning(
+                        "Packed embedding of many texts failed (%s: %s); using the model's own batches",
+                        type(exc).__name__,
+                        exc,
+                    )
+                    self.bulk_packed = False
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -230,16 +236,16 @@ class SentenceTransformerEmbedder:
             return self.embed(texts)
 
     def _embed_packed(self, texts: Sequence[str], show_progress: bool) -> np.ndarray:
-        """Whole documents through the packer: sorted by length, `self.batch_size` at a time, in rows of
+        """Whole documents through the packer: sorted by length, BULK_BATCH at a time, in rows of
         BULK_ROW_TOKENS word pieces (short abstracts share a row instead of padding to the longest)."""
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        starts = range(0, len(texts), self.batch_size)
+        starts = range(0, len(texts), BULK_BATCH)
         if show_progress:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc="Batches")
         for start in starts:
-            rows = order[start : start + self.batch_size]
+            rows = order[start : start + BULK_BATCH]
             out[rows] = self._packer.encode([texts[i] for i in rows], row_tokens=BULK_ROW_TOKENS)
         return normalise(out)

@@ -300,6 +300,13 @@ def test_whole_abstracts_embedded_in_packed_rows_get_the_vectors_encode_gives(dt
     embedder.embed(texts[:10])
     assert calls == [], "a few texts take the model's own batches"
 
+    def broken(self, batch, row_tokens=96):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(packed.PackedBertEncoder, "encode", broken)
+    assert np.allclose(embedder.embed(texts), padded, atol=1e-5), "a failed packed build embeds the usual way"
+    assert embedder.bulk_packed is False and embedder._packer is not None, "short texts keep their fast path"
+
 
 def test_a_packer_that_disagrees_with_the_model_is_not_used(monkeypatch):
     """The packer checks itself against `SentenceTransformer.encode` when built; if its vectors differ

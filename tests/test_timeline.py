@@ -299,7 +299,8 @@ def test_this_year_and_this_month_are_calendar_periods_of_the_newest_dates(dated
     later = pd.to_datetime(docs["published"], errors="coerce", format="mixed") + pd.DateOffset(months=6)
     docs["published"] = later.dt.strftime("%Y-%m-%d").where(later.notna(), docs["published"])  # undated stay so
     monkeypatch.setattr(dated.index, "documents", docs)
-    monkeypatch.delitem(dated.index.__dict__, "timeline", raising=False)  # recounted from the moved dates
+    recount = type(dated.index).timeline.func(dated.index)  # the timeline of the moved dates, for this test only
+    monkeypatch.setitem(dated.index.__dict__, "timeline", recount)
     published = _published(dated)
     assert dated.index.timeline.periods[0] == "2024-07" and dated.index.timeline.periods[-1] == "2025-06"
     in_2025 = sum(p.startswith("2025") for p in published.values())
@@ -318,6 +319,14 @@ def test_this_year_and_this_month_are_calendar_periods_of_the_newest_dates(dated
     assert "dated 2025-01 to 2025-06 were searched" in this_year.text.splitlines()[0]
 
 
+def test_growth_this_year_still_compares_the_last_months_with_the_rest(dated):
+    # an index within one calendar year: "this year" as a period would leave nothing earlier to compare with
+    answer = dated.ask("which topics grew this year?")
+    assert answer.text.startswith("Topics that gained the most share of the documents in 2024-02 to 2024-12"), (
+        answer.text
+    )
+
+
 def test_most_cited_papers_are_ranked_by_a_citation_column_or_refused_without_one(dated, monkeypatch):
     refused = dated.ask("what are the most cited papers?")
     assert not refused.matched and refused.citations == []
@@ -325,6 +334,10 @@ def test_most_cited_papers_are_ranked_by_a_citation_column_or_refused_without_on
     on_violin = dated.ask("the most cited papers on violin")
     assert on_violin.text.startswith("This index holds no citation counts")
     assert on_violin.citations and all(c.doc_id.startswith("violin-") for c in on_violin.citations)
+    flagged = dated.index.documents.copy()
+    flagged["is_cited"] = True  # a yes/no column is no count
+    monkeypatch.setattr(dated.index, "documents", flagged)
+    assert dated.ask("the most cited papers").text.startswith("This index holds no citation counts")
     docs = dated.index.documents.copy()
     docs["citations"] = np.arange(len(docs)) * 7 % 101  # counts unrelated to the order of the documents
     monkeypatch.setattr(dated.index, "documents", docs)
