@@ -206,11 +206,10 @@ _PERIOD_KINDS = frozenset(
 _CITATION_NAME = re.compile(r"(?<![a-z])cit(ed|ations?)(?![a-z])", re.IGNORECASE)  # citations, cited_by; not "excited"
 
 
-def _citation_count(value: Any) -> str:
-    number = pd.to_numeric(value, errors="coerce")
-    if pd.isna(number) or not np.isfinite(float(number)):
+def _citation_count(value: float) -> str:
+    if not np.isfinite(value):
         return "no count"
-    n = int(float(number))
+    n = int(value)
     return f"{n:,} citation{'s' if n != 1 else ''}"
 
 
@@ -1397,9 +1396,8 @@ class Assistant:
         column = self._author_column()
         docs = self.index.documents
         if column is None:
-            kept = ", ".join(str(c) for c in docs.columns if c not in _INTERNAL_COLUMNS)
             return Reply(
-                f"This index has no column of authors (its documents carry: {kept}). Build from data with an "
+                f"This index has no column of authors (its documents carry: {self._data_columns()}). Build from data with an "
                 "'authors' column to ask who writes on a subject.",
                 matched=False,
             )
@@ -1990,9 +1988,8 @@ class Assistant:
             return empty
         cited_by = self._citation_column() if intent.by_citations else None
         if intent.by_citations and cited_by is None:  # "the most cited papers": say why they cannot be ranked so
-            kept = ", ".join(str(c) for c in self.index.documents.columns if c not in _INTERNAL_COLUMNS)
             why = (
-                f"This index holds no citation counts (its documents carry: {kept}), so its documents cannot be "
+                f"This index holds no citation counts (its documents carry: {self._data_columns()}), so its documents cannot be "
                 "ranked by citations. Build from data with a numeric 'citations' column to ask for the most cited."
             )
             if not intent.content:
@@ -2025,20 +2022,16 @@ class Assistant:
         pool = max(self.RECENT_POOL, k) if latest or cited_by else k  # the latest (earliest, most cited) of the closest
         routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within)
         if cited_by is not None:  # "the most cited papers on X": the closest documents, most cited first
-            close = [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
-            count = self.index.documents[cited_by]
-            known = np.array(pd.to_numeric(count, errors="coerce"), dtype=float)  # a writable copy
-            known[~np.isfinite(known)] = -1.0  # no count: after every counted document
-            close.sort(key=lambda h: -known[h.row])
-            routing = replace(routing, hits=close[:k])
-            shown = " · ".join(f"[{i + 1}] {_citation_count(count.iat[h.row])}" for i, h in enumerate(routing.hits))
+            counts = self._citation_counts(cited_by)
+            ranked = sorted(self._close(routing), key=lambda h: -np.nan_to_num(counts[h.row], nan=-1.0))
+            routing = replace(routing, hits=ranked[:k])  # a document without a count comes after every counted one
+            shown = " · ".join(f"[{i + 1}] {_citation_count(counts[h.row])}" for i, h in enumerate(routing.hits))
             note = (
                 f"{note.rstrip()} The most cited of the {max(self.RECENT_POOL, k)} documents closest to "
                 f"“{intent.content}” (by '{cited_by}': {shown}):\n"
             ).lstrip()
         if latest:
-            close = [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
-            routing = replace(routing, hits=self._latest_first(close, oldest=intent.oldest)[:k])
+            routing = replace(routing, hits=self._latest_first(self._close(routing), oldest=intent.oldest)[:k])
         elif by_date and intent.oldest:  # "the oldest papers on X in 2025": that period's closest, earliest first
             routing = replace(routing, hits=self._latest_first(routing.hits, oldest=True))
         yield RoutingEvent(routing)
@@ -2153,12 +2146,26 @@ class Assistant:
                 return str(column)
         return None
 
+    def _citation_counts(self, column: str) -> np.ndarray:
+        """Every document's citation count as a float (NaN where it has none or it is not a finite number)."""
+        counts = np.array(pd.to_numeric(self.index.documents[column], errors="coerce"), dtype=float)
+        counts[~np.isfinite(counts)] = np.nan
+        return counts
+
+    def _data_columns(self) -> str:
+        """The columns the documents carry from the data (not the index's own), as a user would name them."""
+        return ", ".join(str(c) for c in self.index.documents.columns if c not in _INTERNAL_COLUMNS)
+
+    def _close(self, routing: Routing) -> list[Hit]:
+        """A route's hits close enough to cite: all of them when found by rare words, else the similar ones."""
+        return [h for h in routing.hits if routing.by_words or h.dense >= self.retriever.min_similarity]
+
     def _most_cited(
         self, rows: np.ndarray, note: str, k: int, column: str
     ) -> collections.abc.Generator[Event, None, Reply]:
         """'The most cited papers' with no subject: the documents (of the period or topics asked) with the most
         citations by the index's citation column."""
-        values = pd.to_numeric(self.index.documents[column].iloc[rows], errors="coerce").astype(float).to_numpy()
+        values = self._citation_counts(column)[rows]
         known = np.isfinite(values)
         rows, values = rows[known], values[known]
         order = np.argsort(-values, kind="stable")[:k]

@@ -701,11 +701,11 @@ def _window(q: str) -> tuple[int, str] | None:
     m = _WINDOW.search(q)
     if not m or re.match(r"\s+(of|before|after|prior)\b", q[m.end() :], re.IGNORECASE):
         return None  # "the last three months of pregnancy" is a subject, not a window
-    n = m.group("n")
+    n, unit = m.group("n"), m.group("unit").lower().rstrip("s")
     if m.group(1).lower() == "this" and not n:
-        return 0, m.group("unit").lower().rstrip("s")  # "this year": the calendar year, set against the index's dates
+        return 0, unit  # "this year": the calendar year, set against the index's dates
     count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "one").lower(), 1)
-    return max(1, count), m.group("unit").lower().rstrip("s")
+    return max(1, count), unit
 
 
 def _time_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
@@ -1272,10 +1272,11 @@ _RECENT = re.compile(
     r"(?<=\bout\s)(today|yesterday)\b(?!['’])",
     re.IGNORECASE,
 )
+_ASKED_FOR = r"^\s*((what|which)\s+(are|is|were|was)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
+_DOC_WORD = r"(papers?|documents?|articles?|abstracts?|stud(y|ies)|preprints?|publications?)"
+_ON = r"\s*((on|about|in|regarding|for|into)\s+)?"  # the word before the subject
 _BY_CITATIONS = re.compile(  # "the most cited paper", "highly cited papers on RAG", "papers with the most citations"
-    r"^\s*((what|which)\s+(are|is|were|was)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
-    r"(most|highly|best|top|widely)[\s-]+cited\s+(papers?|documents?|articles?|abstracts?|stud(y|ies)|preprints?|"
-    r"publications?|works?)?\s*((on|about|in|regarding|for|into)\s+)?|"
+    rf"{_ASKED_FOR}(most|highly|best|top|widely)[\s-]+cited\s+({_DOC_WORD}|works?)?{_ON}|"
     r"^\s*(which|what)\s+(papers?|documents?|articles?|stud(y|ies)|works?)\s+(has|have|had|got|received|get)\s+"
     r"(the\s+)?(most|highest|largest)\s+(number\s+of\s+)?(citations|citation\s+counts?)\b|"
     r"\b(with|by|has|have|had|got|received|get)\s+(the\s+)?(most|highest|largest)\s+(number\s+of\s+)?"
@@ -1284,10 +1285,7 @@ _BY_CITATIONS = re.compile(  # "the most cited paper", "highly cited papers on R
     re.IGNORECASE,
 )
 _OLDEST = re.compile(  # "the oldest paper", "the earliest papers on RAG" ("the first paper" may mean source [1])
-    r"^\s*((what|which)\s+(are|is|were|was)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+)?(\d{1,2}\s+)?"
-    r"(oldest|earliest)\s+(papers?|documents?|articles?|abstracts?|stud(y|ies)|preprints?|publications?)\s*"
-    r"((on|about|in|regarding|for|into)\s+)?",
-    re.IGNORECASE,
+    rf"{_ASKED_FOR}(oldest|earliest)\s+{_DOC_WORD}{_ON}", re.IGNORECASE
 )
 _DOC_LEAD = re.compile(
     r"^\s*(papers|documents|articles|abstracts|work|research|studies|preprints|publications)\s+"
@@ -1335,11 +1333,11 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
         ).strip()
     if recent:  # "any new papers on RAG today?"
         content = re.sub(r"\s+(today|yesterday)$", "", content, flags=re.IGNORECASE)
-    if by_citations and _NO_SUBJECT.fullmatch(content):
-        content = ""  # "the most cited papers": the whole index by its citation count
     scoped = bool(window or period or recent or oldest)
-    if (scoped or refs) and _NO_SUBJECT.fullmatch(content):
-        content = ""  # "the most recent papers", "show me papers from 2024": the newest documents of the period
+    if (scoped or refs or by_citations) and _NO_SUBJECT.fullmatch(content):
+        # "the most recent papers", "show me papers from 2024": the newest documents of the period; "the most
+        # cited papers": the whole index by its citation count
+        content = ""
         if not scoped and not by_citations:  # "papers in topic 12": the topic
             return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
     return Intent(

@@ -192,9 +192,18 @@ class SentenceTransformerEmbedder:
             self._packer = build_packer(self.model, prepack=cpu_has_bf16())
         return self._packer
 
-    def _packed_failed(self, exc: Exception) -> None:
-        log.warning("Packed embedding failed (%s: %s); using the model's own batches", type(exc).__name__, exc)
-        self._packer = None
+    def _packed_failed(self, exc: Exception, bulk: bool) -> None:
+        """Stop using the packed path that failed: for many texts only (`bulk`), or for all (the packer)."""
+        log.warning(
+            "Packed embedding%s failed (%s: %s); using the model's own batches",
+            " of many texts" if bulk else "",
+            type(exc).__name__,
+            exc,
+        )
+        if bulk:
+            self.bulk_packed = False
+        else:
+            self._packer = None
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:
@@ -204,12 +213,7 @@ class SentenceTransformerEmbedder:
                 try:
                     return self._embed_packed(texts, show_progress)
                 except Exception as exc:  # never lose a build to the fast path: stop using it for builds
-                    log.warning(
-                        "Packed embedding of many texts failed (%s: %s); using the model's own batches",
-                        type(exc).__name__,
-                        exc,
-                    )
-                    self.bulk_packed = False
+                    self._packed_failed(exc, bulk=True)
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -232,7 +236,7 @@ class SentenceTransformerEmbedder:
                 try:
                     return self._packer.encode(texts)
                 except Exception as exc:  # never lose an answer to the fast path: drop it, embed as usual
-                    self._packed_failed(exc)
+                    self._packed_failed(exc, bulk=False)
             return self.embed(texts)
 
     def _embed_packed(self, texts: Sequence[str], show_progress: bool) -> np.ndarray:
@@ -248,4 +252,4 @@ class SentenceTransformerEmbedder:
         for start in starts:
             rows = order[start : start + BULK_BATCH]
             out[rows] = self._packer.encode([texts[i] for i in rows], row_tokens=BULK_ROW_TOKENS)
-        return normalise(out)
+        return out  # the packer's vectors are unit length already
