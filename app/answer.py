@@ -339,6 +339,13 @@ def _ngrams(text: str, n: int = 5) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
+def _window_positions(timeline: Timeline, window: tuple[int, str]) -> list[int]:
+    """The period positions of 'the last three months' for a search or a count: every period may be in it,
+    as nothing before it is compared with it."""
+    n = len(timeline.periods)
+    return list(range(n - window_length(timeline, window, compared=False), n))
+
+
 class Assistant:
     """Answers questions about one index; the CLI and the UI both drive `stream`."""
 
@@ -499,33 +506,40 @@ class Assistant:
 
     def _calendar(self, intent: Intent) -> Intent:
         """'This year' / 'this quarter' / 'this month': the calendar period holding the index's newest dated
-        document (the index may end before today). A unit finer than the index's periods (or 'this week')
-        stays a window of one such unit."""
-        if not intent.window or intent.window[0] != 0:
+        document (the index may end before today); 'last year' / 'last quarter' / 'last month': the one
+        before it. A unit finer than the index's periods (or 'this week') stays a window of one such unit."""
+        if not intent.window or intent.window[0] > 0:
             return intent
-        unit = intent.window[1]
+        back, unit = -intent.window[0], intent.window[1]
         timeline = self.index.timeline
         if intent.kind not in _PERIOD_KINDS:  # trends and growth compare windows: "this year" is the last 12 months
             return replace(intent, window=(1, unit))
         if intent.period or timeline is None or not len(timeline.periods):
             return replace(intent, window=None if intent.period else (1, unit))
         last, granularity = str(timeline.periods[-1]), timeline.granularity
+        year = int(last[:4])
         if unit == "year":
-            period = last[:4]
+            period = str(year - back)
         elif unit == "quarter" and granularity in ("month", "quarter"):
-            period = last if granularity == "quarter" else f"{last[:4]}Q{(int(last[5:7]) - 1) // 3 + 1}"
+            quarter = year * 4 + (int(last[-1]) if granularity == "quarter" else (int(last[5:7]) + 2) // 3) - 1 - back
+            period = f"{quarter // 4}Q{quarter % 4 + 1}"
         elif unit == "month" and granularity == "month":
-            period = last
+            month = year * 12 + int(last[5:7]) - 1 - back
+            period = f"{month // 12}-{month % 12 + 1:02d}"
         else:
             return replace(intent, window=(1, unit))
         return replace(intent, window=None, period=period)
 
     def _unknown_words(self, query: str) -> list[str]:
         """The query's words no document holds, when they are at least half of its (3 or more) words."""
+        words, unknown = self._absent_words(query)
+        return unknown if len(words) >= 2 and 2 * len(unknown) >= len(words) else []
+
+    def _absent_words(self, query: str) -> tuple[list[str], list[str]]:
+        """The query's searchable words (no stop words), and those of them no document holds."""
         stem = self.index.lexical.stem
         words = [w for w in dict.fromkeys(re.findall(r"[^\W\d_]+", query.lower())) if tokenize(w, stem=stem)]
-        unknown = [w for w in words if not self._known_word(w)]
-        return unknown if len(words) >= 2 and 2 * len(unknown) >= len(words) else []
+        return words, [w for w in words if not self._known_word(w)]
 
     def _known_word(self, word: str) -> bool:
         """Whether the corpus holds the word (as the index stems it): such a word is never 'mended'."""
@@ -793,8 +807,9 @@ class Assistant:
             f"{len(found.rows)} {noun} ({len(found.rows) / total:.1%}) hold every word of “{found.subject}” "
             f"({', '.join(found.words)}, as stems)"
         )
-        if found.phrase_counted:
-            line += f"; {len(found.phrase_rows)} of them hold the phrase itself"
+        one_word = len(found.subject.split()) == 1  # its count tells something only when the stem widened it
+        if found.phrase_counted and not (one_word and len(found.phrase_rows) == len(found.rows)):
+            line += f"; {len(found.phrase_rows)} of them hold the {'word' if one_word else 'phrase'} itself"
         return line + "."
 
     def _period_counts(self, rows: np.ndarray) -> np.ndarray:
@@ -840,9 +855,7 @@ class Assistant:
                 text += f" Per {timeline.granularity}: {series_text(timeline, timeline.counts[tid])}."
             return Reply(text, topics=[self._routed(tid)])
         if not intent.content and intent.window and timeline is not None and len(timeline.periods):
-            recent, _ = timeline.window(
-                window_length(timeline, intent.window)
-            )  # "how many papers in the last 3 months?"
+            recent = _window_positions(timeline, intent.window)  # "how many papers in the last 3 months?"
             return Reply(
                 f"{int(timeline.totals[recent].sum())} of the index's {total} {noun} are dated {timeline.span(recent)} "
                 f"(by '{timeline.column}')."
@@ -921,7 +934,7 @@ class Assistant:
                         f"- No {noun} are dated {_shown(intent.period)} (the index spans {timeline.span(list(range(len(timeline.periods))))})."
                     )
             if intent.window:
-                recent, _ = timeline.window(window_length(timeline, intent.window))
+                recent = _window_positions(timeline, intent.window)
                 asked.append((timeline.span(recent), recent))
             routed_periods = timeline.doc_period[self._rows_of_many([t.id for t in routed])] if routed else None
             for n, (when, positions) in enumerate(asked):  # the period asked for is the answer: it comes first
@@ -1771,7 +1784,7 @@ class Assistant:
             return split
         recent, before = split or timeline.window(last)
         r_total, b_total = int(timeline.totals[recent].sum()), int(timeline.totals[before].sum())
-        ranked = rank_changes(timeline, scope, last, intent.declining, split)[: self.EMERGING_TOPICS]
+        ranked = rank_changes(timeline, scope, last, intent.declining, split)[: intent.limit or self.EMERGING_TOPICS]
         moved = "lost" if intent.declining else "gained"
         head = (
             f"Topics{where} that {moved} the most share of the documents in {timeline.span(recent)} "
@@ -2199,9 +2212,16 @@ class Assistant:
                 )
             return positions, _shown(intent.period) if len(positions) == 1 else timeline.span(positions)
         if intent.window:
-            positions, _ = timeline.window(window_length(timeline, intent.window))
+            positions = _window_positions(timeline, intent.window)
             return positions, timeline.span(positions)
         return list(range(len(timeline.periods))), ""
+
+    def _dated_count(self, topic_id: int, intent: Intent) -> str:
+        """', 150 dated 2025' for a topic when the question names a period the index's dates cover; else ''."""
+        dated = self._dated_rows(self._rows_of(topic_id), intent)
+        if isinstance(dated, Reply) or not dated[1].startswith(" dated"):
+            return ""
+        return f", {len(dated[0])}{dated[1]}"
 
     def _dated_rows(self, rows: np.ndarray, intent: Intent) -> tuple[np.ndarray, str] | Reply:
         """Rows kept by a question's period or window ('which authors work on X in 2025?') and the words that
@@ -2355,6 +2375,9 @@ class Assistant:
                 if routing.best_similarity < self.retriever.min_similarity
                 else f"“{query}” is searched by {words}: only documents that hold them are ranked.\n"
             )
+        elif absent := self._absent_words(query)[1]:  # "papers about Klingon": say so before the nearest ones
+            named = ", ".join(f"“{w}”" for w in absent[:6])
+            found_by = f"No document holds the word{'s' if len(absent) > 1 else ''} {named}; these are the closest in meaning.\n"
         return found_by + self._fact_lines(intent, routing, citations, query)
 
     def _fact_lines(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
@@ -2364,7 +2387,8 @@ class Assistant:
                 cites = [c for c in citations if c.topic == t.id][:2]
                 example = " ".join(f"[{c.n}]" for c in cites)
                 lines.append(
-                    f"- Topic {t.id}: {self.path(t.id)} ({t.size} documents, score {t.score:.2f}) — {self._keywords(t.id, n=5)} {example}".rstrip()
+                    f"- Topic {t.id}: {self.path(t.id)} ({t.size} documents{self._dated_count(t.id, intent)}, score "
+                    f"{t.score:.2f}) — {self._keywords(t.id, n=5)} {example}".rstrip()
                 )
             if not routing.topics:
                 lines.append("- no topic fits well; the closest documents are below.")
@@ -2373,7 +2397,8 @@ class Assistant:
             if named:
                 lines.append(f"Other topics whose label or keywords name “{query}”:")
                 lines += [
-                    f"- Topic {t}: {self.path(t)} ({self.topics[t].size} documents) — {self._keywords(t, n=5)}"
+                    f"- Topic {t}: {self.path(t)} ({self.topics[t].size} documents{self._dated_count(t, intent)}) — "
+                    f"{self._keywords(t, n=5)}"
                     for t in named
                 ]
             if intent.noun == "count":  # "how many topics cover X?"

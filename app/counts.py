@@ -30,8 +30,17 @@ class Mentions:
 
     @property
     def phrase_counted(self) -> bool:
-        """Whether the phrase count tells more than `rows` (a subject of several words)."""
-        return len(_WORD.findall(self.subject)) > 1
+        """Whether the phrase count tells more than `rows`: a subject of several words, or one word its stem
+        shortens beyond a plural ('tokenization' is looked up as 'token')."""
+        return len(_WORD.findall(self.subject)) > 1 or _stem_widens(self.subject, self.words)
+
+
+def _stem_widens(subject: str, words: list[str]) -> bool:
+    """Whether a one-word subject's stem stands for more than the word and its plural."""
+    if len(words) != 1 or len(_WORD.findall(subject)) != 1:
+        return False
+    word = subject.strip().lower()
+    return words[0] not in (word, re.sub(r"(es|s)$", "", word), word.rstrip("s"))
 
 
 def _phrase(subject: str) -> re.Pattern[str] | None:
@@ -71,7 +80,9 @@ def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str)
     variant = list(dict.fromkeys(tokenize(other, stem=lexical.stem)))
     if variant and variant != words:
         rows = np.union1d(rows, _rows_holding(lexical, variant))
-    pattern = _phrase(subject) if len(_WORD.findall(subject)) > 1 else None  # one word: the phrase is the word
+    # one word: the phrase is the word, unless its stem also stands for other words ("token" for "tokenization")
+    counted = len(_WORD.findall(subject)) > 1 or _stem_widens(subject, words)
+    pattern = _phrase(subject) if counted else None
     phrase = (
         np.asarray([r for r in rows if pattern.search(text_of(int(r)))], dtype=np.int64)
         if pattern is not None

@@ -95,8 +95,10 @@ _CLEAR = re.compile(
 )
 _PAPERS_LEAD = re.compile(
     r"^\s*((which|what)\s+(papers|documents|articles|abstracts|works|studies)\s+(do|does|are|is|about|on|that|discuss|use|propose)?\s*|"
-    r"what\s+(do|does|did)\s+(the\s+)?(papers|documents|articles|abstracts|studies|literature|research|authors)\s+"
-    r"(say|tell\s+us|report|find|show|conclude)\s+(about|on|regarding)\s+|"
+    r"what\s+(do|does|did|are|is|have|has)\s+(the\s+)?(papers|documents|articles|abstracts|studies|literature|research|"
+    r"researchers|authors|people|scientists|experts)\s+(say|saying|said|tell\s+us|telling\s+us|report|reported|find|"
+    r"found|finding|show|shown|conclude|concluded|think|thinking|write|writing|written)\s+(about|on|regarding)\s+|"
+    r"what\s+(is|has\s+been)\s+(known|said|written|reported|found)\s+(about|on|regarding)\s+|"
     r"((please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give|get)\s+(me\s+)?)?(the\s+)?"
     r"((top|first|best)\s+)?((\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twenty|some|all|a\s+few)\s+)?"
     r"(papers|documents|articles|abstracts)\s+(about|on|that|which)\s*|"
@@ -526,7 +528,7 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
         if re.search(rf"\b{_MOVES}\b", rest, re.IGNORECASE):  # "how many topics grew?"
             return Intent(IntentKind.EMERGING, "", refs, follow, _window(q), bool(_DECLINING.search(rest)))
         if _TOPIC_RELATION.match(after.strip()):  # "how many topics cover X?"
-            return Intent(IntentKind.COVER, _count_subject(after), refs, follow, noun="count")
+            return _cover(_count_subject(after), refs, follow, noun="count", timed=after)
         if not _count_subject(after):  # "how many topics are there?"
             return Intent(IntentKind.COUNT, "", refs, follow, noun="topics")
         return None  # "how many clusters does k-means find?"
@@ -672,7 +674,8 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 
 
 def _compare_sides(q: str, refs: list[int], follow: bool) -> Intent | None:
-    if _COMPARE.search(q) and len(refs) >= 2:
+    two_topics = re.search(r"\b(differ\w*|distinguish\w*|contrast|similar|overlap\w*)\b", q, re.IGNORECASE)
+    if (_COMPARE.search(q) or two_topics) and len(refs) >= 2:  # "what's the difference between topic 1 and 4?"
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
     many = _MANY_SUBJECTS.match(q)  # "compare A, B and C", "A vs B vs C"
     if many:
@@ -704,6 +707,13 @@ def _window(q: str) -> tuple[int, str] | None:
     n, unit = m.group("n"), m.group("unit").lower().rstrip("s")
     if m.group(1).lower() == "this" and not n:
         return 0, unit  # "this year": the calendar year, set against the index's dates
+    if (
+        m.group(1).lower() in ("last", "previous")
+        and not n
+        and unit != "week"
+        and not re.search(r"\bthe\s*$", q[: m.start()], re.IGNORECASE)
+    ):
+        return -1, unit  # "papers from last year": the calendar year before; "in the last year": 12 months
     count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "one").lower(), 1)
     return max(1, count), unit
 
@@ -763,7 +773,7 @@ def _themes_intent(q: str, refs: list[int]) -> Intent | None:
             if re.fullmatch(_YEAR, subject, re.IGNORECASE) and not re.search("findings", themes.group(0), re.I):
                 return Intent(IntentKind.LARGEST, "", period=subject.upper())  # "the main topics in 2025"
             findings = re.search(r"findings|research questions", themes.group(0), re.IGNORECASE)
-            return Intent(IntentKind.PAPERS if findings else IntentKind.COVER, subject)
+            return Intent(IntentKind.PAPERS, subject) if findings else _cover(subject, [], False)
         return Intent(IntentKind.THEMES, "")
     return None
 
@@ -778,7 +788,9 @@ _LARGEST = re.compile(
 )
 _SMALLEST = re.compile(
     r"\b(smallest|least\s+popular|least\s+common|rarest|tiniest)\s+(\d+\s+)?(topics?|subjects)\b(?![\s-]+model)|"
-    r"\btopics?\s+(are|is)\s+(the\s+)?(smallest|least\s+popular|least\s+common|rarest)\b",
+    r"\btopics?\s+(are|is)\s+(the\s+)?(smallest|least\s+popular|least\s+common|rarest)\b|"
+    r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?(fewest|least)\s+"
+    r"(papers|documents|articles|abstracts)\b",
     re.IGNORECASE,
 )
 _SIZE_WORDS = re.compile(
@@ -805,6 +817,12 @@ def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         and re.search(r"\b(are|were)\b", q[: m.start()], re.IGNORECASE) is None
     )
     period, window, rest = _time_words(q[m.end() :])
+    growth = re.match(
+        r"\s*(by|in\s+terms\s+of|ranked\s+by)\s+(growth|gains?|increase|rise|decline|losses|drop)\b", rest, re.I
+    )
+    if growth:  # "top 5 topics by growth": the topics that grew (or declined) the most
+        declining = growth.group(2).lower() in ("decline", "losses", "drop")
+        return Intent(IntentKind.EMERGING, "", refs, follow, window, declining, period=period)
     rest = _SIZE_WORDS.sub("", rest, count=1)
     rest = re.sub(  # "the largest topic areas", "largest topic(s)"
         r"^\s*(\(s\)|(areas|clusters|groups|groupings|categories|families|themes)\b)", "", rest, flags=re.I
@@ -1077,6 +1095,8 @@ def describe(intent: Intent) -> str:
         )
     elif intent.window and intent.window[0] == 0:
         when = f" this {intent.window[1]}"
+    elif intent.window and intent.window[0] == -1:
+        when = f" last {intent.window[1]}"
     elif intent.window:
         when = f" in the last {intent.window[0]} {intent.window[1]}{'s' if intent.window[0] > 1 else ''}"
     match intent.kind:
@@ -1176,7 +1196,13 @@ def fix_typos(question: str, known: Callable[[str], bool] = lambda _w: False) ->
 def parse_intent(question: str) -> Intent:
     """Classify a question; the rules look at phrasing only, never at the corpus."""
     intent = _parse(question)
-    if intent.kind in (IntentKind.PAPERS, IntentKind.LARGEST, IntentKind.AUTHORS, IntentKind.COVER):
+    if intent.kind in (
+        IntentKind.PAPERS,
+        IntentKind.LARGEST,
+        IntentKind.AUTHORS,
+        IntentKind.COVER,
+        IntentKind.EMERGING,
+    ):
         intent.limit = _limit(question) or intent.limit  # a LARGEST about one topic has limit 1 already
     return intent
 
@@ -1240,12 +1266,7 @@ def _parse(question: str) -> Intent:
         _strip(overview.group("x")),
         re.IGNORECASE,
     ):
-        return Intent(
-            IntentKind.COVER,
-            _strip(re.sub(r"\s+(research|work|literature)$", "", _strip(overview.group("x")))),
-            refs,
-            follow,
-        )
+        return _cover(re.sub(r"\s+(research|work|literature)$", "", _strip(overview.group("x"))), refs, follow)
     timed = _time_intent(q, refs, follow)
     if timed is not None:
         return timed
@@ -1254,8 +1275,11 @@ def _parse(question: str) -> Intent:
         return themes
     m = _COVER.match(q)
     if m:
-        return Intent(IntentKind.COVER, _strip(m.group("x") or m.group("y")), refs, follow)
+        return _cover(m.group("x") or m.group("y"), refs, follow)
     if _LIST.match(q):
+        window, (period, _) = _window(q), _period(q)
+        if window or period:  # "list all topics in 2025": the topics by their documents then
+            return Intent(IntentKind.LARGEST, "", refs, follow, window, period=period)
         return Intent(IntentKind.LIST, "", refs, follow)
     if refs and (_DETAIL.search(q) or re.fullmatch(r"\s*topic\s*#?\s*\d+\s*\??\s*", q, re.IGNORECASE)):
         return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
@@ -1302,6 +1326,20 @@ _NO_SUBJECT = re.compile(
     r"(publish|published|write|written)",
     re.IGNORECASE,
 )
+
+
+def _cover(subject: str, refs: list[int], follow: bool, noun: str = "", timed: str = "") -> Intent:
+    """The topics covering a subject, in a period when it (or `timed`, the words it came from) names one
+    ('list all topics about speech in 2025', 'what topics cover QA in the last year?': the time words are
+    not searched for)."""
+    window = _window(timed or subject)
+    period, text = _period(subject)
+    period = period or (_period(timed)[0] if timed else "")
+    if window:
+        text = _drop_window(text)
+    if not _strip(text) and (period or window) and not noun:  # "list all topics in 2025": that period's largest
+        return Intent(IntentKind.LARGEST, "", refs, follow, window, period=period)
+    return Intent(IntentKind.COVER, _strip(text), refs, follow, window, period=period, noun=noun)
 
 
 def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:

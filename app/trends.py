@@ -78,8 +78,9 @@ class Change:
         return f"held steady (share ×{self.ratio:.2f})"
 
 
-def window_length(timeline: Timeline, window: tuple[int, str] | None) -> int:
-    """How many of the last periods 'the last three months' (or the default: the last quarter of the span) is."""
+def window_length(timeline: Timeline, window: tuple[int, str] | None, compared: bool = True) -> int:
+    """How many of the last periods 'the last three months' (or the default: the last quarter of the span) is;
+    at least one period is left before it when the window is `compared` with the rest."""
     n = len(timeline.periods)
     if window is None:
         last = max(1, round(n / 4))
@@ -87,7 +88,7 @@ def window_length(timeline: Timeline, window: tuple[int, str] | None) -> int:
         count, unit = window
         months = count * MONTHS_PER.get(unit, 1)
         last = max(1, math.ceil(months / MONTHS_PER[timeline.granularity] - 1e-9))
-    return max(1, min(last, n - 1))
+    return max(1, min(last, n - 1 if compared else n))
 
 
 def change(timeline: Timeline, topic: int, last: int, split: tuple[list[int], list[int]] | None = None) -> Change:

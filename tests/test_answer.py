@@ -672,7 +672,36 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("and is it robust?", IntentKind.PAPERS, None, {"elliptical": False}),
         ("papers from may 2025 on speech recognition", IntentKind.PAPERS, "speech recognition", {"period": "2025-05"}),
         ("papers on RAG from 2025 on", IntentKind.PAPERS, "RAG", {"period": "2025.."}),
-        ("last month's papers on RAG", IntentKind.PAPERS, "RAG", {"window": (1, "month")}),
+        ("last month's papers on RAG", IntentKind.PAPERS, "RAG", {"window": (-1, "month")}),
+        ("papers on RAG in the last month", IntentKind.PAPERS, "RAG", {"window": (1, "month")}),
+        ("papers on RAG from the past year", IntentKind.PAPERS, "RAG", {"window": (1, "year")}),
+        ("papers on RAG last week", IntentKind.PAPERS, "RAG", {"window": (1, "week")}),
+        ("list all topics about speech in 2025", IntentKind.COVER, "speech", {"period": "2025"}),
+        (
+            "what topics cover question answering in the last year?",
+            IntentKind.COVER,
+            "question answering",
+            {"window": (1, "year")},
+        ),
+        (
+            "how many topics cover speech last quarter?",
+            IntentKind.COVER,
+            "speech",
+            {"window": (-1, "quarter"), "noun": "count"},
+        ),
+        ("list all topics in 2025", IntentKind.LARGEST, "", {"period": "2025"}),
+        ("which topic has the fewest documents?", IntentKind.LARGEST, "", {"peak": "fewest", "limit": 1}),
+        ("top 5 topics by growth", IntentKind.EMERGING, "", {"limit": 5, "declining": False}),
+        ("top 3 topics ranked by decline", IntentKind.EMERGING, "", {"limit": 3, "declining": True}),
+        ("what's the difference between topic 1 and topic 4?", IntentKind.COMPARE, None, {"topic_ids": [1, 4]}),
+        (
+            "what are people saying about chain of thought faithfulness?",
+            IntentKind.PAPERS,
+            "chain of thought faithfulness",
+            {},
+        ),
+        ("what do researchers think about RLHF?", IntentKind.PAPERS, "RLHF", {}),
+        ("what is known about tokenizer bias?", IntentKind.PAPERS, "tokenizer bias", {}),
         ("what have LLMs written in student essays?", IntentKind.PAPERS, None, {"person": ""}),
         ("who studies at universities using ChatGPT?", IntentKind.PAPERS, None, {}),
         ("are there more papers in 2025 or 2026?", IntentKind.COUNT, "", {"period": "2025..2026", "peak": "most"}),
@@ -749,7 +778,7 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("and in 2026?", IntentKind.PAPERS, "", {"elliptical": True, "period": "2026"}),
         ("what about speech?", IntentKind.PAPERS, "speech", {"elliptical": True}),
         ("and topic 1?", IntentKind.PAPERS, "", {"elliptical": True, "topic_ids": [1]}),
-        ("and last month?", IntentKind.PAPERS, "", {"elliptical": True, "window": (1, "month")}),
+        ("and last month?", IntentKind.PAPERS, "", {"elliptical": True, "window": (-1, "month")}),
         ("and RAG?", IntentKind.PAPERS, "RAG", {"elliptical": True}),
         (
             "and which of those use retrieval?",
@@ -836,6 +865,41 @@ def test_count_counts_the_documents_that_hold_the_words(assistant):
     phrase = sum(bool(re.search(r"\bstar orbits?\b", t)) for t in texts.values())
     two = assistant.ask("how many documents are about star orbit?")
     assert f"{both} documents" in two.text and f"{phrase} of them hold the phrase itself" in two.text
+    assert "hold the word itself" not in answer.text  # every form of "telescop" here is "telescope"
+
+
+def test_a_word_its_stem_widens_is_also_counted_as_itself(tmp_path):
+    import random
+
+    from tests.conftest import fake_settings, themed_corpus
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer.pipeline import build_index
+
+    corpus = themed_corpus()
+    rng = random.Random(3)
+    forms = ["tokenization", "tokens", "token", "tokenizations"]
+    corpus["text"] = [f"{t} {rng.choice(forms)}" if i % 3 == 0 else t for i, t in enumerate(corpus["text"])]
+    path = tmp_path / "tok.csv"
+    corpus.to_csv(path, index=False)
+    out = tmp_path / "idx"
+    build_index(str(path), out, fake_settings(tmp_path / "cache"), report=lambda _m: None)
+    assistant = Assistant.open(out)
+    texts = _corpus_texts(assistant)
+    stem = sum(bool(re.search(r"\btokens?\b|\btokenizations?\b", t)) for t in texts.values())
+    itself = sum(bool(re.search(r"\btokenizations?\b", t)) for t in texts.values())
+    assert 0 < itself < stem
+    answer = assistant.ask("how many documents mention tokenization?")
+    assert (
+        f"{stem} documents ({stem / len(texts):.1%}) hold every word of “tokenization” (token, as stems); {itself} of them hold the word itself."
+        in answer.text
+    ), answer.text
+
+
+def test_a_search_says_which_of_its_words_no_document_holds(assistant):
+    answer = assistant.ask("papers about telescope klingon")
+    assert answer.text.startswith("No document holds the word “klingon”; these are the closest in meaning.")
+    assert answer.citations and answer.citations[0].doc_id.startswith("astronomy")
+    assert not assistant.ask("papers about telescope").text.startswith("No document holds")
 
 
 def test_count_without_a_subject_gives_the_index_size(assistant):

@@ -317,6 +317,35 @@ def test_this_year_and_this_month_are_calendar_periods_of_the_newest_dates(dated
     this_year = dated.ask("papers on volcano this year")
     assert this_year.citations and all(c.date.startswith("2025") for c in this_year.citations)
     assert "dated 2025-01 to 2025-06 were searched" in this_year.text.splitlines()[0]
+    # "last year" / "last month" / "last quarter": the calendar period before; "in the last year": 12 months
+    in_2024 = sum(p.startswith("2024") for p in published.values())
+    assert dated.ask("how many papers were published last year?").text.startswith(
+        f"{in_2024} of the index's {len(published)} papers are dated 2024 "
+    )
+    in_may = sum(p.startswith("2025-05") for p in published.values())
+    last_month = dated.ask("show me papers from last month")
+    assert last_month.text.startswith(f"Only the {in_may} documents dated 2025-05 were searched"), last_month.text
+    assert last_month.citations and all(c.date.startswith("2025-05") for c in last_month.citations)
+    last_quarter = dated.ask("papers on volcano last quarter")
+    assert "dated 2025-01 to 2025-03 were searched" in last_quarter.text.splitlines()[0]
+    rolling = dated.ask("papers on volcano in the last year")
+    assert "dated 2024-07 to 2025-06 were searched" in rolling.text.splitlines()[0]
+
+
+def test_topics_covering_a_subject_in_a_period_count_their_documents_then(dated):
+    published = _published(dated)
+    docs = dated.index.documents
+    answer = dated.ask("what topics cover volcano in 2024?")
+    assert answer.intent == "which_topics"
+    lines = [line for line in answer.text.splitlines() if line.startswith("- Topic ")]
+    assert lines and "2024" not in answer.text.split("Topics covering")[1].splitlines()[0]  # not searched for
+    for line in lines:
+        topic = int(line.split()[2].rstrip(":"))
+        rows = docs[docs["topic"] == topic]
+        in_2024 = sum(published[d].startswith("2024") for d in rows["doc_id"])
+        assert f"({len(rows)} documents, {in_2024} dated 2024" in line, line
+    listed = dated.ask("list all topics in 2024")  # the topics ranked by their documents of the period
+    assert listed.intent == "largest_topics" and "dated 2024" in listed.text.splitlines()[0]
 
 
 def test_growth_this_year_still_compares_the_last_months_with_the_rest(dated):
