@@ -510,7 +510,8 @@ class Assistant:
         before it. A unit finer than the index's periods (or 'this week') stays a window of one such unit."""
         if not intent.window or intent.window[0] > 0:
             return intent
-        back, unit = -intent.window[0], intent.window[1]
+        since, unit = intent.window[0] == -2, intent.window[1]  # "since last year": from it on
+        back = 1 if intent.window[0] < 0 else 0
         timeline = self.index.timeline
         if intent.kind not in _PERIOD_KINDS:  # trends and growth compare windows: "this year" is the last 12 months
             return replace(intent, window=(1, unit))
@@ -528,7 +529,7 @@ class Assistant:
             period = f"{month // 12}-{month % 12 + 1:02d}"
         else:
             return replace(intent, window=(1, unit))
-        return replace(intent, window=None, period=period)
+        return replace(intent, window=None, period=f"{period}.." if since else period)
 
     def _unknown_words(self, query: str) -> list[str]:
         """The query's words no document holds, when they are at least half of its (3 or more) words."""
@@ -540,6 +541,19 @@ class Assistant:
         stem = self.index.lexical.stem
         words = [w for w in dict.fromkeys(re.findall(r"[^\W\d_]+", query.lower())) if tokenize(w, stem=stem)]
         return words, [w for w in words if not self._known_word(w)]
+
+    def _absent_pieces(self, query: str) -> list[str]:
+        """The query's words (as typed: 'pre-training', 'COVID-19') that no document holds in any spelling the
+        index knows ('pretraining', 'pre training'), when they are at least half of its searchable words."""
+        stem, vocab = self.index.lexical.stem, self.index.lexical.vocab
+        pieces = [p for p in re.findall(r"[^\s\"“”‘’()\[\],;:!?]+", query) if tokenize(p, stem=stem)]
+
+        def known(piece: str) -> bool:
+            spellings = (piece, piece.replace("-", ""), piece.replace("-", " ")) if "-" in piece else (piece,)
+            return any(all(t in vocab for t in tokenize(x, stem=stem)) for x in spellings)
+
+        absent = [p.strip(".'") for p in pieces if not known(p)]
+        return absent if absent and 2 * len(absent) >= len(pieces) else []
 
     def _known_word(self, word: str) -> bool:
         """Whether the corpus holds the word (as the index stems it): such a word is never 'mended'."""
@@ -2375,7 +2389,7 @@ class Assistant:
                 if routing.best_similarity < self.retriever.min_similarity
                 else f"“{query}” is searched by {words}: only documents that hold them are ranked.\n"
             )
-        elif absent := self._absent_words(query)[1]:  # "papers about Klingon": say so before the nearest ones
+        elif absent := self._absent_pieces(query):  # "papers about Klingon": say so before the nearest ones
             named = ", ".join(f"“{w}”" for w in absent[:6])
             found_by = f"No document holds the word{'s' if len(absent) > 1 else ''} {named}; these are the closest in meaning.\n"
         return found_by + self._fact_lines(intent, routing, citations, query)

@@ -47,7 +47,10 @@ def _phrase(subject: str) -> re.Pattern[str] | None:
     words = [w.lower() for w in _WORD.findall(subject)]
     if not words:
         return None
-    body = r"[\s\-]+".join(re.escape(w) for w in words)
+    *lead, last = [re.escape(w) for w in words]
+    if re.search(r"[^aeiou]y$", last):  # "study": "studies" too
+        last = f"{last[:-1]}(y|ies)"
+    body = r"[\s\-]+".join([*lead, last])
     return re.compile(rf"(?<![^\W_]){body}(s|es)?(?![^\W_])", re.IGNORECASE)
 
 

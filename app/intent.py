@@ -99,6 +99,7 @@ _PAPERS_LEAD = re.compile(
     r"researchers|authors|people|scientists|experts)\s+(say|saying|said|tell\s+us|telling\s+us|report|reported|find|"
     r"found|finding|show|shown|conclude|concluded|think|thinking|write|writing|written)\s+(about|on|regarding)\s+|"
     r"what\s+(is|has\s+been)\s+(known|said|written|reported|found)\s+(about|on|regarding)\s+|"
+    r"what\s+(has\s+|have\s+)?(happened|happens|is\s+happening)\s+(in|with|to|on|around)\s+|"
     r"((please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give|get)\s+(me\s+)?)?(the\s+)?"
     r"((top|first|best)\s+)?((\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twenty|some|all|a\s+few)\s+)?"
     r"(papers|documents|articles|abstracts)\s+(about|on|that|which)\s*|"
@@ -153,13 +154,14 @@ _NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1, "the": 1,
 }  # fmt: skip
+_COUNTED = "|".join(w for w in _NUMBERS if w not in ("a", "an", "the"))  # "show me the papers": no count
 _WINDOW = re.compile(
     r"\b(last|past|previous|recent|this)\s+(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)?\s*"
     r"(?P<unit>months?|quarters?|years?|weeks?)(['’]s)?(?!\w)",
     re.IGNORECASE,
 )
-_WINDOW_PHRASE = re.compile(r"\s*\b(in|over|during|from|within|of)?\s*(the\s+)?" + _WINDOW.pattern, re.IGNORECASE)
-_WINDOW_PHRASE_FOR = re.compile(r"\s*\b(in|over|during|from|within|of|for)?\s*(the\s+)?" + _WINDOW.pattern, re.I)
+_WINDOW_PHRASE = re.compile(r"\s*\b(in|over|during|from|within|of|since)?\s*(the\s+)?" + _WINDOW.pattern, re.I)
+_WINDOW_PHRASE_FOR = re.compile(r"\s*\b(in|over|during|from|within|of|since|for)?\s*(the\s+)?" + _WINDOW.pattern, re.I)
 
 
 def _drop_window(text: str, also_for: bool = False) -> str:
@@ -331,7 +333,7 @@ def _count_subject(text: str) -> str:
         text,
         flags=re.IGNORECASE,
     )
-    dangling = re.compile(r"(\s+(in|over|during|within|for|from|of))+(\s+the)?\s*$", re.IGNORECASE)
+    dangling = re.compile(r"((^|\s+)(in|over|during|within|for|from|of|since))+(\s+the)?\s*$", re.IGNORECASE)
     text = dangling.sub("", _strip(_WINDOW.sub("", text)).strip())  # "... in the [last three months]"
     text = dangling.sub("", _COUNT_TAIL.sub("", text))
     while True:
@@ -477,8 +479,8 @@ def _peak_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 def _count_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
     period, rest = _period(q)
     intent = _count_kind(rest, refs, follow)
-    if intent is not None and intent.kind is IntentKind.COUNT:
-        intent.period = period
+    if intent is not None and intent.kind in (IntentKind.COUNT, IntentKind.COVER):  # "how many topics cover X in 2025?"
+        intent.period = intent.period or period
     return intent
 
 
@@ -674,8 +676,16 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 
 
 def _compare_sides(q: str, refs: list[int], follow: bool) -> Intent | None:
-    two_topics = re.search(r"\b(differ\w*|distinguish\w*|contrast|similar|overlap\w*)\b", q, re.IGNORECASE)
-    if (_COMPARE.search(q) or two_topics) and len(refs) >= 2:  # "what's the difference between topic 1 and 4?"
+    two_topics = re.search(
+        r"\b(differences?|contrast|overlaps?|similarit(y|ies))\s+(between|of)\s+topics?\b|\b(differ|differs|overlaps?)"
+        r"(\s+(from|with)\b|\s*\??\s*$)|\bhow\s+(different|similar|alike)\s+(are|is)\s+topics?\b",
+        q,
+        re.IGNORECASE,
+    )
+    pair = re.search(r"\btopics?\s*#?\s*(\d+)\s*(,|and|&|vs\.?|versus|or)\s*(topic\s*)?#?\s*(\d+)\b", q, re.IGNORECASE)
+    if two_topics and len(refs) == 1 and pair:  # "the difference between topic 1 and 4"
+        refs = [int(pair.group(1)), int(pair.group(4))]
+    if (_COMPARE.search(q) or two_topics) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
     many = _MANY_SUBJECTS.match(q)  # "compare A, B and C", "A vs B vs C"
     if many:
@@ -711,9 +721,10 @@ def _window(q: str) -> tuple[int, str] | None:
         m.group(1).lower() in ("last", "previous")
         and not n
         and unit != "week"
+        and not m.group("unit").lower().endswith("s")  # "in previous years", "in last months": recent ones
         and not re.search(r"\bthe\s*$", q[: m.start()], re.IGNORECASE)
-    ):
-        return -1, unit  # "papers from last year": the calendar year before; "in the last year": 12 months
+    ):  # "papers from last year": the calendar year before (since it, with "since"); "in the last year": 12 months
+        return (-2 if re.search(r"\bsince\s*$", q[: m.start()], re.IGNORECASE) else -1), unit
     count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "one").lower(), 1)
     return max(1, count), unit
 
@@ -780,7 +791,7 @@ def _themes_intent(q: str, refs: list[int]) -> Intent | None:
 
 _OVERVIEW = re.compile(r"\boverview\s+(of|on|about)\s+(?P<x>.+)$", re.IGNORECASE)
 _LARGEST = re.compile(
-    r"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+(\d+\s+)?(topics?|subjects)\b"
+    rf"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+((\d+|{_COUNTED})\s+)?(topics?|subjects)\b"
     r"(?![\s-]+model)|"
     r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b|"
     r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\b",
@@ -1095,8 +1106,8 @@ def describe(intent: Intent) -> str:
         )
     elif intent.window and intent.window[0] == 0:
         when = f" this {intent.window[1]}"
-    elif intent.window and intent.window[0] == -1:
-        when = f" last {intent.window[1]}"
+    elif intent.window and intent.window[0] < 0:
+        when = f" {'since ' if intent.window[0] == -2 else ''}last {intent.window[1]}"
     elif intent.window:
         when = f" in the last {intent.window[0]} {intent.window[1]}{'s' if intent.window[0] > 1 else ''}"
     match intent.kind:
@@ -1129,11 +1140,11 @@ def describe(intent: Intent) -> str:
 
 
 _LIMIT = re.compile(
-    rf"\b(top|first|give\s+me|show\s+me|list|find|get|the)\s+(?P<n>\d{{1,2}}|{'|'.join(_NUMBERS)})\s+((largest|biggest|"
+    rf"\b(top|first|give\s+me|show\s+me|list|find|get|the)\s+(?P<n>\d{{1,2}}|{_COUNTED})\s+((largest|biggest|"
     r"most\s+popular|newest|latest|most\s+recent|oldest|earliest|most\s+cited|highly\s+cited|closest|best|"
     r"most\s+relevant|most\s+prolific|main|new|recent)\s+)?"
     r"(papers|documents|articles|abstracts|topics|authors|results|researchers|sources)\b|"
-    rf"\btop\s+(?P<m>\d{{1,2}}|{'|'.join(_NUMBERS)})\b(?!\s*(%|percent))",
+    rf"\btop\s+(?P<m>\d{{1,2}}|{_COUNTED})\b(?!\s*(%|percent))",
     re.IGNORECASE,
 )
 MAX_LIMIT = 25
@@ -1230,7 +1241,11 @@ def _parse(question: str) -> Intent:
     document = _document_intent(q)
     if document is not None:
         return document
-    if refs and re.search(r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b", q, re.IGNORECASE):
+    if (
+        refs
+        and re.search(r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b", q, re.IGNORECASE)
+        and not (len(refs) >= 2 and re.search(r"\bhow\s+(similar|related)\b", q, re.IGNORECASE))
+    ):
         return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)  # its subtopics and closest topics
     for pattern in _WHERE:
         where = pattern.match(q)
@@ -1278,8 +1293,11 @@ def _parse(question: str) -> Intent:
         return _cover(m.group("x") or m.group("y"), refs, follow)
     if _LIST.match(q):
         window, (period, _) = _window(q), _period(q)
-        if window or period:  # "list all topics in 2025": the topics by their documents then
-            return Intent(IntentKind.LARGEST, "", refs, follow, window, period=period)
+        if (window or period) and re.search(rf"\b{_MOVES}\b", q, re.IGNORECASE):  # "list the topics that grew in 2025"
+            return Intent(IntentKind.EMERGING, "", refs, follow, window, bool(_DECLINING.search(q)), period=period)
+        if window or period:  # "list all topics in 2025": the topics by their documents then ("all": up to 25)
+            every = MAX_LIMIT if re.search(r"\ball\b", q, re.IGNORECASE) else 0
+            return Intent(IntentKind.LARGEST, "", refs, follow, window, period=period, limit=every)
         return Intent(IntentKind.LIST, "", refs, follow)
     if refs and (_DETAIL.search(q) or re.fullmatch(r"\s*topic\s*#?\s*\d+\s*\??\s*", q, re.IGNORECASE)):
         return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)

@@ -702,6 +702,25 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ),
         ("what do researchers think about RLHF?", IntentKind.PAPERS, "RLHF", {}),
         ("what is known about tokenizer bias?", IntentKind.PAPERS, "tokenizer bias", {}),
+        ("show me the papers on RAG", IntentKind.PAPERS, "RAG", {"limit": 0}),  # "the" is no count of one
+        ("show me the new topics", IntentKind.EMERGING, "", {"limit": 0}),
+        ("list the topics in 2025", IntentKind.LARGEST, "", {"limit": 0, "period": "2025"}),
+        ("list all topics in 2025", IntentKind.LARGEST, "", {"limit": 25, "period": "2025"}),
+        ("top ten topics", IntentKind.LARGEST, "", {"limit": 10}),
+        ("show all topics that declined in 2025", IntentKind.EMERGING, "", {"declining": True, "period": "2025"}),
+        ("list all topics that grew last year", IntentKind.EMERGING, "", {"window": (-1, "year")}),
+        ("how many topics cover speech in 2025", IntentKind.COVER, "speech", {"period": "2025", "noun": "count"}),
+        ("papers on RAG since last month", IntentKind.PAPERS, "RAG", {"window": (-2, "month")}),
+        ("how many papers since last year", IntentKind.COUNT, "", {"window": (-2, "year")}),
+        ("papers on RAG from previous years", IntentKind.PAPERS, "RAG", {"window": (1, "year")}),
+        ("what happened last month in RAG", IntentKind.PAPERS, "RAG", {"window": (-1, "month")}),
+        ("the last layer of transformers", IntentKind.PAPERS, None, {"window": None}),
+        ("find documents in topic 2 and topic 6 on differential privacy", IntentKind.PAPERS, None, {}),
+        ("papers in topic 2 and topic 6 using contrast enhancement", IntentKind.PAPERS, None, {}),
+        ("what's the difference between topic 1 and 4?", IntentKind.COMPARE, None, {"topic_ids": [1, 4]}),
+        ("how does topic 3 differ from topic 5?", IntentKind.COMPARE, None, {"topic_ids": [3, 5]}),
+        ("how similar are topic 2 and topic 7?", IntentKind.COMPARE, None, {"topic_ids": [2, 7]}),
+        ("which topics are similar to topic 4?", IntentKind.TOPIC, None, {"topic_ids": [4]}),
         ("what have LLMs written in student essays?", IntentKind.PAPERS, None, {"person": ""}),
         ("who studies at universities using ChatGPT?", IntentKind.PAPERS, None, {}),
         ("are there more papers in 2025 or 2026?", IntentKind.COUNT, "", {"period": "2025..2026", "peak": "most"}),
@@ -896,10 +915,14 @@ def test_a_word_its_stem_widens_is_also_counted_as_itself(tmp_path):
 
 
 def test_a_search_says_which_of_its_words_no_document_holds(assistant):
-    answer = assistant.ask("papers about telescope klingon")
-    assert answer.text.startswith("No document holds the word “klingon”; these are the closest in meaning.")
+    answer = assistant.ask("papers about telescope Klingon")
+    assert answer.text.startswith("No document holds the word “Klingon”; these are the closest in meaning.")
     assert answer.citations and answer.citations[0].doc_id.startswith("astronomy")
     assert not assistant.ask("papers about telescope").text.startswith("No document holds")
+    # a word held in another spelling the index knows is held ("tele-scope" / "telescope"), and one unknown
+    # word among several known ones is no reason to say it
+    assert not assistant.ask("papers about tele-scope").text.startswith("No document holds")
+    assert not assistant.ask("telescope galaxy orbit klingon").text.startswith("No document holds")
 
 
 def test_count_without_a_subject_gives_the_index_size(assistant):

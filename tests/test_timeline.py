@@ -328,6 +328,8 @@ def test_this_year_and_this_month_are_calendar_periods_of_the_newest_dates(dated
     assert last_month.citations and all(c.date.startswith("2025-05") for c in last_month.citations)
     last_quarter = dated.ask("papers on volcano last quarter")
     assert "dated 2025-01 to 2025-03 were searched" in last_quarter.text.splitlines()[0]
+    since = dated.ask("how many papers since last year?")  # 2024 and on: every dated document here
+    assert since.text.startswith(f"{in_2024 + in_2025} of the index's {len(published)} papers are dated"), since.text
     rolling = dated.ask("papers on volcano in the last year")
     assert "dated 2024-07 to 2025-06 were searched" in rolling.text.splitlines()[0]
 
