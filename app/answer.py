@@ -2382,7 +2382,9 @@ class Assistant:
     def _facts(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
         found_by = ""
         if routing.by_words:
-            words = f"its rare words ({', '.join(routing.by_words)}, as stems)"
+            share = self.retriever.RARE_SHARE * len(self._texts)
+            rare = all(len(self.retriever._holders(w)) <= share for w in routing.by_words)
+            words = f"its {'rare ' if rare else ''}words ({', '.join(routing.by_words)}, as stems)"
             found_by = (
                 f"No document is close to “{query}” in meaning (best similarity {routing.best_similarity:.2f}), so "
                 f"these are found by {words}.\n"

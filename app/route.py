@@ -271,6 +271,10 @@ class Retriever:
         by_words: list[str] = []
         if words_first or (not matched and len(holding)):  # no document close in meaning holds... its rare words
             by_words, matched = rare, True
+        elif not matched and len(content) == 1 and len(held := self._holders(next(iter(content)), within)):
+            by_words, matched = sorted(content), True  # one word ("RAG") the embedder reads poorly: its holders
+            within = held
+            pool = vote_pool(within)
         routed: list[RoutedTopic] = []
         if self.index.topics:
             sims = self.index.topic_embeddings @ qvec
@@ -327,6 +331,15 @@ class Retriever:
     def _question_words(self) -> set[str]:
         """Stems of words that ask about documents rather than name a subject ('who is the author of X?')."""
         return set(tokenize(self.QUESTION_WORDS, stem=self.index.lexical.stem))
+
+    def _holders(self, word: str, within: np.ndarray | None = None) -> np.ndarray:
+        """The rows (of `within`) holding a stemmed word."""
+        lexical = self.index.lexical
+        term = lexical.vocab.get(word)
+        if term is None:
+            return np.zeros(0, dtype=np.int64)
+        docs = np.asarray(lexical.weights.indices[lexical.weights.indptr[term] : lexical.weights.indptr[term + 1]])
+        return docs if within is None else np.intersect1d(docs, within)
 
     def _rare(self, query: str, within: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
         """The query's rare (stemmed) subject words and the rows (of `within`) that hold all of them; when no

@@ -11,8 +11,15 @@ Selectors: the shipped one (lexical prefilter to at most 3 sentences per documen
 least half the best one's question words, then the index's embedder, packed), the same before the
 pruning and packing (3 per document, padded batch),
 the first sentence, the lexical winner alone, the embedder only where the lexical prefilter ties, the
-int8 ONNX encoder in place of the index's, every sentence embedded, and static token vectors of the
-embedder (its input word embeddings, IDF-weighted) with no transformer pass at all.
+int8 ONNX encoder in place of the index's, every sentence embedded, static token vectors of the
+embedder (its input word embeddings, IDF-weighted) with no transformer pass at all, the shortlist ranked with
+a centrality term (cosine to the document's own vector in the index, as query-focused summarisers weigh
+it), and the first sentence added to the shortlist with a bonus.
+
+`--encoders`: the cheaper encoders one could put behind the same shortlist where float32 is slow (CPUs
+without native bf16): the packed encoder with only its first 2-4 layers, and with int8 dynamic linear
+layers; each timed on every answer's candidates (question included, rotating order) and its picks compared
+with the full encoder's. Run it under `python -m benchmarks.avx2only` for AVX2 code paths.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index", type=Path)
     parser.add_argument("beir", type=Path)
+    parser.add_argument("--encoders", action="store_true", help="time cheaper encoders behind the shortlist")
     args = parser.parse_args()
 
     from topicchat.app import evidence
@@ -51,21 +59,21 @@ def main() -> None:
     stem = assistant.index.lexical.stem
     onnx = load_embedder(f"onnx:{assistant.index.manifest['parameters']['embedding_model']}")
 
-    cases = []  # (question, cited texts, relevant flags)
+    cases = []  # (question, cited texts, relevant flags, rows)
     for question, ids in judged(args.beir):
         relevant = set(ids)
         answer = assistant.ask(question)
         cited = [c for c in answer.citations if c.text]
         flags = [c.doc_id in relevant for c in cited]
         if any(flags) and not all(flags):
-            cases.append((question, [c.text for c in cited], flags))
+            cases.append((question, [c.text for c in cited], flags, [c.row for c in cited]))
 
     # static token vectors: the embedder's input word embeddings, weighted by IDF over the cited texts
     model = embedder.model  # a sentence-transformers model (the default torch encoder)
     tokenizer = model.tokenizer
     table = model[0].auto_model.embeddings.word_embeddings.weight.detach().float().numpy()
     df = np.zeros(len(table))
-    texts = [t for _, ts, _ in cases for t in ts]
+    texts = [t for _, ts, _, _ in cases for t in ts]
     for text in texts:
         df[list(set(tokenizer(text, add_special_tokens=False)["input_ids"]))] += 1
     idf = np.log((len(texts) + 1) / (df + 1)).astype(np.float32)
@@ -101,6 +109,34 @@ def main() -> None:
 
         return pick
 
+    vectors = np.asarray(assistant.index.embeddings)
+    rows_of = {tuple(ts): rs for _, ts, _, rs in cases}  # the rows of the texts an answer cites
+
+    def central(weight: float, first_bonus: float = 0.0) -> Selector:
+        """The shortlist (up to 3, as shipped) ranked by cosine to the question + 0.1 per shared question word
+        share + `weight` x cosine to the document's vector; with `first_bonus`, the first sentence joins it."""
+
+        def pick(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
+            wanted = set(tokenize(question, stem=stem))
+            chosen = []
+            for text, row in zip(texts, rows_of[tuple(texts)], strict=True):
+                parts = sentences(text)
+                shares = [len(wanted & set(tokenize(x, stem=stem))) / max(1, len(wanted)) for x in parts]
+                order = sorted(range(len(parts)), key=lambda i: (-shares[i], i))[:3]
+                order = [i for i in order if shares[i] >= 0.5 * shares[order[0]]]
+                if first_bonus and parts and 0 not in order:
+                    order.append(0)
+                if len(order) <= 1:
+                    chosen.append(parts[order[0]] if order else "")
+                    continue
+                found = embedder.embed([parts[i] for i in order])
+                score = found @ qvec + 0.1 * np.asarray([shares[i] for i in order]) + weight * (found @ vectors[row])
+                score += first_bonus * np.asarray([i == 0 for i in order])
+                chosen.append(parts[order[int(np.argmax(score))]])
+            return chosen
+
+        return pick
+
     def shipped(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
         return [s.rstrip("…") for s in evidence.evidence_sentences(question, texts, embedder, qvec, stem)]
 
@@ -123,13 +159,21 @@ def main() -> None:
         "3 per document, int8 ONNX encoder": (by_vectors(onnx.embed), lambda q: onnx.embed([q])[0]),
         "every sentence, index embedder": (by_vectors(embedder.embed, cap=1000), lambda q: embedder.embed([q])[0]),
         "every sentence, static token vectors": (by_vectors(static, cap=1000), lambda q: static([q])[0]),
+        "shortlist + 0.25 x cosine to the document": (central(0.25), lambda q: embedder.embed([q])[0]),
+        "shortlist + 0.5 x cosine to the document": (central(0.5), lambda q: embedder.embed([q])[0]),
+        "shortlist + 1.0 x cosine to the document": (central(1.0), lambda q: embedder.embed([q])[0]),
+        "shortlist + the first sentence (bonus 0.05)": (central(0.0, 0.05), lambda q: embedder.embed([q])[0]),
+        "shortlist + the first sentence (bonus 0.1)": (central(0.0, 0.1), lambda q: embedder.embed([q])[0]),
     }
+    if args.encoders:
+        encoders(embedder, cases, stem)
+        return
     print(f"{len(cases)} answers with relevant and other citations; CPU: {cpu()}\n")
     print("| selector | pairs ordered right | ms per answer p50 |\n|---|---|---|")
     for name, (select, query_vector) in selectors.items():
         right = pairs = 0
         times = []
-        for question, texts, flags in cases:
+        for question, texts, flags, _ in cases:
             judge = embedder.embed([question])[0]
             qvec = query_vector(question)
             start = time.perf_counter()
@@ -138,6 +182,76 @@ def main() -> None:
             twice, n = _pair_accuracy((embedder.embed(chosen) @ judge).tolist(), flags)
             right, pairs = right + twice, pairs + n
         print(f"| {name} | {right / (2 * pairs):.4f} ({pairs} pairs) | {statistics.median(times):.1f} |")
+
+
+def encoders(embedder: object, cases: list, stem: str) -> None:
+    """Cheaper encoders behind the shipped shortlist: time per answer and picks shared with the full one."""
+    import types
+
+    import torch
+
+    from topicchat.app.evidence import CANDIDATES, MIN_SHARE_OF_BEST
+    from topicchat.indexer.ann import sentences, tokenize
+    from topicchat.models.packed import PackedBertEncoder
+
+    model = embedder.model.float()  # type: ignore[attr-defined]  # float32: the path of CPUs without bf16
+
+    def int8(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Module:
+        linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
+        linear.weight.data, linear.bias.data = weight.float(), bias.float()
+        return torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(linear), {torch.nn.Linear}, torch.qint8)[0]
+
+    def through(self: PackedBertEncoder, x: torch.Tensor, layer: torch.nn.Module, gelu: bool = False) -> torch.Tensor:
+        y = layer(x)
+        return torch.nn.functional.gelu(y) if gelu else y
+
+    variants: dict[str, PackedBertEncoder] = {}
+    for depth in (6, 4, 3, 2):
+        packer = PackedBertEncoder(model, prepack=False)
+        packer.layers = packer.layers[:depth]
+        variants[f"float32, first {depth} of 6 layers" if depth < 6 else "float32, all 6 layers (reference)"] = packer
+    for depth in (6, 3):
+        packer = PackedBertEncoder(model, prepack=False)
+        packer.layers = [(int8(*a), int8(*b), n1, int8(*c), int8(*d), n2) for a, b, n1, c, d, n2 in packer.layers][
+            :depth
+        ]
+        packer._linear = types.MethodType(through, packer)  # type: ignore[method-assign]
+        variants[f"int8 dynamic linear layers, {depth} layers"] = packer
+    sets = []
+    for question, texts, _, _ in cases:
+        wanted = set(tokenize(question, stem=stem))
+        found = []
+        for text in texts:
+            scored = sorted((-len(wanted & set(tokenize(x, stem=stem))), i, x) for i, x in enumerate(sentences(text)))[
+                :CANDIDATES
+            ]
+            kept = [x for share, _, x in scored if -share >= MIN_SHARE_OF_BEST * -scored[0][0]]
+            if len(kept) > 1:
+                found.append(kept)
+        if found:
+            sets.append((question, found))
+    names = list(variants)
+    reference = variants[names[0]]
+    times: dict[str, list[float]] = {n: [] for n in names}
+    same = dict.fromkeys(names, 0)
+    picks = 0
+    for j, (question, groups) in enumerate(sets):
+        flat = [x for g in groups for x in g]
+        full = reference.encode(flat) @ reference.encode([question])[0]
+        for name in names[j % len(names) :] + names[: j % len(names)]:
+            start = time.perf_counter()
+            scores = variants[name].encode(flat) @ variants[name].encode([question])[0]
+            times[name].append(1000 * (time.perf_counter() - start))
+            at = 0
+            for g in groups:
+                same[name] += int(np.argmax(scores[at : at + len(g)]) == np.argmax(full[at : at + len(g)]))
+                at += len(g)
+        picks += len(groups)
+    print(f"\n{len(sets)} answers, {picks} documents with a choice; CPU: {cpu()}, torch {torch.__version__}\n")
+    print("| encoder behind the shortlist | ms per answer p50 (question included) | picks as the full encoder's |")
+    print("|---|---|---|")
+    for name in names:
+        print(f"| {name} | {statistics.median(times[name]):.1f} | {same[name]} / {picks} |")
 
 
 if __name__ == "__main__":

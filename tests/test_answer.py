@@ -1190,3 +1190,25 @@ def test_a_topic_shows_its_closest_topics(assistant):
     answer = assistant.ask(f"what topics are related to topic {leaf.id}?")
     line = next(x for x in answer.text.splitlines() if x.startswith("Closest topics: "))
     assert len(re.findall(r"topic \d+:", line)) == min(3, len(assistant.index.topics) - 1)
+
+
+def test_one_common_word_the_embedder_reads_poorly_is_found_by_the_documents_that_hold_it(tmp_path):
+    """ "RAG" alone sits far from the abstracts that use it, yet too many hold it to be a rare word: its
+    holders are the answer, and it says they were found by the word."""
+    from tests.conftest import fake_settings, themed_corpus
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer.pipeline import build_index
+
+    frame = themed_corpus()
+    holders = list(range(0, 120, 12))  # 10 of 120 documents: not rare (over 2%)
+    for i in holders:
+        frame.loc[i, "text"] += " The zorkmid array."
+    frame.to_csv(tmp_path / "corpus.csv", index=False)
+    path = build_index(
+        str(tmp_path / "corpus.csv"), tmp_path / "index", fake_settings(tmp_path / "cache"), report=lambda _m: None
+    )
+    assistant = Assistant.open(path)
+    found = assistant.ask("zorkmid")
+    assert found.matched and "so these are found by its words (zorkmid, as stems)" in found.text, found.text
+    assert {c.doc_id for c in found.citations} <= set(frame.loc[holders, "id"])
+    assert not assistant.ask("zyxwv").matched  # a word no document holds still matches nothing
