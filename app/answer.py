@@ -546,7 +546,11 @@ class Assistant:
         """The query's words (as typed: 'pre-training', 'COVID-19') that no document holds in any spelling the
         index knows ('pretraining', 'pre training'), when they are at least half of its searchable words."""
         stem, vocab = self.index.lexical.stem, self.index.lexical.vocab
-        pieces = [p for p in re.findall(r"[^\s\"“”‘’()\[\],;:!?]+", query) if tokenize(p, stem=stem)]
+        pieces = [
+            p
+            for p in re.findall(r"[^\s\"“”‘’()\[\],;:!?/]+", query)
+            if tokenize(p, stem=stem) and p.lower().strip(".") not in ("vs", "e.g", "i.e", "etc", "cf")
+        ]
 
         def known(piece: str) -> bool:
             spellings = (piece, piece.replace("-", ""), piece.replace("-", " ")) if "-" in piece else (piece,)
@@ -2382,8 +2386,8 @@ class Assistant:
     def _facts(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
         found_by = ""
         if routing.by_words:
-            share = self.retriever.RARE_SHARE * len(self._texts)
-            rare = all(len(self.retriever._holders(w)) <= share for w in routing.by_words)
+            limit = self.retriever.rare_limit()
+            rare = all(len(self.retriever.holders(w)) <= limit for w in routing.by_words)
             words = f"its {'rare ' if rare else ''}words ({', '.join(routing.by_words)}, as stems)"
             found_by = (
                 f"No document is close to “{query}” in meaning (best similarity {routing.best_similarity:.2f}), so "

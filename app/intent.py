@@ -678,12 +678,14 @@ def _compare_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 def _compare_sides(q: str, refs: list[int], follow: bool) -> Intent | None:
     two_topics = re.search(
         r"\b(differences?|contrast|overlaps?|similarit(y|ies))\s+(between|of)\s+topics?\b|\b(differ|differs|overlaps?)"
-        r"(\s+(from|with)\b|\s*\??\s*$)|\bhow\s+(different|similar|alike)\s+(are|is)\s+topics?\b",
+        r"(\s+(from|with)\b|\s*\??\s*$)|\bhow\s+(different|similar|alike|related)\s+(are|is)\s+topics?\b|"
+        r"\b(different|differs?|distinct)\s+from\s+topic\b|\bdistinguish(es)?\s+topic\b|^\s*contrast\s+topics?\b|"
+        r"\btopics?\s*#?\s*\d+\s*(vs\.?|versus)\s*(topic\s*)?#?\s*\d+\b",
         q,
         re.IGNORECASE,
     )
     pair = re.search(r"\btopics?\s*#?\s*(\d+)\s*(,|and|&|vs\.?|versus|or)\s*(topic\s*)?#?\s*(\d+)\b", q, re.IGNORECASE)
-    if two_topics and len(refs) == 1 and pair:  # "the difference between topic 1 and 4"
+    if (two_topics or _COMPARE.search(q)) and len(refs) == 1 and pair:  # "the difference between topic 1 and 4"
         refs = [int(pair.group(1)), int(pair.group(4))]
     if (_COMPARE.search(q) or two_topics) and len(refs) >= 2:
         return Intent(IntentKind.COMPARE, _strip(q), refs[:2], follow)
@@ -717,11 +719,13 @@ def _window(q: str) -> tuple[int, str] | None:
     n, unit = m.group("n"), m.group("unit").lower().rstrip("s")
     if m.group(1).lower() == "this" and not n:
         return 0, unit  # "this year": the calendar year, set against the index's dates
+    if m.group(1).lower() == "previous" and not n and m.group("unit").lower().endswith("s"):
+        return None  # "papers from previous years": not the recent ones (no window)
     if (
         m.group(1).lower() in ("last", "previous")
         and not n
         and unit != "week"
-        and not m.group("unit").lower().endswith("s")  # "in previous years", "in last months": recent ones
+        and not m.group("unit").lower().endswith("s")  # "in last months": recent ones
         and not re.search(r"\bthe\s*$", q[: m.start()], re.IGNORECASE)
     ):  # "papers from last year": the calendar year before (since it, with "since"); "in the last year": 12 months
         return (-2 if re.search(r"\bsince\s*$", q[: m.start()], re.IGNORECASE) else -1), unit
@@ -1244,7 +1248,7 @@ def _parse(question: str) -> Intent:
     if (
         refs
         and re.search(r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b", q, re.IGNORECASE)
-        and not (len(refs) >= 2 and re.search(r"\bhow\s+(similar|related)\b", q, re.IGNORECASE))
+        and not (len(refs) >= 2 and re.search(r"\bhow\s+(similar|related|alike)\s+(are|is)\b", q, re.IGNORECASE))
     ):
         return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)  # its subtopics and closest topics
     for pattern in _WHERE:
@@ -1339,6 +1343,7 @@ _DOC_LEAD = re.compile(
 _NO_SUBJECT = re.compile(
     r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
     r"(papers?|documents?|articles?|abstracts?|results|work|research|publications?|preprints?)?(\s+(are|were|is))?|are|were|"
+    r"what\s+(has\s+|have\s+)?(happened|is\s+happening|was\s+happening)|"
     r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
     r"released|new)|what\s+came\s+out|what\s+(did|have|has)\s+(researchers|people|authors|they|scientists)\s+"
     r"(publish|published|write|written)",
@@ -1373,6 +1378,7 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     recent = bool(_RECENT.search(q)) and not oldest
     if window:
         text = _drop_window(text)
+    text = re.sub(r"\s*\b((from|in|of|during)\s+)?(the\s+)?previous\s+(years|months|quarters)\b", " ", text, flags=re.I)
     text = _BY_CITATIONS.sub(" ", _OLDEST.sub(" ", _RECENT.sub(" ", text)))
     if refs:  # "papers in topic 12 about DPO": a search of DPO within topic 12
         text = re.sub(r"\s*\b((in|from|of|within|under|inside)\s+)?topic\s*#?\s*\d+\b", " ", text, flags=re.IGNORECASE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -271,8 +272,8 @@ class Retriever:
         by_words: list[str] = []
         if words_first or (not matched and len(holding)):  # no document close in meaning holds... its rare words
             by_words, matched = rare, True
-        elif not matched and len(content) == 1 and len(held := self._holders(next(iter(content)), within)):
-            by_words, matched = sorted(content), True  # one word ("RAG") the embedder reads poorly: its holders
+        elif not matched and len(held := self._term_holders(query, content, within, restrict)):
+            by_words, matched = sorted(content), True  # one term ("RAG") the embedder reads poorly: its holders
             within = held
             pool = vote_pool(within)
         routed: list[RoutedTopic] = []
@@ -332,21 +333,42 @@ class Retriever:
         """Stems of words that ask about documents rather than name a subject ('who is the author of X?')."""
         return set(tokenize(self.QUESTION_WORDS, stem=self.index.lexical.stem))
 
-    def _holders(self, word: str, within: np.ndarray | None = None) -> np.ndarray:
-        """The rows (of `within`) holding a stemmed word."""
+    def holders(self, word: str, within: np.ndarray | None = None) -> np.ndarray:
+        """The rows (of `within`) holding a stemmed word, ascending."""
         lexical = self.index.lexical
         term = lexical.vocab.get(word)
         if term is None:
             return np.zeros(0, dtype=np.int64)
-        docs = np.asarray(lexical.weights.indices[lexical.weights.indptr[term] : lexical.weights.indptr[term + 1]])
+        indptr = lexical.weights.indptr
+        docs = np.sort(np.asarray(lexical.weights.indices[indptr[term] : indptr[term + 1]], dtype=np.int64))
         return docs if within is None else np.intersect1d(docs, within)
+
+    def rare_limit(self) -> int:
+        """The most documents a word may be in and still count as rare."""
+        return max(1, int(self.RARE_SHARE * len(self.doc_ids)))
+
+    def _term_holders(
+        self, query: str, content: set[str], within: np.ndarray | None, restrict: list[int]
+    ) -> np.ndarray:
+        """For a query of one term written as a name or acronym ('RAG', 'GPT-4', 'LoRA'), which the embedder
+        reads poorly: the rows (of `within`, in the restricted topics) that hold it; else none."""
+        none = np.zeros(0, dtype=np.int64)
+        if len(content) != 1:
+            return none
+        stem = self.index.lexical.stem
+        (word,) = content
+        written = [p for p in re.findall(r"[^\s\"“”‘’()\[\],;:!?/]+", query) if word in tokenize(p, stem=stem)]
+        if not any(sum(ch.isupper() for ch in p) >= 2 or any(ch.isdigit() for ch in p) for p in written):
+            return none  # a plain word ("tell me more", "what happened"): no term to look up
+        rows = self.holders(word, within)
+        return rows[np.isin(self.topic_of[rows], restrict)] if restrict else rows
 
     def _rare(self, query: str, within: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
         """The query's rare (stemmed) subject words and the rows (of `within`) that hold all of them; when no
         document holds them all, the most common of them is dropped until some do (none when no word is rare)."""
         lexical = self.index.lexical
         indptr = lexical.weights.indptr
-        limit = max(1, int(self.RARE_SHARE * len(self.doc_ids)))
+        limit = self.rare_limit()
         df: dict[str, int] = {}
         for word in dict.fromkeys(tokenize(query, stem=lexical.stem)):
             term = lexical.vocab.get(word)

@@ -186,6 +186,7 @@ def main() -> None:
 
 def encoders(embedder: object, cases: list, stem: str) -> None:
     """Cheaper encoders behind the shipped shortlist: time per answer and picks shared with the full one."""
+    import copy
     import types
 
     import torch
@@ -194,7 +195,8 @@ def encoders(embedder: object, cases: list, stem: str) -> None:
     from topicchat.indexer.ann import sentences, tokenize
     from topicchat.models.packed import PackedBertEncoder
 
-    model = embedder.model.float()  # type: ignore[attr-defined]  # float32: the path of CPUs without bf16
+    model = copy.deepcopy(embedder.model).float()  # type: ignore[attr-defined]  # float32: CPUs without bf16
+    layers = len(model[0].auto_model.encoder.layer)
 
     def int8(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Module:
         linear = torch.nn.Linear(weight.shape[1], weight.shape[0])
@@ -206,11 +208,16 @@ def encoders(embedder: object, cases: list, stem: str) -> None:
         return torch.nn.functional.gelu(y) if gelu else y
 
     variants: dict[str, PackedBertEncoder] = {}
-    for depth in (6, 4, 3, 2):
+    for depth in sorted({layers, *(d for d in (4, 3, 2) if d < layers)}, reverse=True):
         packer = PackedBertEncoder(model, prepack=False)
         packer.layers = packer.layers[:depth]
-        variants[f"float32, first {depth} of 6 layers" if depth < 6 else "float32, all 6 layers (reference)"] = packer
-    for depth in (6, 3):
+        name = (
+            f"float32, first {depth} of {layers} layers"
+            if depth < layers
+            else f"float32, all {layers} layers (reference)"
+        )
+        variants[name] = packer
+    for depth in sorted({layers, min(3, layers)}, reverse=True):
         packer = PackedBertEncoder(model, prepack=False)
         packer.layers = [(int8(*a), int8(*b), n1, int8(*c), int8(*d), n2) for a, b, n1, c, d, n2 in packer.layers][
             :depth
