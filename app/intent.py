@@ -75,7 +75,8 @@ _LIST = re.compile(
 _COVER = re.compile(
     r"^\s*(which|what)\s+topics?\s+(cover|covers|are about|is about|discuss|discusses|deal with|deals with|"
     r"mention|mentions|talk about|relate to|concern|include|address|addresses)\s+(?P<x>.+)$"
-    r"|^\s*(list\s+|show\s+(me\s+)?)?(all\s+)?(the\s+)?topics?\s+(about|on|covering|related to)\s+(?P<y>.+)$",
+    r"|^\s*(list\s+|show\s+(me\s+)?|(is|are)\s+there\s+(an?\s+|any\s+)?)?(all\s+)?(the\s+)?(topics?|clusters?)\s+"
+    r"(about|on|covering|related to|for)\s+(?P<y>.+)$",
     re.IGNORECASE,
 )
 _MAP = re.compile(r"\b(show|draw|plot|display)\b.*\b(map|plot|scatter)\b", re.IGNORECASE)
@@ -93,19 +94,29 @@ _FOCUS = re.compile(
 _CLEAR = re.compile(
     r"^\s*(use all topics|all topics|clear (the )?focus|search everything|reset)\s*[.!]?\s*$", re.IGNORECASE
 )
+# what other corpora call their documents ("news on Apple", "which bills are about health care?")
+_OTHER_DOCS = (
+    r"news|stories|headlines|bills|posts|reports|texts|entries|records|reviews|tweets|emails|messages|letters|docs"
+)
 _PAPERS_LEAD = re.compile(
-    r"^\s*((which|what)\s+(papers|documents|articles|abstracts|works|studies)\s+(do|does|are|is|about|on|that|discuss|use|propose)?\s*|"
+    r"^\s*((which|what)\s+(are\s+the\s+((main|top|key|biggest|latest|recent|major)\s+)?)?"
+    rf"(papers|documents|articles|abstracts|works|studies|{_OTHER_DOCS})\s+"
+    r"((is|are)\s+there\s+(on|about|regarding)|do|does|are|is|about|on|that|discuss|use|propose|mention|mentioning|"
+    r"regarding)?\s*|"
+    r"(is|are)\s+there\s+(any(thing|\s+\w+)?|some(thing|\s+\w+)?|(a|an)\s+\w+|\w+)\s+(on|about|regarding|mentioning)\s+|"
     r"what\s+(do|does|did|are|is|have|has)\s+(the\s+)?(papers|documents|articles|abstracts|studies|literature|research|"
     r"researchers|authors|people|scientists|experts)\s+(say|saying|said|tell\s+us|telling\s+us|report|reported|find|"
     r"found|finding|show|shown|conclude|concluded|think|thinking|write|writing|written)\s+(about|on|regarding)\s+|"
     r"what\s+(is|has\s+been)\s+(known|said|written|reported|found)\s+(about|on|regarding)\s+|"
     r"what\s+(has\s+|have\s+)?(happened|happens|is\s+happening)\s+(in|with|to|on|around)\s+|"
+    rf"summari[sz]e\s+(what\s+)?(the\s+)?(papers|documents|articles|abstracts|research|literature|{_OTHER_DOCS})\s+"
+    r"(say\s+)?(on|about|regarding)\s+|"
     r"((please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give|get)\s+(me\s+)?)?(the\s+)?"
     r"((top|first|best)\s+)?((\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twenty|some|all|a\s+few)\s+)?"
-    r"(papers|documents|articles|abstracts)\s+(about|on|that|which)\s*|"
+    rf"(papers|documents|articles|abstracts|{_OTHER_DOCS})\s+(about|on|that|which|mentioning|regarding)\s*|"
     r"((please\s+)?((can|could|would)\s+you\s+)?(help\s+me\s+)?(find|show|list|give|get)\s+(me\s+)?)(the\s+)?"
     r"((top|first|best)\s+)?((\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twenty|some|all|a\s+few)\s+)?"
-    r"(papers|documents|articles|abstracts)\s*)",
+    rf"(papers|documents|articles|abstracts|{_OTHER_DOCS})\s*)",
     re.IGNORECASE,
 )
 
@@ -1311,7 +1322,8 @@ def _parse(question: str) -> Intent:
 _RECENT = re.compile(
     r"^\s*((what|which)\s+(are|is|were)\s+|(show|list|give|find)\s+(me\s+)?)?(the\s+|any\s+|some\s+)?(\d{1,2}\s+)?"
     r"(latest|newest|most\s+recent|recent|new|today['’]?s)\s+(papers?|documents?|articles?|abstracts?|work|research|"
-    r"stud(y|ies)|preprints?|publications?|results|findings|developments|advances)\s*((on|about|in|regarding|for|into)\s+)?|"
+    rf"stud(y|ies)|preprints?|publications?|results|findings|developments|advances|{_OTHER_DOCS}|story|bill|post|report)"
+    r"\s*((on|about|in|regarding|for|into)\s+)?|"
     r"\b(recently|lately)\b|"
     r"\b(published|posted|listed|released|submitted|added)\s+(today|yesterday)\b(?!['’])|"
     r"\b(papers|documents|articles|abstracts|preprints|publications)\s+(from|of)\s+(today|yesterday)\b(?!['’])|"
@@ -1334,8 +1346,8 @@ _OLDEST = re.compile(  # "the oldest paper", "the earliest papers on RAG" ("the 
     rf"{_ASKED_FOR}(oldest|earliest)\s+{_DOC_WORD}{_ON}", re.IGNORECASE
 )
 _DOC_LEAD = re.compile(
-    r"^\s*(papers|documents|articles|abstracts|work|research|studies|preprints|publications)\s+"
-    r"(on|about|regarding|discussing|that\s+discuss|which\s+discuss)\s+",
+    rf"^\s*(papers|documents|articles|abstracts|work|research|studies|preprints|publications|{_OTHER_DOCS})\s+"
+    r"(on|about|regarding|discussing|that\s+discuss|which\s+discuss|mentioning|that\s+mention|which\s+mention)\s+",
     re.IGNORECASE,
 )
 
