@@ -1141,7 +1141,8 @@ def describe(intent: Intent) -> str:
         case IntentKind.TOPIC:
             return subject
         case IntentKind.EMERGING:
-            return f"which topics{' near ' + subject if intent.content else ''} grew{when}"
+            moved = "declined" if intent.declining else "grew"
+            return f"which topics{' near ' + subject if intent.content else ''} {moved}{when}"
         case IntentKind.COMPARE:
             sides = [f"“{x}”" for x in intent.subjects] or [f"topic {t}" for t in intent.topic_ids]
             return (

@@ -1240,3 +1240,11 @@ def test_one_common_word_the_embedder_reads_poorly_is_found_by_the_documents_tha
     if empty:
         inside = assistant.ask(f"ZORKMID in topic {empty[0]}")
         assert not inside.matched and not inside.citations, inside.text
+
+
+def test_a_follow_up_is_read_back_with_the_direction_it_asks_for():
+    from topicchat.app.intent import describe
+
+    assert describe(parse_intent("which topics declined in 2025?")) == "which topics declined in 2025"
+    assert describe(parse_intent("which topics grew in 2025?")) == "which topics grew in 2025"
+    assert describe(parse_intent("papers on RAG since last month")) == "papers on “RAG” since last month"
