@@ -20,7 +20,7 @@ from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import Intent, IntentKind, describe, fix_typos, month_number, parse_intent
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
-from topicchat.app.route import Hit, Retriever, RoutedTopic, Routing
+from topicchat.app.route import PIECES, Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
 from topicchat.app.trends import (
     TrendChart,
@@ -548,7 +548,7 @@ class Assistant:
         stem, vocab = self.index.lexical.stem, self.index.lexical.vocab
         pieces = [
             p
-            for p in re.findall(r"[^\s\"“”‘’()\[\],;:!?/]+", query)
+            for p in PIECES.findall(query)
             if tokenize(p, stem=stem) and p.lower().strip(".") not in ("vs", "e.g", "i.e", "etc", "cf")
         ]
 

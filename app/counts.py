@@ -54,7 +54,7 @@ def _phrase(subject: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![^\W_]){body}(s|es)?(?![^\W_])", re.IGNORECASE)
 
 
-def _rows_holding(lexical: LexicalIndex, words: list[str]) -> np.ndarray:
+def rows_holding(lexical: LexicalIndex, words: list[str]) -> np.ndarray:
     """Rows holding every one of the (stemmed) words, ascending."""
     rows: np.ndarray | None = None
     for word in words:
@@ -76,13 +76,13 @@ def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str)
     empty = np.zeros(0, dtype=np.int64)
     if not words:
         return Mentions(subject, [], empty, empty)
-    rows = _rows_holding(lexical, words)
+    rows = rows_holding(lexical, words)
     # the index keeps a hyphenated word whole: "fine tuning" also finds "fine-tuning", and the other way round
     joined = subject.strip()
     other = joined.replace("-", " ") if "-" in joined else "-".join(joined.split())
     variant = list(dict.fromkeys(tokenize(other, stem=lexical.stem)))
     if variant and variant != words:
-        rows = np.union1d(rows, _rows_holding(lexical, variant))
+        rows = np.union1d(rows, rows_holding(lexical, variant))
     # one word: the phrase is the word, unless its stem also stands for other words ("token" for "tokenization")
     counted = len(_WORD.findall(subject)) > 1 or _stem_widens(subject, words)
     pattern = _phrase(subject) if counted else None

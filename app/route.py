@@ -12,10 +12,13 @@ from typing import Any
 import numpy as np
 from threadpoolctl import get_cached_controller
 
+from topicchat.app.counts import rows_holding
 from topicchat.app.settings import RetrievalSettings
 from topicchat.indexer.ann import is_exact, tokenize, tune_for_queries
 from topicchat.indexer.store import TopicIndex
 from topicchat.models.base import Embedder, embed_short
+
+PIECES = re.compile(r"[^\s\"“”‘’()\[\],;:!?/]+")  # a query's words as typed ("GPT-4", "pre-training")
 
 
 @dataclass
@@ -335,12 +338,7 @@ class Retriever:
 
     def holders(self, word: str, within: np.ndarray | None = None) -> np.ndarray:
         """The rows (of `within`) holding a stemmed word, ascending."""
-        lexical = self.index.lexical
-        term = lexical.vocab.get(word)
-        if term is None:
-            return np.zeros(0, dtype=np.int64)
-        indptr = lexical.weights.indptr
-        docs = np.sort(np.asarray(lexical.weights.indices[indptr[term] : indptr[term + 1]], dtype=np.int64))
+        docs = rows_holding(self.index.lexical, [word])
         return docs if within is None else np.intersect1d(docs, within)
 
     def rare_limit(self) -> int:
@@ -357,7 +355,7 @@ class Retriever:
             return none
         stem = self.index.lexical.stem
         (word,) = content
-        written = [p for p in re.findall(r"[^\s\"“”‘’()\[\],;:!?/]+", query) if word in tokenize(p, stem=stem)]
+        written = [p for p in PIECES.findall(query) if word in tokenize(p, stem=stem)]
         if not any(sum(ch.isupper() for ch in p) >= 2 or any(ch.isdigit() for ch in p) for p in written):
             return none  # a plain word ("tell me more", "what happened"): no term to look up
         rows = self.holders(word, within)
