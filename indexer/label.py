@@ -247,6 +247,46 @@ def before_repeat(label: str) -> str:
     return label
 
 
+_PART_SPLIT = re.compile(r"(\s+(?:and|&)\s+|\s*[,;:/]\s*)", re.IGNORECASE)
+
+
+def _content_forms(text: str) -> set[str]:
+    """The content words of a label part, each as its singular forms (possessives and hyphen parts split)."""
+    forms: set[str] = set()
+    for token in _WORD_RE.findall(text.lower().replace("'s", "").replace("\u2019s", "")):
+        for part in token.split("-"):
+            if part and part not in _STOP_LABEL:
+                forms |= _forms(part)
+    return forms
+
+
+def without_repeated_parts(label: str) -> str:
+    """A label without the parts that only repeat words it already has: "Mergers and Acquisitions and
+    Mergers" -> "Mergers and Acquisitions", "Films and Cinema and Film-Cinema" -> "Films and Cinema",
+    "Mike Leigh and Best Actor: Best" -> "Mike Leigh and Best Actor"; a hyphenated word of one word twice
+    ("Dvd-DVDs") keeps its last spelling. Parts adding a word stay ("Labour Party and Labour Election")."""
+
+    def one_word(match: re.Match[str]) -> str:
+        a, b = match.group(1), match.group(2)
+        return b if _forms(a.lower()) & _forms(b.lower()) else match.group(0)
+
+    label = re.sub(r"\b([A-Za-z]+)-([A-Za-z]+)\b", one_word, label)
+    pieces = _PART_SPLIT.split(label)
+    parts, separators = pieces[0::2], pieces[1::2]
+    seen: set[str] = set()
+    kept: list[str] = []
+    for i, part in enumerate(parts):
+        forms = _content_forms(part)
+        words = {w for w in forms if not any(w != v and v in _forms(w) for v in forms)}  # one form per word
+        if kept and words and all(_forms(w) & seen for w in words):
+            continue  # nothing new: drop it with the separator before it
+        if kept:
+            kept.append(separators[i - 1])
+        kept.append(part)
+        seen |= forms
+    return "".join(kept).strip(" ,;:/&") or label
+
+
 def _checked(
     reply: str, documents: Sequence[str], example: str, vocab: Container[str] | None
 ) -> tuple[str, str | None]:
@@ -255,6 +295,10 @@ def _checked(
     Visual Tokens") as its words before the repetition, when that passes every check on its own (two words
     or more)."""
     label = trim_label(clean_label(reply))
+    shorter = without_repeated_parts(label)
+    if shorter != label and len(shorter.split()) < 2:  # one word said twice ("Economy and Economy")
+        return label, "repeats itself"
+    label = shorter
     reason = validate_label(label, documents, example, vocab)
     salvaged = None
     if reason == "a keyword list, not a label":

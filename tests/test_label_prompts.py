@@ -170,6 +170,29 @@ def test_a_reply_listing_phrases_is_read_as_its_first_phrase_when_that_passes():
     assert reason == "a keyword list, not a label"
 
 
+@pytest.mark.parametrize(
+    "reply, label",
+    [  # replies the 135M writer gave on BBC News
+        ("Mergers and Acquisitions and Mergers", "Mergers and Acquisitions"),
+        ("Films and Cinema and Film-Cinema", "Films and Cinema"),
+        ("Mike Leigh and Best Actor: Best", "Mike Leigh and Best Actor"),
+        ("Losing Elena and Elena's Elena", "Losing Elena"),
+        ("Hard Drive and Blu-ray and Dvd-DVDs", "Hard Drive and Blu-ray and DVDs"),
+        ("Large Language Models and Language Models", "Large Language Models"),
+        # a part that adds a word stays, and so do hyphenated words of two different words
+        ("Labour Party and Labour Election", "Labour Party and Labour Election"),
+        ("Speech-to-Speech Translation and Pre-training", "Speech-to-Speech Translation and Pre-training"),
+        ("Input/Output Devices", "Input/Output Devices"),
+    ],
+)
+def test_a_label_loses_the_parts_that_only_repeat_its_words(reply, label):
+    from topicchat.indexer.label import _checked
+
+    words = " ".join(reply.replace("-", " ").replace("/", " ").replace(":", " ").replace("'s", "").split())
+    docs = [f"A document about {words} {label}."]
+    assert _checked(reply, docs, "", None) == (label, None)
+
+
 def test_a_label_closer_to_another_topic_falls_back_to_a_key_phrase_that_fits():
     from topicchat.indexer.label import closest_to_own
     from topicchat.indexer.topics import LabelSource, TopicRecord
@@ -235,7 +258,8 @@ def test_a_stuttering_reply_is_read_up_to_its_first_repetition(reply, expected):
 
 
 @pytest.mark.parametrize(
-    "reply", ["Thinking and Thinking and Thinking", "Agents Agents", "Self-Attention Self-Attention"]
+    "reply",
+    ["Thinking and Thinking and Thinking", "Agents Agents", "Self-Attention Self-Attention", "Thinking and Thinking"],
 )
 def test_a_stutter_leaving_one_word_stays_refused(reply):
     from topicchat.indexer.label import _checked
