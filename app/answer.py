@@ -32,6 +32,7 @@ from topicchat.app.trends import (
     series_text,
     window_length,
 )
+from topicchat.indexer import tokens
 from topicchat.indexer.ann import tokenize
 from topicchat.indexer.label import example_reply
 from topicchat.indexer.prompting import render_messages
@@ -2370,7 +2371,8 @@ class Assistant:
             yield f" (The summary was cut at the {self.settings.prose_deadline_s:g}-second limit.)"
 
     def _add_evidence(self, query: str, citations: list[Citation]) -> None:
-        """Each citation's key sentence for the question (a lexical prefilter, then the embedder)."""
+        """Each citation's key sentence for the question (the index's word-piece vectors, or a lexical
+        prefilter and the embedder: `app.evidence`)."""
         if not citations:
             return
         found = evidence_sentences(
@@ -2379,6 +2381,7 @@ class Assistant:
             self.retriever.embedder,
             self.retriever.embed_query(query),
             self.index.lexical.stem,
+            table=self.index.token_table if tokens.supported(self.retriever.embedder) else None,
         )
         for citation, sentence in zip(citations, found, strict=True):
             citation.evidence = sentence

@@ -1,8 +1,11 @@
 """Evidence sentences: for a cited document, the sentence of its text that answers the question best.
 
-Query-focused and cheap: a lexical prefilter keeps each document's few sentences that share the most
-(stemmed) words with the question, and only those are embedded (packed, `models.packed`) and compared
-with the question, so no vector per sentence is stored in the index.
+Query-focused and cheap. Where the index holds word-piece vectors (`indexer.tokens`, written by full builds
+since they were added), every sentence of a cited document gets its vector from them (no transformer pass:
+a few milliseconds on any CPU) and is compared with the question's vector. Otherwise a lexical prefilter
+keeps each document's few sentences that share the most (stemmed) words with the question, and only those
+are embedded (packed, `models.packed`). Either way no vector per sentence is stored in the index, and each
+sentence's score adds a little for the question words it shares.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from topicchat.indexer.ann import sentences, tokenize
+from topicchat.indexer.tokens import TokenTable
 from topicchat.models.base import Embedder, embed_short
 
 CANDIDATES = 3  # sentences per document that reach the embedder
@@ -33,9 +37,13 @@ def evidence_sentences(
     stem: str,
     max_chars: int = 320,
     min_share_of_best: float = MIN_SHARE_OF_BEST,
+    table: TokenTable | None = None,
 ) -> list[str]:
-    """The best sentence of each text for the question ('' for an empty text)."""
+    """The best sentence of each text for the question ('' for an empty text); every sentence scored with
+    the index's word-piece vectors where `table` is given, else the shortlist through the embedder."""
     wanted = set(tokenize(question, stem=stem))
+    if table is not None:
+        return _by_table(wanted, texts, embedder, question_vector, stem, max_chars, table)
     candidates: list[tuple[int, str, float]] = []
     best: dict[int, tuple[float, str]] = {}
     for i, text in enumerate(texts):
@@ -59,3 +67,30 @@ def evidence_sentences(
             if i not in best or total > best[i][0]:
                 best[i] = (total, sentence)
     return [clip(best[i][1], max_chars) if i in best else "" for i in range(len(texts))]
+
+
+def _by_table(
+    wanted: set[str],
+    texts: Sequence[str],
+    embedder: Embedder,
+    question_vector: np.ndarray,
+    stem: str,
+    max_chars: int,
+    table: TokenTable,
+) -> list[str]:
+    parts = [sentences(text) for text in texts]
+    flat = [sentence for group in parts for sentence in group]
+    if not flat:
+        return ["" for _ in texts]
+    scores = table.encode(flat, embedder) @ question_vector.astype(np.float32)
+    out, at = [], 0
+    for group in parts:
+        best, chosen = -np.inf, ""
+        for sentence in group:
+            shared = len(wanted & set(tokenize(sentence, stem=stem))) / max(1, len(wanted))
+            total = float(scores[at]) + LEXICAL_WEIGHT * shared
+            at += 1
+            if total > best:
+                best, chosen = total, sentence
+        out.append(clip(chosen, max_chars) if chosen else "")
+    return out

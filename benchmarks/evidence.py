@@ -6,15 +6,22 @@ Every judged question is answered as the chat does (`--generator none`); for eac
 mix relevant and other documents, every selector picks one sentence per cited document, and the score is
 the share of (relevant, other) citation pairs that the picked sentences order right by the index
 embedder's cosine to the question (the measure `topicchat eval answers` reports, evidence vs first
-sentence). Milliseconds are per answer (5 cited documents) on this machine, question vector given.
-Selectors: the shipped one (lexical prefilter to at most 3 sentences per document, those sharing at
-least half the best one's question words, then the index's embedder, packed), the same before the
-pruning and packing (3 per document, padded batch),
+sentence), with its difference from the first sentence's and a 95% interval for that difference (answers
+resampled 2,000 times). Milliseconds are per answer (5 cited documents) on this machine, question vector
+given. The index must hold word-piece vectors (a full build of this version).
+Selectors: the shipped one (every sentence scored with the index's word-piece vectors, `indexer.tokens`,
+plus 0.1 per shared question word share), the one shipped for indexes without them (lexical prefilter to
+at most 3 sentences per document, those sharing at least half the best one's question words, then the
+index's embedder, packed), the same before the pruning and packing (3 per document, padded batch),
 the first sentence, the lexical winner alone, the embedder only where the lexical prefilter ties, the
 int8 ONNX encoder in place of the index's, every sentence embedded, static token vectors of the
 embedder (its input word embeddings, IDF-weighted) with no transformer pass at all, the shortlist ranked with
 a centrality term (cosine to the document's own vector in the index, as query-focused summarisers weigh
 it), and the first sentence added to the shortlist with a bonus.
+
+`--table-cost`: what the word-piece vectors add to a build of the index's corpus: `indexer.tokens.build_table`
+timed with the index's embedder and with its float32 variant (what CPUs without native bf16 build with),
+beside `embed` of the whole corpus by the same encoder extrapolated from 1,000 documents.
 
 `--encoders`: the cheaper encoders one could put behind the same shortlist where float32 is slow (CPUs
 without native bf16): the packed encoder with only its first 2-4 layers, and with int8 dynamic linear
@@ -43,14 +50,17 @@ Selector = Callable[[str, list[str], np.ndarray], list[str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index", type=Path)
-    parser.add_argument("beir", type=Path)
+    parser.add_argument("beir", type=Path, nargs="?", help="the judged collection (not for --table-cost)")
     parser.add_argument("--encoders", action="store_true", help="time cheaper encoders behind the shortlist")
+    parser.add_argument("--table-cost", action="store_true", help="time the word-piece vectors of a build")
     args = parser.parse_args()
+    if args.table_cost:
+        table_cost(args.index)
+        return
 
     from topicchat.app import evidence
     from topicchat.app.answer import Assistant
     from topicchat.app.settings import AnswerSettings
-    from topicchat.evaluate import _pair_accuracy
     from topicchat.indexer.ann import sentences, tokenize
     from topicchat.models.registry import load_embedder
 
@@ -137,7 +147,15 @@ def main() -> None:
 
         return pick
 
+    pieces = assistant.index.token_table
+    if pieces is None:
+        raise SystemExit(f"{args.index} has no word-piece vectors: rebuild it with this version (topicchat build)")
+
     def shipped(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
+        found = evidence.evidence_sentences(question, texts, embedder, qvec, stem, table=pieces)
+        return [s.rstrip("…") for s in found]
+
+    def shortlist_shipped(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
         return [s.rstrip("…") for s in evidence.evidence_sentences(question, texts, embedder, qvec, stem)]
 
     def before(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
@@ -145,8 +163,9 @@ def main() -> None:
         return [s.rstrip("…") for s in found]
 
     selectors: dict[str, tuple[Selector, Callable[[str], np.ndarray]]] = {
-        "shipped: up to 3 per document (those sharing >= half the best one's words), packed": (
-            shipped,
+        "shipped: every sentence, the index's word-piece vectors": (shipped, lambda q: embedder.embed([q])[0]),
+        "shipped without them: up to 3 per document (sharing >= half the best one's words), packed": (
+            shortlist_shipped,
             lambda q: embedder.embed([q])[0],
         ),
         "before: 3 per document, padded batch": (before, lambda q: embedder.embed([q])[0]),
@@ -169,19 +188,72 @@ def main() -> None:
         encoders(embedder, cases, stem)
         return
     print(f"{len(cases)} answers with relevant and other citations; CPU: {cpu()}\n")
-    print("| selector | pairs ordered right | ms per answer p50 |\n|---|---|---|")
+    print(
+        "| selector | pairs ordered right | minus the first sentence's (95% interval, answers resampled) "
+        "| ms per answer p50 |\n|---|---|---|---|"
+    )
+    first = np.asarray(per_answer(cases, embedder, selectors["first sentence"]))
+    rng = np.random.default_rng(0)
+    draws = [rng.integers(0, len(cases), len(cases)) for _ in range(2000)]
     for name, (select, query_vector) in selectors.items():
-        right = pairs = 0
-        times = []
-        for question, texts, flags, _ in cases:
-            judge = embedder.embed([question])[0]
-            qvec = query_vector(question)
-            start = time.perf_counter()
-            chosen = select(question, texts, qvec)
+        times: list[float] = []
+        own = np.asarray(per_answer(cases, embedder, (select, query_vector), times))
+        share = own[:, 0].sum() / own[:, 1].sum()
+        gaps = [own[d, 0].sum() / own[d, 1].sum() - first[d, 0].sum() / first[d, 1].sum() for d in draws]
+        low, high = np.percentile(gaps, [2.5, 97.5])
+        gap = share - first[:, 0].sum() / first[:, 1].sum()
+        print(
+            f"| {name} | {share:.4f} ({int(own[:, 1].sum())} pairs) | {gap:+.4f} ({low:+.4f} to {high:+.4f}) "
+            f"| {statistics.median(times):.1f} |"
+        )
+
+
+def per_answer(cases: list, embedder: object, selector: tuple, times: list[float] | None = None) -> list:
+    """(pairs ordered right, pairs) of each answer when `selector` picks the sentences."""
+    from topicchat.evaluate import _pair_accuracy
+
+    select, query_vector = selector
+    out = []
+    for question, texts, flags, _ in cases:
+        judge = embedder.embed([question])[0]  # type: ignore[attr-defined]
+        qvec = query_vector(question)
+        start = time.perf_counter()
+        chosen = select(question, texts, qvec)
+        if times is not None:
             times.append(1000 * (time.perf_counter() - start))
-            twice, n = _pair_accuracy((embedder.embed(chosen) @ judge).tolist(), flags)
-            right, pairs = right + twice, pairs + n
-        print(f"| {name} | {right / (2 * pairs):.4f} ({pairs} pairs) | {statistics.median(times):.1f} |")
+        twice, n = _pair_accuracy((embedder.embed(chosen) @ judge).tolist(), flags)  # type: ignore[attr-defined]
+        out.append((twice / 2, n))
+    return out
+
+
+def table_cost(path: Path) -> None:
+    """Seconds to build the word-piece vectors for the index's corpus, against embedding that corpus."""
+    from topicchat.indexer import tokens
+    from topicchat.indexer.store import load_index
+    from topicchat.models.registry import load_embedder
+
+    index = load_index(path)
+    texts = index.documents["text"].tolist()
+    name = index.manifest["parameters"]["embedding_model"]
+    print(f"{len(texts):,} documents; CPU: {cpu()}\n")
+    print(
+        "| encoder | word-piece vectors s | pieces | embedding the corpus s (from 1,000 documents) | share of the two |"
+    )
+    print("|---|---|---|---|---|")
+    from topicchat.models.st_backend import cpu_has_bf16
+
+    dtypes = [d for d in dict.fromkeys((index.embedding_dtype, "float32")) if d != "bfloat16" or cpu_has_bf16()]
+    for dtype in dtypes:  # bf16 only where it is native (emulated bf16 says nothing about a real CPU)
+        embedder = load_embedder(name, dtype, None, index.embedding_max_tokens)
+        embedder.embed(texts[:64])  # warm up
+        start = time.perf_counter()
+        table = tokens.build_table(embedder, texts)
+        took = time.perf_counter() - start
+        start = time.perf_counter()
+        embedder.embed(texts[:1000])
+        whole = (time.perf_counter() - start) * len(texts) / min(1000, len(texts))
+        assert table is not None
+        print(f"| {embedder.model_id} | {took:.1f} | {len(table.ids):,} | {whole:.0f} | {took / (took + whole):.1%} |")
 
 
 def encoders(embedder: object, cases: list, stem: str) -> None:

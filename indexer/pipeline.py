@@ -26,6 +26,7 @@ from topicchat.indexer import (
     reduce,
     store,
     timeline,
+    tokens,
     topics,
     tree,
     update,
@@ -495,7 +496,7 @@ def _update(
     recorded = dict(old.manifest["parameters"])
     if parameters is not None:  # a build that updated in place records its own (run-only) parameters
         recorded = parameters | {"min_cluster_size_used": recorded.get("min_cluster_size_used")}
-    return _finish(out, run, built, recorded, manifest_topics, extra)
+    return _finish(out, run, built, recorded, manifest_topics, extra, old.token_table)
 
 
 def add_documents(
@@ -689,11 +690,25 @@ def _previous(out: Path, docs, parameters: dict, full: bool):
     return old, update.plan_update(old, docs, parameters)
 
 
-def _finish(out: Path | str, run: Run, built: Built, parameters: dict, manifest_topics: dict, extra: dict) -> Path:
-    """Search structures, then the index folder with its manifest (shared by full builds and updates)."""
+def _finish(
+    out: Path | str,
+    run: Run,
+    built: Built,
+    parameters: dict,
+    manifest_topics: dict,
+    extra: dict,
+    kept_tokens: tokens.TokenTable | None | bool = True,
+) -> Path:
+    """Search structures, then the index folder with its manifest (shared by full builds and updates).
+    `kept_tokens`: an update's word-piece table, carried over (None: the old index had none); True: build it."""
     with _timed(run.timings, "ann", run.report):
         faiss_index = ann.build_faiss(built.vectors)
         lexical = ann.LexicalIndex.build((run.docs["title"] + "\n" + run.docs["text"]).tolist())
+    if kept_tokens is True:
+        with _timed(run.timings, "tokens", run.report):
+            token_table = tokens.build_table(run.embedder, run.docs["text"].tolist(), run.report)
+    else:
+        token_table = kept_tokens or None
 
     with _timed(run.timings, "store", run.report):
         frame = run.docs.copy()
@@ -744,6 +759,7 @@ def _finish(out: Path | str, run: Run, built: Built, parameters: dict, manifest_
             prompt_texts(PROMPTS),
             built.parents,
             built.parent_vectors,
+            token_table,
         )
     run.report(f"Index written to {path} in {time.perf_counter() - run.started:.1f} s")
     return path

@@ -24,6 +24,7 @@ from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.failpoints import pause_point
 from topicchat.indexer.load import RESERVED
 from topicchat.indexer.timeline import Timeline, build_timeline, timeline_spec
+from topicchat.indexer.tokens import TokenTable
 from topicchat.indexer.topics import TopicRecord
 
 FORMAT_VERSION = 2  # 2: the topic tree (parent nodes in topics.json and topic_embeddings.npy); optional `time`
@@ -53,6 +54,7 @@ class TopicIndex:
     lexical: LexicalIndex
     parents: list[TopicRecord] = field(default_factory=list)  # the tree's upper levels (level >= 1)
     parent_embeddings: np.ndarray | None = None
+    token_table: TokenTable | None = None  # word-piece vectors for evidence sentences (optional; `indexer.tokens`)
 
     @property
     def nodes(self) -> dict[int, TopicRecord]:
@@ -138,6 +140,7 @@ def write_index(
     prompts: dict[str, str],
     parents: list[TopicRecord] | None = None,
     parent_embeddings: np.ndarray | None = None,
+    token_table: TokenTable | None = None,
 ) -> Path:
     """Write every artefact into a new generation folder, then make it `out`'s current one in one step."""
     import faiss
@@ -161,6 +164,9 @@ def write_index(
         (tmp / "topics.json").write_text(json.dumps([t.to_json() for t in nodes], indent=1), encoding="utf-8")
         files = ["documents.parquet", "embeddings.npy", "faiss.index", "topic_embeddings.npy", "topics.json"]
         files += lexical.save(tmp)
+        if token_table is not None:
+            files += token_table.save(tmp)
+            manifest = dict(manifest, token_vectors=token_table.manifest())
         (tmp / "prompts").mkdir()
         for name, text in prompts.items():
             (tmp / "prompts" / name).write_text(text, encoding="utf-8")
@@ -412,6 +418,8 @@ def load_index(path: Path | str, verify: bool = True) -> TopicIndex:
         nodes = [TopicRecord.from_json(t) for t in json.loads((path / "topics.json").read_text(encoding="utf-8"))]
         index = faiss.read_index(str(path / "faiss.index"))
         lexical = LexicalIndex.load(path)
+        recorded = manifest.get("token_vectors")  # optional: indexes before it pick evidence with the embedder
+        token_table = TokenTable.load(path, str(recorded.get("model"))) if isinstance(recorded, dict) else None
     except Exception as exc:  # any unreadable artefact means the same thing to the user
         raise _broken(path, f"an artefact could not be read ({type(exc).__name__}: {exc})") from exc
     if not (len(documents) == len(embeddings) == index.ntotal == lexical.weights.shape[1]):
@@ -432,4 +440,5 @@ def load_index(path: Path | str, verify: bool = True) -> TopicIndex:
         lexical,
         parents,
         topic_embeddings[~is_leaf],
+        token_table,
     )

@@ -148,6 +148,22 @@ class OnnxEmbedder:
         self.model_id = variant_id(self.name, self.variant)
         self.dim = int(self.embed(["dimension probe"]).shape[1])
 
+    @property
+    def mean_pooled(self) -> bool:
+        return self.pooling != "cls"
+
+    def hidden_states(self, rows: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """The model's output vector of every word piece, for rows of word-piece ids (special tokens included)."""
+        if not rows:
+            return []
+        width = max(len(row) for row in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)], mask[i, : len(row)] = row, 1
+        states = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0].astype(np.float32)
+        return [states[i, : len(row)] for i, row in enumerate(rows)]
+
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)

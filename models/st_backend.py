@@ -239,6 +239,42 @@ class SentenceTransformerEmbedder:
                     self._packed_failed(exc, bulk=False)
             return self.embed(texts)
 
+    @property
+    def tokenizer(self) -> Any:
+        return self.model.tokenizer
+
+    @property
+    def mean_pooled(self) -> bool:
+        """Whether the sentence vector is the mean of the word pieces' outputs (what `indexer.tokens` needs)."""
+        modules = list(self.model) if hasattr(self.model, "__iter__") else []
+        kinds = [type(module).__name__ for module in modules]
+        return (
+            kinds[:2] == ["Transformer", "Pooling"]
+            and kinds[2:] in ([], ["Normalize"])
+            and getattr(modules[1], "pooling_mode", "") == "mean"
+            and hasattr(modules[0], "auto_model")
+        )
+
+    def hidden_states(self, rows: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """The model's output vector of every word piece (float32), for rows of word-piece ids (special
+        tokens included), in one padded batch."""
+        import torch
+
+        if not rows:
+            return []
+        width = max(len(row) for row in rows)
+        if width > 8:  # few shapes (oneDNN keeps a kernel per shape); a lone word piece's rows stay short
+            width = -(-width // 32) * 32
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)], mask[i, : len(row)] = row, 1
+        with self._lock, torch.inference_mode():
+            transformer: Any = self.model[0].auto_model
+            out = transformer(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+            states = out.last_hidden_state.float().numpy()
+        return [states[i, : len(row)] for i, row in enumerate(rows)]
+
     def _embed_packed(self, texts: Sequence[str], show_progress: bool) -> np.ndarray:
         """Whole documents through the packer: sorted by length, BULK_BATCH at a time, in rows of
         BULK_ROW_TOKENS word pieces (short abstracts share a row instead of padding to the longest)."""

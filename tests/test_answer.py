@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import numpy as np
 import pytest
 
 from topicchat.app.answer import (
@@ -17,6 +18,7 @@ from topicchat.app.answer import (
 )
 from topicchat.app.intent import IntentKind, fix_typos, parse_intent
 from topicchat.indexer.tree import path_of
+from topicchat.models.base import normalise
 
 
 def _theme_of_topic(assistant, topic_id):
@@ -413,6 +415,82 @@ def test_evidence_picks_the_sentence_that_answers_the_question():
     found = evidence_sentences(question, texts, embedder, embedder.embed([question])[0], "snowball")
     assert found[0] == "Our telescope survey maps the redshift of 400 quasars."
     assert found[1] in sentences(texts[1]) and found[2] == ""
+
+
+class _PieceEmbedder:
+    """A tiny mean-pooled 'model' for word-piece tables: a word piece is a word; its output is its own
+    direction plus the mean of its row's words (context), so an average over contexts is checkable."""
+
+    model_id = name = "pieces"
+    variant = ""
+    dim = 8
+    mean_pooled = True
+    max_tokens = 64
+
+    def __init__(self) -> None:
+        self.words = {"[CLS]": 0, "[SEP]": 1, "[PAD]": 2}
+        self.calls = 0
+
+        class Tokenizer:
+            cls_token_id, sep_token_id, pad_token_id = 0, 1, 2
+
+            def __call__(inner, texts, add_special_tokens=True, truncation=True, max_length=64):
+                rows = []
+                for text in texts:
+                    ids = [self.words.setdefault(w, len(self.words)) for w in text.lower().split()][: max_length - 2]
+                    rows.append([0, *ids, 1] if add_special_tokens else ids)
+                return {"input_ids": rows}
+
+        self.tokenizer = Tokenizer()
+
+    def direction(self, piece: int) -> np.ndarray:
+        return np.random.default_rng(piece).normal(size=self.dim)
+
+    def hidden_states(self, rows):
+        self.calls += 1
+        out = []
+        for row in rows:
+            own = np.stack([self.direction(p) for p in row])
+            out.append((own + own.mean(axis=0)).astype(np.float32))
+        return out
+
+    def embed(self, texts, *, show_progress=False):
+        rows = self.tokenizer(texts)["input_ids"]
+        return normalise(np.stack([h.mean(axis=0) for h in self.hidden_states(rows)]))
+
+
+def test_word_piece_table_averages_contexts_weighs_rarity_and_fills_in_new_pieces(tmp_path):
+    from topicchat.app.evidence import evidence_sentences
+    from topicchat.indexer.tokens import TokenTable, build_table
+
+    embedder = _PieceEmbedder()
+    corpus = ["alpha beta gamma", "alpha delta", "alpha beta"]
+    table = build_table(embedder, corpus)
+    assert table is not None and table.sampled == table.counted == 3
+    ids = {w: embedder.words[w] for w in ("alpha", "beta", "gamma", "delta")}
+    assert table.ids.tolist() == sorted(ids.values())
+    # "beta" in two documents: its vector is the mean of its two outputs (each with its own context)
+    contexts = [embedder.hidden_states([embedder.tokenizer([t])["input_ids"][0]])[0] for t in corpus]
+    beta = (contexts[0][2] + contexts[2][2]) / 2
+    row = int(np.searchsorted(table.ids, ids["beta"]))
+    assert np.allclose(table.vectors[row].astype(np.float32), beta, atol=1e-2)
+    # rarer pieces weigh more: alpha is in every document, gamma in one
+    weight = dict(zip(table.ids.tolist(), table.weights.tolist(), strict=True))
+    assert weight[ids["gamma"]] > weight[ids["beta"]] > weight[ids["alpha"]]
+    table.save(tmp_path)
+    again = TokenTable.load(tmp_path, "pieces")
+    assert np.array_equal(again.ids, table.ids) and np.array_equal(again.vectors, table.vectors)
+    # a piece no document had gets its output on its own, once, and counts in the sentence's vector
+    before = embedder.calls
+    vector = again.encode(["omega"], embedder)[0]
+    assert embedder.calls == before + 1 and np.linalg.norm(vector) > 0.99
+    again.encode(["omega alpha"], embedder)
+    assert embedder.calls == before + 1, "computed once, then reused"
+    # evidence: every sentence is scored through the table, no sentence is embedded
+    question = "gamma"
+    texts = ["alpha delta. alpha beta gamma. delta delta."]
+    found = evidence_sentences(question, texts, embedder, embedder.embed([question])[0], "light", table=again)
+    assert found == ["alpha beta gamma."]
 
 
 def test_evidence_embeds_only_sentences_that_could_win():

@@ -72,6 +72,68 @@ def test_question_answering_routes_to_a_qa_topic_with_real_citations(arxiv_index
     assert sum(bool(QA.search(docs.loc[c.doc_id, "title"] + docs.loc[c.doc_id, "text"])) for c in answer.citations) >= 3
 
 
+def test_evidence_comes_from_the_index_word_piece_vectors(arxiv_index, tmp_path, shared_data):
+    """A full build stores word-piece vectors; an answer's evidence sentences are scored with them (no
+    sentence goes through the model); `add` and `remove` carry them; an index without them still answers."""
+    import shutil
+
+    import numpy as np
+
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer.ann import sentences
+    from topicchat.indexer.pipeline import add_documents, remove_documents
+    from topicchat.indexer.store import load_index
+
+    assistant = Assistant.open(arxiv_index)
+    index, embedder = assistant.index, assistant.retriever.embedder
+    table = index.token_table
+    assert table is not None and "token_vectors.npz" in index.manifest["artefacts"]
+    assert index.manifest["token_vectors"]["sampled_documents"] == len(index.documents)
+    # each sentence's vector from the table lies nearest the model's own vector of that sentence
+    found = list(dict.fromkeys(x for text in index.documents["text"].head(40) for x in sentences(text)))
+    similar = table.encode(found, embedder) @ embedder.embed(found).T
+    assert np.mean(similar.argmax(axis=1) == np.arange(len(found))) >= 0.8  # 0.90 measured; chance 1 in ~300
+
+    embedded: list[list[str]] = []
+    for method in ("embed", "embed_short"):
+        original = getattr(embedder, method)
+
+        def recording(texts, *args, _original=original, **kwargs):
+            embedded.append(list(texts))
+            return _original(texts, *args, **kwargs)
+
+        setattr(embedder, method, recording)
+    question = "which papers study machine translation?"
+    answer = assistant.ask(question)
+    assert answer.citations and all(c.evidence for c in answer.citations)
+    for c in answer.citations:
+        assert c.evidence.rstrip("…") in " ".join(c.text.split())
+    # only the question (or its subject) went through the model, no sentence of a cited abstract
+    assert all(len(texts) == 1 and texts[0] in question for texts in embedded), embedded
+
+    copy = tmp_path / "index"
+    shutil.copytree(arxiv_index, copy, symlinks=True)
+    more = pd.read_parquet(shared_data / "corpora" / "arxiv_cscl.parquet").iloc[300:303]
+    more.to_parquet(tmp_path / "more.parquet")
+    quiet = BuildSettings(show_progress=False, cache_dir=tmp_path / "cache")
+    add_documents(copy, str(tmp_path / "more.parquet"), settings=quiet, report=lambda _m: None)
+    remove_documents(copy, [str(more["id"].iloc[0])], settings=quiet, report=lambda _m: None)
+    updated = load_index(copy)
+    assert len(updated.documents) == len(index.documents) + 2
+    assert updated.token_table is not None and np.array_equal(updated.token_table.vectors, table.vectors)
+
+    # an index written before the word-piece vectors: evidence through the embedder's shortlist
+    manifest_file = index_folder(copy) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    del manifest["token_vectors"], manifest["artefacts"]["token_vectors.npz"]
+    manifest_file.write_text(json.dumps(manifest))
+    (index_folder(copy) / "token_vectors.npz").unlink()
+    older = Assistant.open(copy)
+    assert older.index.token_table is None
+    answer = older.ask(question)
+    assert answer.citations and all(c.evidence.rstrip("…") in " ".join(c.text.split()) for c in answer.citations)
+
+
 def test_cli_demo_corpus_builds_offline(tmp_path):
     """The README's demo: the cherche corpus with the default offline models."""
     from tests.test_cli import run_cli
@@ -187,4 +249,7 @@ def test_int8_encoder_with_a_token_cut_is_recorded_and_used_for_queries(tmp_path
 
     assistant = Assistant.open(path)
     assert assistant.retriever.embedder.model_id == index.manifest["models"]["embedder"]
-    assert assistant.ask("which papers study question answering?").citations
+    answer = assistant.ask("which papers study question answering?")
+    assert answer.citations
+    # the ONNX encoder gives its word pieces' outputs too: evidence from the index's word-piece vectors
+    assert index.token_table is not None and all(c.evidence for c in answer.citations)
