@@ -2370,6 +2370,14 @@ class Assistant:
         if late:
             yield f" (The summary was cut at the {self.settings.prose_deadline_s:g}-second limit.)"
 
+    def _token_table(self) -> tokens.TokenTable | None:
+        """The index's word-piece vectors, when this embedder reads text with their tokenizer (the same model,
+        in any precision) and can compute a piece they lack."""
+        table, embedder = self.index.token_table, self.retriever.embedder
+        if table is None or not tokens.supported(embedder):
+            return None
+        return table if table.model_id.split("#")[0] == embedder.name else None
+
     def _add_evidence(self, query: str, citations: list[Citation]) -> None:
         """Each citation's key sentence for the question (the index's word-piece vectors, or a lexical
         prefilter and the embedder: `app.evidence`)."""
@@ -2381,7 +2389,7 @@ class Assistant:
             self.retriever.embedder,
             self.retriever.embed_query(query),
             self.index.lexical.stem,
-            table=self.index.token_table if tokens.supported(self.retriever.embedder) else None,
+            table=self._token_table(),
         )
         for citation, sentence in zip(citations, found, strict=True):
             citation.evidence = sentence

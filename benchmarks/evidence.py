@@ -57,6 +57,8 @@ def main() -> None:
     if args.table_cost:
         table_cost(args.index)
         return
+    if args.beir is None:
+        parser.error("name the judged collection (BEIR_DIR), or pass --table-cost")
 
     from topicchat.app import evidence
     from topicchat.app.answer import Assistant
@@ -65,6 +67,8 @@ def main() -> None:
     from topicchat.models.registry import load_embedder
 
     assistant = Assistant.open(args.index, AnswerSettings(generator="none"))
+    if assistant.index.token_table is None:
+        raise SystemExit(f"{args.index} has no word-piece vectors: rebuild it with this version (topicchat build)")
     embedder = assistant.retriever.embedder
     stem = assistant.index.lexical.stem
     onnx = load_embedder(f"onnx:{assistant.index.manifest['parameters']['embedding_model']}")
@@ -148,8 +152,6 @@ def main() -> None:
         return pick
 
     pieces = assistant.index.token_table
-    if pieces is None:
-        raise SystemExit(f"{args.index} has no word-piece vectors: rebuild it with this version (topicchat build)")
 
     def shipped(question: str, texts: list[str], qvec: np.ndarray) -> list[str]:
         found = evidence.evidence_sentences(question, texts, embedder, qvec, stem, table=pieces)

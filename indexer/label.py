@@ -250,10 +250,13 @@ def before_repeat(label: str) -> str:
 _PART_SPLIT = re.compile(r"(\s+(?:and|&)\s+|\s*[,;:/]\s*)", re.IGNORECASE)
 
 
+_PART_WORD_RE = re.compile(r"[a-z0-9][a-z0-9\-+#]*")  # "C++", "C#" are not "C"
+
+
 def _content_forms(text: str) -> set[str]:
     """The content words of a label part, each as its singular forms (possessives and hyphen parts split)."""
     forms: set[str] = set()
-    for token in _WORD_RE.findall(text.lower().replace("'s", "").replace("\u2019s", "")):
+    for token in _PART_WORD_RE.findall(text.lower().replace("'s", "").replace("\u2019s", "")):
         for part in token.split("-"):
             if part and part not in _STOP_LABEL:
                 forms |= _forms(part)
@@ -267,9 +270,10 @@ def without_repeated_parts(label: str) -> str:
     ("Dvd-DVDs") keeps its last spelling. Parts adding a word stay ("Labour Party and Labour Election")."""
 
     def one_word(match: re.Match[str]) -> str:
-        a, b = match.group(1), match.group(2)
-        return b if _forms(a.lower()) & _forms(b.lower()) else match.group(0)
+        a, b = match.group(1), match.group(2)  # two spellings of one word, not a reduplication ("Yo-yo")
+        return b if a.lower() != b.lower() and _forms(a.lower()) & _forms(b.lower()) else match.group(0)
 
+    original = label
     label = re.sub(r"\b([A-Za-z]+)-([A-Za-z]+)\b", one_word, label)
     pieces = _PART_SPLIT.split(label)
     parts, separators = pieces[0::2], pieces[1::2]
@@ -284,7 +288,16 @@ def without_repeated_parts(label: str) -> str:
             kept.append(separators[i - 1])
         kept.append(part)
         seen |= forms
-    return "".join(kept).strip(" ,;:/&") or label
+    shorter = "".join(kept)
+    if shorter == original:
+        return original
+    return shorter.strip(" ,;:/&") or original
+
+
+def content_words(label: str) -> int:
+    """How many different content words a label has (the parts of hyphenated words count: "Self-Attention" 2)."""
+    forms = _content_forms(label)
+    return len({min(_forms(w), key=len) for w in forms})
 
 
 def _checked(
@@ -296,7 +309,7 @@ def _checked(
     or more)."""
     label = trim_label(clean_label(reply))
     shorter = without_repeated_parts(label)
-    if shorter != label and len(shorter.split()) < 2:  # one word said twice ("Economy and Economy")
+    if shorter != label and content_words(shorter) < 2:  # one word said twice ("Economy and Economy")
         return label, "repeats itself"
     label = shorter
     reason = validate_label(label, documents, example, vocab)

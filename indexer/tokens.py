@@ -1,10 +1,11 @@
 """Word-piece vectors for evidence sentences: each word piece's output vector from the index's embedder,
 averaged over the contexts it had in the corpus, and weighted by its rarity.
 
-A sentence's vector is then the weighted mean of its word pieces' vectors: the embedder's own mean pooling,
-with each piece's context-dependent output replaced by its corpus average. No transformer pass at question
-time (the evidence step costs a few milliseconds on any CPU instead of ~86 ms in float32 where bf16 is not
-native: `benchmarks/evidence.py`), and no vector per sentence in the index: one per word piece of the
+A sentence's vector is then the rarity-weighted mean of its word pieces' vectors: close to the embedder's
+own mean pooling, with each piece's context-dependent output replaced by its corpus average (the special
+tokens' outputs left out). No transformer pass at question
+time (the evidence step costs 5-10 ms p50 on any CPU instead of ~86 ms in float32 where bf16 is not native:
+`benchmarks/latency.py`), and no vector per sentence in the index: one per word piece of the
 vocabulary that the corpus uses.
 
 Built once per full build from a sample of documents (`SAMPLE_DOCUMENTS`; rarity is counted over
@@ -122,10 +123,15 @@ class TokenTable:
         if not missing:
             return
         first, last = embedder.tokenizer.cls_token_id, embedder.tokenizer.sep_token_id
-        rows = [[*([first] if first is not None else []), p, *([last] if last is not None else [])] for p in missing]
-        with self._lock:
+        head, tail = [first] if first is not None else [], [last] if last is not None else []
+        with self._lock:  # one thread computes a piece; the others find it done
+            missing = [p for p in missing if p not in self._extra]
+            if not missing:
+                return
+            rows = [[*head, p, *tail] for p in missing]
             for piece, states in zip(missing, embedder.hidden_states(rows), strict=True):
-                self._extra[piece] = states.mean(axis=0).astype(np.float32)
+                # the piece's own output, as for the pieces the build sampled (not the special tokens')
+                self._extra[piece] = states[len(head) : len(states) - len(tail)].mean(axis=0).astype(np.float32)
 
 
 def build_table(
@@ -154,6 +160,8 @@ def build_table(
     held = np.concatenate(present) if present else np.zeros(0, dtype=np.int64)
     df = np.bincount(held, minlength=int(held.max()) + 1 if len(held) else 0)
     ids = np.flatnonzero(df).astype(np.int64)  # every piece some counted document holds
+    if not len(ids):
+        return None
     position = np.full(len(df), -1, dtype=np.int64)
     position[ids] = np.arange(len(ids))
     dim = int(embedder.dim)
@@ -189,7 +197,7 @@ def build_table(
     for start in range(0, len(lone), 256):
         part = lone[start : start + 256]
         for p, state in zip(part, embedder.hidden_states([wrap([p]) for p in part]), strict=True):
-            sums[position[p]], seen[position[p]] = state.mean(axis=0), 1
+            sums[position[p]], seen[position[p]] = state[len(head) : len(state) - len(tail)].mean(axis=0), 1
     vectors = (sums / np.maximum(seen, 1)[:, None]).astype(np.float16)
     weights = (np.log((counted + 1) / (df[ids] + 1)) + 1).astype(np.float32)
     table = TokenTable(

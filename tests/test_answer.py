@@ -464,6 +464,7 @@ def test_word_piece_table_averages_contexts_weighs_rarity_and_fills_in_new_piece
     from topicchat.indexer.tokens import TokenTable, build_table
 
     embedder = _PieceEmbedder()
+    assert build_table(embedder, ["", " "]) is None  # no word piece at all: no table, the shortlist serves
     corpus = ["alpha beta gamma", "alpha delta", "alpha beta"]
     table = build_table(embedder, corpus)
     assert table is not None and table.sampled == table.counted == 3

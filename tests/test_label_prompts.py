@@ -183,6 +183,11 @@ def test_a_reply_listing_phrases_is_read_as_its_first_phrase_when_that_passes():
         ("Labour Party and Labour Election", "Labour Party and Labour Election"),
         ("Speech-to-Speech Translation and Pre-training", "Speech-to-Speech Translation and Pre-training"),
         ("Input/Output Devices", "Input/Output Devices"),
+        ("Yo-yo Dieting", "Yo-yo Dieting"),  # a reduplicated word is one word
+        ("C and C++ Compilers", "C and C++ Compilers"),
+        # a part repeating a hyphenated word's part goes; the label keeps two words
+        ("Self-Attention and Attention", "Self-Attention"),
+        ("Tony Blair and Blair", "Tony Blair"),
     ],
 )
 def test_a_label_loses_the_parts_that_only_repeat_its_words(reply, label):
