@@ -29,6 +29,11 @@ def clip(sentence: str, max_chars: int = 320) -> str:
     return sentence if len(sentence) <= max_chars else sentence[: max_chars - 1].rstrip() + "…"
 
 
+def _share(wanted: set[str], sentence: str, stem: str) -> float:
+    """The share of the question's (stemmed) words the sentence holds."""
+    return len(wanted & set(tokenize(sentence, stem=stem))) / max(1, len(wanted))
+
+
 def evidence_sentences(
     question: str,
     texts: Sequence[str],
@@ -50,8 +55,7 @@ def evidence_sentences(
         parts = sentences(text)
         scored = []
         for position, sentence in enumerate(parts):
-            shared = len(wanted & set(tokenize(sentence, stem=stem))) / max(1, len(wanted))
-            scored.append((-shared, position, sentence))
+            scored.append((-_share(wanted, sentence, stem), position, sentence))
         shortlist = sorted(scored)[:CANDIDATES]
         floor = min_share_of_best * -shortlist[0][0] if shortlist else 0.0
         kept = [(i, sentence, -neg_shared) for neg_shared, _, sentence in shortlist if -neg_shared >= floor]
@@ -87,8 +91,7 @@ def _by_table(
     for group in parts:
         best, chosen = -np.inf, ""
         for sentence in group:
-            shared = len(wanted & set(tokenize(sentence, stem=stem))) / max(1, len(wanted))
-            total = float(scores[at]) + LEXICAL_WEIGHT * shared
+            total = float(scores[at]) + LEXICAL_WEIGHT * _share(wanted, sentence, stem)
             at += 1
             if total > best:
                 best, chosen = total, sentence

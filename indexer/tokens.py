@@ -97,17 +97,14 @@ class TokenTable:
             "input_ids"
         ]
         wanted = np.unique(np.fromiter((p for row in pieces for p in row), dtype=np.int64))
-        at = np.searchsorted(self.ids, wanted)
-        held = (at < len(self.ids)) & (self.ids[np.minimum(at, len(self.ids) - 1)] == wanted)
-        self._add_missing(wanted[~held].tolist(), embedder)
+        self._add_missing(wanted[~self._rows_of(wanted)[1]].tolist(), embedder)
         dim = self.vectors.shape[1]
         out = np.zeros((len(pieces), dim), dtype=np.float32)
         for row, ids in enumerate(pieces):
             if not ids:
                 continue
             ids_array = np.asarray(ids, dtype=np.int64)
-            at = np.searchsorted(self.ids, ids_array)
-            found = (at < len(self.ids)) & (self.ids[np.minimum(at, len(self.ids) - 1)] == ids_array)
+            at, found = self._rows_of(ids_array)
             rows = at[found]
             total = (self.vectors[rows].astype(np.float32) * self.weights[rows, None]).sum(axis=0)
             for piece in ids_array[~found].tolist():
@@ -117,21 +114,37 @@ class TokenTable:
             out[row] = total
         return normalise(out)
 
+    def _rows_of(self, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each piece sits in the table, and whether the table holds it at all."""
+        at = np.searchsorted(self.ids, pieces)
+        return at, (at < len(self.ids)) & (self.ids[np.minimum(at, len(self.ids) - 1)] == pieces)
+
     def _add_missing(self, missing: list[int], embedder: Any) -> None:
-        """The output vector of each piece the table lacks, on its own between the model's special tokens."""
+        """The output vector of each piece the table lacks (`alone`)."""
         missing = [p for p in missing if p not in self._extra]
         if not missing:
             return
-        first, last = embedder.tokenizer.cls_token_id, embedder.tokenizer.sep_token_id
-        head, tail = [first] if first is not None else [], [last] if last is not None else []
         with self._lock:  # one thread computes a piece; the others find it done
             missing = [p for p in missing if p not in self._extra]
-            if not missing:
-                return
-            rows = [[*head, p, *tail] for p in missing]
-            for piece, states in zip(missing, embedder.hidden_states(rows), strict=True):
-                # the piece's own output, as for the pieces the build sampled (not the special tokens')
-                self._extra[piece] = states[len(head) : len(states) - len(tail)].mean(axis=0).astype(np.float32)
+            for piece, vector in zip(missing, alone(embedder, missing), strict=True):
+                self._extra[piece] = vector.astype(np.float32)
+
+
+def _specials(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The special tokens the model reads before and after a text ([CLS] and [SEP]; none where it has none)."""
+    first, last = tokenizer.cls_token_id, tokenizer.sep_token_id
+    return [first] if first is not None else [], [last] if last is not None else []
+
+
+def alone(embedder: Any, pieces: Sequence[int]) -> list[np.ndarray]:
+    """Each piece's own output when the model reads it alone between its special tokens (the special tokens'
+    outputs left out, as for the pieces the build averages), 256 pieces per batch."""
+    head, tail = _specials(embedder.tokenizer)
+    out: list[np.ndarray] = []
+    for start in range(0, len(pieces), 256):
+        rows = [[*head, p, *tail] for p in pieces[start : start + 256]]
+        out += [states[len(head) : len(states) - len(tail)].mean(axis=0) for states in embedder.hidden_states(rows)]
+    return out
 
 
 def build_table(
@@ -170,14 +183,9 @@ def build_table(
     # the sampled documents' word pieces (they are among the counted ones), cut to `max_tokens` with the
     # model's special tokens around them, as the model reads a text
     where = {int(row): i for i, row in enumerate(counted_rows)}
-    first, last = tokenizer.cls_token_id, tokenizer.sep_token_id
-    head, tail = [first] if first is not None else [], [last] if last is not None else []
-
-    def wrap(row: Sequence[int]) -> list[int]:
-        return [*head, *row, *tail]
-
+    head, tail = _specials(tokenizer)
     cut = min(max_tokens, embedder.max_tokens) - len(head) - len(tail)
-    with_specials = [wrap(pieces[where[int(r)]][:cut]) for r in sampled_rows]
+    with_specials = [[*head, *pieces[where[int(r)]][:cut], *tail] for r in sampled_rows]
     order = np.argsort([len(p) for p in with_specials], kind="stable")  # similar lengths per batch
     for start in range(0, len(order), BATCH):
         batch = [with_specials[i] for i in order[start : start + BATCH]]
@@ -194,10 +202,8 @@ def build_table(
         seen[rows[starts]] += np.diff(np.r_[starts, len(rows)])
     # pieces counted but never in the sample: their output on their own (no context to average over)
     lone = ids[seen == 0].tolist()
-    for start in range(0, len(lone), 256):
-        part = lone[start : start + 256]
-        for p, state in zip(part, embedder.hidden_states([wrap([p]) for p in part]), strict=True):
-            sums[position[p]], seen[position[p]] = state[len(head) : len(state) - len(tail)].mean(axis=0), 1
+    for p, vector in zip(lone, alone(embedder, lone), strict=True):
+        sums[position[p]], seen[position[p]] = vector, 1
     vectors = (sums / np.maximum(seen, 1)[:, None]).astype(np.float16)
     weights = (np.log((counted + 1) / (df[ids] + 1)) + 1).astype(np.float32)
     table = TokenTable(

@@ -47,6 +47,15 @@ def embed_short(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     return fast(texts) if fast is not None else embedder.embed(texts)
 
 
+def pad_rows(rows: Sequence[Sequence[int]], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of word-piece ids as one (ids, attention mask) pair of int64 arrays `width` wide, zero-padded."""
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)], mask[i, : len(row)] = row, 1
+    return ids, mask
+
+
 def variant_id(name: str, variant: str) -> str:
     """The model id of a variant: `name#variant`, or `name` for the published weights."""
     return f"{name}#{variant}" if variant else name

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from topicchat.models.base import ModelError, normalise, variant_id
+from topicchat.models.base import ModelError, normalise, pad_rows, variant_id
 from topicchat.models.catalog import cache_root
 from topicchat.models.st_backend import resolve_embedder_path, variant_name
 
@@ -156,11 +156,7 @@ class OnnxEmbedder:
         """The model's output vector of every word piece, for rows of word-piece ids (special tokens included)."""
         if not rows:
             return []
-        width = max(len(row) for row in rows)
-        ids = np.zeros((len(rows), width), dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)], mask[i, : len(row)] = row, 1
+        ids, mask = pad_rows(rows, max(len(row) for row in rows))
         states = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0].astype(np.float32)
         return [states[i, : len(row)] for i, row in enumerate(rows)]
 

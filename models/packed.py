@@ -184,15 +184,26 @@ class PackedBertEncoder:
             return F.normalize(sums / counts, dim=-1).numpy().astype(np.float32)
 
 
+def kinds(model: Any) -> list[str]:
+    """The class names of a sentence-transformers model's modules, in order."""
+    return [type(module).__name__ for module in model] if hasattr(model, "__iter__") else [type(model).__name__]
+
+
+def plain_modules(model: Any) -> bool:
+    """Whether the model is a transformer, a pooling and at most a normalisation (what the packer and the
+    word-piece vectors of `indexer.tokens` read)."""
+    found = kinds(model)
+    return found[:2] == ["Transformer", "Pooling"] and found[2:] in ([], ["Normalize"])
+
+
 def build_packer(model: Any, prepack: bool = True) -> PackedBertEncoder | None:
     """A packer for this sentence-transformers model, or None (logged) when it does not qualify or disagrees.
 
     `prepack`: lay bf16 weights out for oneDNN (only where the CPU has bf16 instructions; elsewhere
     oneDNN's bf16 kernels are emulated); if the prepacked path fails or disagrees, plain `F.linear` is
     tried before giving up."""
-    kinds = [type(module).__name__ for module in model] if hasattr(model, "__iter__") else [type(model).__name__]
-    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
-        log.info("Short texts take the model's own batches: its modules are %s, not Transformer, Pooling", kinds)
+    if not plain_modules(model):
+        log.info("Short texts take the model's own batches: its modules are %s, not Transformer, Pooling", kinds(model))
         return None
     reference = normalise(model.encode(list(PROBES), convert_to_numpy=True, normalize_embeddings=True))
     reason = ""

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from topicchat.models.base import ModelError, normalise, variant_id
+from topicchat.models.base import ModelError, normalise, pad_rows, variant_id
 from topicchat.models.catalog import find_offline, offline_alternatives
-from topicchat.models.packed import build_packer
+from topicchat.models.packed import build_packer, plain_modules
 
 log = logging.getLogger(__name__)
 _UNBUILT = object()
@@ -246,13 +246,10 @@ class SentenceTransformerEmbedder:
     @property
     def mean_pooled(self) -> bool:
         """Whether the sentence vector is the mean of the word pieces' outputs (what `indexer.tokens` needs)."""
-        modules = list(self.model) if hasattr(self.model, "__iter__") else []
-        kinds = [type(module).__name__ for module in modules]
         return (
-            kinds[:2] == ["Transformer", "Pooling"]
-            and kinds[2:] in ([], ["Normalize"])
-            and getattr(modules[1], "pooling_mode", "") == "mean"
-            and hasattr(modules[0], "auto_model")
+            plain_modules(self.model)
+            and getattr(self.model[1], "pooling_mode", "") == "mean"
+            and hasattr(self.model[0], "auto_model")
         )
 
     def hidden_states(self, rows: Sequence[Sequence[int]]) -> list[np.ndarray]:
@@ -265,10 +262,7 @@ class SentenceTransformerEmbedder:
         width = max(len(row) for row in rows)
         if width > 8:  # few shapes (oneDNN keeps a kernel per shape); a lone word piece's rows stay short
             width = -(-width // 32) * 32
-        ids = np.zeros((len(rows), width), dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)], mask[i, : len(row)] = row, 1
+        ids, mask = pad_rows(rows, width)
         with self._lock, torch.inference_mode():
             transformer: Any = self.model[0].auto_model
             out = transformer(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
