@@ -601,7 +601,7 @@ class Assistant:
             if intent.period or intent.window:
                 new.period, new.window, new.recent, new.oldest = intent.period, intent.window, False, False
             if intent.topic_ids:
-                new.topic_ids, new.content = intent.topic_ids[:1], ""
+                new.topic_ids, new.content = list(intent.topic_ids), ""
                 if new.kind in (IntentKind.PAPERS, IntentKind.COVER):
                     new.kind = IntentKind.TOPIC
             if intent.content:
@@ -728,12 +728,32 @@ class Assistant:
         text = f"There is no topic {', '.join(map(str, missing))} in this index (topic ids: {known}). Type 'list topics' to see them."
         return Reply(text, matched=False)
 
+    MAX_DETAILS = 5  # topics detailed in one answer ("topics 1, 4 and 7")
+
     def _topic_detail(self, intent: Intent, conv: Conversation) -> Reply:
-        tid = intent.topic_ids[0]
-        if tid not in self.topics:
-            return self.unknown_topic([tid])
+        """A topic's label, summary, keywords, representative documents, place in the tree and closest topics;
+        for several topics ("topics 1 and 4"), each in turn (up to MAX_DETAILS), the sources numbered through."""
+        missing = [t for t in intent.topic_ids if t not in self.topics]
+        if missing:
+            return self.unknown_topic(missing)
+        shown = intent.topic_ids[: self.MAX_DETAILS]
+        blocks: list[str] = []
+        citations: list[Citation] = []
+        for tid in shown:
+            text, cited = self._one_topic(tid, len(citations))
+            blocks.append(text)
+            citations += cited
+        if len(intent.topic_ids) > len(shown):
+            rest = ", ".join(map(str, intent.topic_ids[len(shown) :]))
+            blocks.append(f"(Shown: the first {len(shown)} topics named; ask for topic {rest} on its own.)")
+        return Reply("\n\n".join(blocks), topics=[self._routed(t) for t in shown], citations=citations)
+
+    def _one_topic(self, tid: int, numbered: int) -> tuple[str, list[Citation]]:
+        """One topic's detail, its sources numbered after `numbered` earlier ones."""
         t = self.topics[tid]
-        citations = [self._citation(i + 1, self.index.row_of(d), 1.0) for i, d in enumerate(t.representative_doc_ids)]
+        citations = [
+            self._citation(numbered + i + 1, self.index.row_of(d), 1.0) for i, d in enumerate(t.representative_doc_ids)
+        ]
         lines = [
             f"Topic {t.id}: {t.label} ({t.size} documents)",
             f"{t.summary}",
@@ -757,7 +777,7 @@ class Assistant:
             lines.append(
                 "Closest topics: " + "; ".join(f"topic {n.id}: {self.path(n.id)} ({sim:.2f})" for sim, n in sims[:3])
             )
-        return Reply("\n".join(lines), topics=[self._routed(tid)], citations=citations)
+        return "\n".join(lines), citations
 
     def _compare(self, intent: Intent, conv: Conversation) -> Reply:
         if intent.subjects:
@@ -859,20 +879,31 @@ class Assistant:
                 f"The index holds {leaves} topics{levels}; {outliers} of its {total} documents "
                 f"({outliers / max(total, 1):.1%}) belong to no topic. Type 'list topics' to see them."
             )
-        if intent.topic_ids and not intent.content:  # "how many papers are in topic 5?"
-            tid = intent.topic_ids[0]
-            if tid not in self.topics:
-                return self.unknown_topic([tid])
-            node = self.topics[tid]
-            text = f"Topic {tid} ({self.path(tid)}) holds {node.size} of the index's {total} {noun} ({node.size / max(total, 1):.1%})."
-            dated = self._dated_rows(self._rows_of(tid), intent)  # "how many papers in topic 2 are from 2026?"
-            if isinstance(dated, Reply):
-                return dated
-            if dated[1]:
-                text += f" {len(dated[0])} of them are{dated[1]}." if dated[1].startswith(" dated") else dated[1]
-            if timeline is not None and len(timeline.periods) and tid in timeline.counts:
-                text += f" Per {timeline.granularity}: {series_text(timeline, timeline.counts[tid])}."
-            return Reply(text, topics=[self._routed(tid)])
+        if intent.topic_ids and not intent.content:  # "how many papers are in topic 5?" ("in topics 5 and 7?")
+            missing = [t for t in intent.topic_ids if t not in self.topics]
+            if missing:
+                return self.unknown_topic(missing)
+            ids = intent.topic_ids[: self.MAX_DETAILS]
+            texts = []
+            for tid in ids:
+                node = self.topics[tid]
+                text = f"Topic {tid} ({self.path(tid)}) holds {node.size} of the index's {total} {noun} ({node.size / max(total, 1):.1%})."
+                dated = self._dated_rows(self._rows_of(tid), intent)  # "how many papers in topic 2 are from 2026?"
+                if isinstance(dated, Reply):
+                    return dated
+                if dated[1]:
+                    text += f" {len(dated[0])} of them are{dated[1]}." if dated[1].startswith(" dated") else dated[1]
+                if timeline is not None and len(timeline.periods) and tid in timeline.counts:
+                    text += f" Per {timeline.granularity}: {series_text(timeline, timeline.counts[tid])}."
+                texts.append(text)
+            if len(ids) > 1:  # together: each document once (a topic and an area above it share documents)
+                rows = self._rows_of_many(ids)
+                together = f"Together they hold {len(rows)} of the {total} {noun} ({len(rows) / max(total, 1):.1%})"
+                dated = self._dated_rows(rows, intent)
+                if not isinstance(dated, Reply) and dated[1].startswith(" dated"):
+                    together += f"; {len(dated[0])} of them are{dated[1]}"
+                texts.append(together + ".")
+            return Reply("\n".join(texts), topics=[self._routed(t) for t in ids])
         if not intent.content and intent.window and timeline is not None and len(timeline.periods):
             recent = _window_positions(timeline, intent.window)  # "how many papers in the last 3 months?"
             return Reply(
@@ -1002,12 +1033,13 @@ class Assistant:
         rows: np.ndarray | None = None
         vector: np.ndarray | None = None
         if intent.topic_ids:
-            tid = intent.topic_ids[0]
-            if tid not in self.topics:
-                return self.unknown_topic([tid])
-            rows = self._rows_of(tid)
-            what = f"documents of topic {tid} ({self.path(tid)})"
-            routed, vector = [self._routed(tid)], self._node_vectors[tid]
+            missing = [t for t in intent.topic_ids if t not in self.topics]
+            if missing:
+                return self.unknown_topic(missing)
+            rows = self._rows_of_many(intent.topic_ids)
+            what = "documents of " + "; ".join(f"topic {t} ({self.path(t)})" for t in intent.topic_ids)
+            routed = [self._routed(t) for t in intent.topic_ids]
+            vector = self._mean_vector([self._node_vectors[t] for t in intent.topic_ids])
         elif intent.content:
             found = self._mentions(intent.content)
             if not len(found.rows):
@@ -1440,11 +1472,12 @@ class Assistant:
             return self.unknown_topic(missing)
         routing = None
         if intent.topic_ids:
-            ids = intent.topic_ids[:1]
-            rows = self._rows_of(ids[0])
-            scope = f"the {len(rows)} documents of topic {ids[0]} ({self.path(ids[0])})"
-            vector = self._node_vectors[ids[0]]
-            routed = [self._routed(ids[0])]
+            ids = intent.topic_ids
+            rows = self._rows_of_many(ids)
+            named = "; ".join(f"topic {t} ({self.path(t)})" for t in ids)
+            scope = f"the {len(rows)} documents of {named}"
+            vector = self._mean_vector([self._node_vectors[t] for t in ids])
+            routed = [self._routed(t) for t in ids]
         elif intent.content:
             subject = self._route_subject(intent.content, " to find its authors")
             if isinstance(subject, Reply):
@@ -1646,6 +1679,12 @@ class Assistant:
     MAX_THEMES = 12
     TREND_TOPICS = 3
     EMERGING_TOPICS = 5
+
+    @staticmethod
+    def _mean_vector(vectors: list[np.ndarray]) -> np.ndarray:
+        """The unit-length mean of unit vectors (several topics' centroids as one direction)."""
+        mean = np.mean(np.stack(vectors), axis=0)
+        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(vectors[0].dtype)
 
     def _rows_of(self, topic_id: int) -> np.ndarray:
         """Document rows of a node (its leaves' documents)."""

@@ -60,6 +60,42 @@ class Intent:
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
+# "topics 1 and 4", "topic 1 and topic 4", "topics 2, 5 or 7", "topics 3-6": one topic named, then more; a bare
+# number that reads as a year ("topic 3 and 2025") is not a topic
+_MORE_TOPIC = r"(?:(?:topics?\s*)?#\s*\d+|topics?\s*\d+|(?!(?:19|20)\d\d\b)\d+)\b"
+_TOPIC_LIST = re.compile(
+    rf"\btopics?\s*#?\s*(?P<first>-?\d+)\b(?P<more>(?:\s*(?:,\s*(?:and|or|&)?|and|&|or|and/or)\s*{_MORE_TOPIC})+|"
+    rf"\s*(?:-|–|to|through|thru)\s*{_MORE_TOPIC})?",
+    re.IGNORECASE,
+)
+_BARE_TOPIC = re.compile(  # "topic 3?", "topics 1 and 4", "what are topics 2 and 3 about?"
+    r"\s*((what\s+(is|are|was|were)|show|list|give)\s+(me\s+)?)?(the\s+)?topics?\s*#?\s*\d+(\s+about)?\s*[?.!]*\s*",
+    re.IGNORECASE,
+)
+MAX_TOPIC_RANGE = 20  # "topics 3-6" names 3, 4, 5 and 6; a longer range is read as its two ends
+
+
+def topic_list(q: str) -> tuple[list[int], str]:
+    """The topic ids a question names, in order, and the question with each list of topics written as its
+    first one ("papers in topics 1 and 4 about X" -> [1, 4], "papers in topic 1 about X"), so that the
+    patterns below read one topic however many are named."""
+    ids: list[int] = []
+
+    def one(m: re.Match[str]) -> str:
+        first, more = int(m.group("first")), m.group("more") or ""
+        after = [int(n) for n in re.findall(r"\d+", more)]
+        if (
+            re.match(r"\s*(-|–|to\b|through\b|thru\b)", more, re.IGNORECASE)
+            and 0 <= first < after[0] <= first + MAX_TOPIC_RANGE
+        ):
+            after = list(range(first + 1, after[0] + 1))
+        ids.extend([first, *after])
+        return f"topic {first}" if more else m.group(0)
+
+    rest = _TOPIC_LIST.sub(one, q)
+    return list(dict.fromkeys(ids)), rest
+
+
 _CHANGED = re.compile(
     r"^\s*what\s+(has\s+|have\s+)?changed\s*(\?|$|since\b|in\s+(the|this)\s+(index|corpus|collection|data\s*set)\b)|"
     r"\bchanges?\s+since\b|\bsince\s+the\s+(last|previous)\s+(update|build|rebuild|version|index|generation)\b|"
@@ -1074,7 +1110,7 @@ _UNIT_ONLY = re.compile(
 MAX_ELLIPSIS_WORDS = 6
 
 
-def _ellipsis(q: str) -> Intent | None:
+def _ellipsis(q: str, named: list[int] | None = None) -> Intent | None:
     """A fragment that only changes the previous question: its period ('and in 2026?'), its subject ('what
     about speech?', or adds to it: 'and for Arabic?'), its topic ('and topic 1?'), its unit ('and by
     quarter?'). The Assistant fills in the rest from the conversation."""
@@ -1092,6 +1128,8 @@ def _ellipsis(q: str) -> Intent | None:
             x = f"in {x}"
         period, window, rest = _time_words(x, also_for=True)
         refs = [int(n) for n in _TOPIC_REF.findall(rest)]
+        if refs:  # "and topics 3 and 5?": every topic the question named
+            refs = named or refs
         rest = _TOPIC_REF.sub(" ", rest)
         content = _strip(re.sub(r"^\s*(the\s+|for\s+|on\s+|about\s+|in\s+)+", "", _DOC_LEAD.sub("", rest.strip())))
         if not (period or window or refs or content):
@@ -1239,17 +1277,17 @@ def _parse(question: str) -> Intent:
     if not q:
         return Intent(IntentKind.EMPTY, "")
     follow = bool(_FOLLOW.search(q))
-    refs = [int(n) for n in _TOPIC_REF.findall(q)]
+    refs, q = topic_list(q)
     if _HELP.match(q):
         return Intent(IntentKind.HELP, _strip(q))
     if _ABOUT.match(q):
         return Intent(IntentKind.ABOUT, "")
-    elliptical = _ellipsis(q)
+    elliptical = _ellipsis(q, refs)
     if elliptical is not None:
         return elliptical
     focus = _FOCUS.match(q)
     if focus:
-        return Intent(IntentKind.FOCUS, "", [int(n) for n in re.findall(r"\d+", focus.group("ids"))])
+        return Intent(IntentKind.FOCUS, "", refs)
     if _CLEAR.match(q):
         return Intent(IntentKind.CLEAR, "")
     if _MAP.search(q):
@@ -1262,7 +1300,7 @@ def _parse(question: str) -> Intent:
         and re.search(r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b", q, re.IGNORECASE)
         and not (len(refs) >= 2 and re.search(r"\bhow\s+(similar|related|alike)\s+(are|is)\b", q, re.IGNORECASE))
     ):
-        return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)  # its subtopics and closest topics
+        return Intent(IntentKind.TOPIC, _strip(q), refs, follow)  # its subtopics and closest topics
     for pattern in _WHERE:
         where = pattern.match(q)
         if where and not refs:  # "which topic is question answering in?": the topics covering it, with paths
@@ -1314,9 +1352,11 @@ def _parse(question: str) -> Intent:
         if window or period:  # "list all topics in 2025": the topics by their documents then ("all": up to 25)
             every = MAX_LIMIT if re.search(r"\ball\b", q, re.IGNORECASE) else 0
             return Intent(IntentKind.LARGEST, "", refs, follow, window, period=period, limit=every)
+        if refs:  # "show topics 1 and 4": those topics
+            return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
         return Intent(IntentKind.LIST, "", refs, follow)
-    if refs and (_DETAIL.search(q) or re.fullmatch(r"\s*topic\s*#?\s*\d+\s*\??\s*", q, re.IGNORECASE)):
-        return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
+    if refs and (_DETAIL.search(q) or _BARE_TOPIC.fullmatch(q)):
+        return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
     return _papers_intent(q, refs, follow)
 
 
@@ -1414,7 +1454,7 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
         # cited papers": the whole index by its citation count
         content = ""
         if not scoped and not by_citations:  # "papers in topic 12": the topic
-            return Intent(IntentKind.TOPIC, _strip(q), refs[:1], follow)
+            return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
     return Intent(
         IntentKind.PAPERS,
         content if scoped or by_citations else content or _strip(q),

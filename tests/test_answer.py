@@ -179,6 +179,50 @@ def test_topic_detail_list_and_unknown_topic(assistant):
     assert "no topic 99" in missing.text and not missing.matched
 
 
+@pytest.mark.parametrize(
+    ("question", "kind", "ids"),
+    [
+        ("topics 1 and 4", IntentKind.TOPIC, [1, 4]),
+        ("topic 1 and topic 4?", IntentKind.TOPIC, [1, 4]),
+        ("tell me about topics 3, 5 and 9", IntentKind.TOPIC, [3, 5, 9]),
+        ("what are topics 2 and 3 about?", IntentKind.TOPIC, [2, 3]),
+        ("show topics 1 and 4", IntentKind.TOPIC, [1, 4]),
+        ("topics 3-6", IntentKind.TOPIC, [3, 4, 5, 6]),
+        ("how many papers are in topics 3 and 5?", IntentKind.COUNT, [3, 5]),
+        ("who writes in topics 3 and 5?", IntentKind.AUTHORS, [3, 5]),
+        ("compare topics 1 and 4", IntentKind.COMPARE, [1, 4]),
+        ("focus on topics 3, 4 and 5", IntentKind.FOCUS, [3, 4, 5]),
+        ("papers in topic 3 from 2025", IntentKind.PAPERS, [3]),
+    ],
+)
+def test_every_topic_of_a_list_is_read(question, kind, ids):
+    intent = parse_intent(question)
+    assert (intent.kind, intent.topic_ids) == (kind, ids)
+
+
+def test_papers_in_several_topics_search_only_them():
+    intent = parse_intent("papers in topics 1 and 4 about attention heads")
+    assert (intent.kind, intent.topic_ids, intent.content) == (IntentKind.PAPERS, [1, 4], "attention heads")
+
+
+def test_several_topics_are_each_detailed_and_counted(assistant):
+    a, b = (t.id for t in assistant.index.topics[:2])
+    detail = assistant.ask(f"topics {a} and {b}")
+    for t in assistant.index.topics[:2]:
+        assert f"Topic {t.id}: {t.label} ({t.size} documents)" in detail.text
+    assert [c.doc_id for c in detail.citations] == [
+        d for t in assistant.index.topics[:2] for d in t.representative_doc_ids
+    ]
+    assert [c.n for c in detail.citations] == list(range(1, len(detail.citations) + 1)), "numbered through"
+    assert [t.id for t in detail.topics] == [a, b]
+    count = assistant.ask(f"how many documents are in topics {a} and {b}?")
+    sizes = [t.size for t in assistant.index.topics[:2]]
+    assert f"holds {sizes[0]} of" in count.text and f"holds {sizes[1]} of" in count.text
+    assert f"Together they hold {sum(sizes)} of" in count.text
+    missing = assistant.ask(f"topics {a} and 99")
+    assert "no topic 99" in missing.text and not missing.matched
+
+
 def test_follow_up_and_focus_restrict_the_search(assistant):
     conv = Conversation()
     first = assistant.ask("which topics cover galaxy telescope?", conv)
