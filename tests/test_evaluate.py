@@ -253,3 +253,16 @@ def test_minilm_on_cisi_subset(shared_data):
     assert report.embedder.split("#")[0].endswith("all-MiniLM-L6-v2")
     assert report.systems["dense"]["recall@100"] > 0.3
     assert report.systems["topicchat"]["ndcg@10"] > 0.1
+
+
+def test_judged_evidence_sentences_are_well_formed():
+    """`benchmarks/evidence_sentences.jsonl` (the evidence benchmark's judgements) names only sentences its
+    documents have, its best one among them, and documents with sentences to choose between."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "evidence_sentences.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert {r["collection"] for r in rows} == {"cranfield", "cisi"} and len(rows) >= 100
+    for r in rows:
+        assert len(r["sentences"]) >= 3 and r["question"].strip() and r["doc_id"]
+        assert r["answers"] == sorted(set(r["answers"])) and all(0 <= i < len(r["sentences"]) for i in r["answers"])
+        assert r["best"] in r["answers"] if r["answers"] else r["best"] == -1
+    assert len({(r["collection"], r["query_id"]) for r in rows}) == len(rows), "one pair per question"
