@@ -18,7 +18,7 @@ import pandas as pd
 
 from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
-from topicchat.app.intent import Intent, IntentKind, describe, fix_typos, month_number, parse_intent
+from topicchat.app.intent import Intent, IntentKind, describe, fix_typos, month_number, name_years, parse_intent
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
 from topicchat.app.route import PIECES, Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
@@ -466,9 +466,11 @@ class Assistant:
         conv = conversation if conversation is not None else Conversation()
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
-        intent = self._resolve(parse_intent("" if too_long else fix_typos(question, self._known_word)), conv, question)
+        text, months = name_years("" if too_long else fix_typos(question, self._known_word), self._year_of_month(conv))
+        intent = self._resolve(parse_intent(text), conv, question)
         intent = self._calendar(intent)
         read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
+        read_as += self._months_note(months)
         if (
             intent.kind is IntentKind.AUTHORS
             and intent.person
@@ -504,6 +506,48 @@ class Assistant:
         if intent.kind in _CARRIED:
             conv.last_intent = intent
         yield DoneEvent(self._answer(question, intent.kind, replace(reply, text=read_as + reply.text), conv))
+
+    def _year_of_month(self, conv: Conversation) -> Callable[[int], int | None]:
+        """For a month named without a year ('papers from April'): the year of the conversation's last period
+        when the index has that month in it, else the newest year whose dates hold it (or the index's newest
+        year, where none does: the answer then says which dates it spans). None for an undated index."""
+        timeline = self.index.timeline
+        if timeline is None or not len(timeline.periods):
+            return lambda _month: None
+        periods = {str(p) for p in timeline.periods}
+        years = sorted({int(p[:4]) for p in periods})
+        asked = conv.last_intent.period if conv.last_intent is not None else ""
+        last = asked[:4] if ".." not in asked else ""  # a year, month or quarter asked before; not a range
+
+        def held(year: int, month: int) -> bool:
+            if timeline.granularity == "month":
+                return f"{year}-{month:02d}" in periods
+            if timeline.granularity == "quarter":
+                return f"{year}Q{(month + 2) // 3}" in periods
+            return str(year) in periods
+
+        def year_of(month: int) -> int | None:
+            holding = [y for y in years if held(y, month)]
+            if last.isdigit() and int(last) in holding:
+                return int(last)
+            return holding[-1] if holding else years[-1]
+
+        return year_of
+
+    def _months_note(self, months: list[tuple[str, int]]) -> str:
+        """'(April: April 2026, the newest April in the index; it also holds April 2025.)' for each month
+        named without a year that the index's dates hold in more than one year."""
+        timeline = self.index.timeline
+        if timeline is None or timeline.granularity != "month":
+            return ""
+        notes = []
+        for name, year in dict.fromkeys(months):
+            n = month_number(name)
+            others = sorted({int(str(p)[:4]) for p in timeline.periods if int(str(p)[5:7]) == n} - {year})
+            if others:
+                also = ", ".join(f"{name} {y}" for y in others)
+                notes.append(f"{name} read as {name} {year}; the index also holds {also}")
+        return f"({'; '.join(notes)}.)\n" if notes else ""
 
     def _calendar(self, intent: Intent) -> Intent:
         """'This year' / 'this quarter' / 'this month': the calendar period holding the index's newest dated
@@ -616,6 +660,19 @@ class Assistant:
                     if new.kind is IntentKind.TOPIC:
                         new.kind = IntentKind.PAPERS
             return new
+        if (
+            last is not None
+            and intent.follow_up
+            and intent.kind in (IntentKind.PAPERS, IntentKind.COUNT)
+            and not (intent.topic_ids or intent.peak or intent.person)
+            and not last.person
+        ):  # "which of those are from April?", "how many of them?", "how many of those mention RL?"
+            subject = last.content if last.kind in (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER) else ""
+            dated = {} if intent.period or intent.window else {"period": last.period, "window": last.window}
+            if not intent.content and (subject or last.topic_ids):
+                return replace(intent, content=subject, topic_ids=[] if subject else list(last.topic_ids), **dated)
+            if intent.kind is IntentKind.COUNT and subject and intent.content.lower() not in subject.lower():
+                return replace(intent, content=f"{subject} {intent.content}", **dated)
         if (
             last is not None
             and intent.kind is IntentKind.COUNT
@@ -1498,7 +1555,11 @@ class Assistant:
         if isinstance(dated, Reply):
             return dated
         if dated[1]:
-            rows, scope = dated[0], f"{scope}{dated[1]}: {len(dated[0])} documents"
+            whole = not (intent.topic_ids or intent.content)  # "top authors in April": not "all 2000 ... dated"
+            scope = (
+                f"the {len(dated[0])} documents{dated[1]}" if whole else f"{scope}{dated[1]}: {len(dated[0])} documents"
+            )
+            rows = dated[0]
         values = docs[column].iloc[rows]
         sep = _author_sep(values)
         by_author: dict[str, list[int]] = {}

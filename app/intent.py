@@ -121,7 +121,15 @@ _DETAIL = re.compile(
     r"\b(tell me about|describe|what is|what's|explain|details? (of|on|about)|summari[sz]e|show)\b", re.IGNORECASE
 )
 _FOLLOW = re.compile(
-    r"^\s*(and|also|what about)\b\s*|\b(which|what|of|among)\s+(of\s+)?(those|these|them)\b\s*", re.IGNORECASE
+    r"^\s*(and|also|what about)\b\s*|\b(which|what|of|among)\s+(of\s+)?(those|these|them)\b\s*|"
+    r"^\s*((only|just)\s+(the\s+ones|those|these|them)|(which|what)\s+ones|the\s+ones)\b\s*",  # "only the ones from May"
+    re.IGNORECASE,
+)
+_NARROWING = re.compile(  # "which of those mention RL?": the subject is RL, not "mention RL"
+    r"^\s*(are|were|is)?\s*(use|uses|using|used|mention|mentions|mentioning|discuss|discusses|discussing|study|"
+    r"studies|propose|proposes|address|addresses|apply|applies|cover|covers|involve|involves|evaluate|evaluates|"
+    r"focus\s+on|focuses\s+on|deal\s+with|deals\s+with|talk\s+about|talks\s+about|about|on)\s+",
+    re.IGNORECASE,
 )
 _FOCUS = re.compile(
     r"^\s*(use|only|focus on|restrict to|search( only)?( in)?|stick to)\s+topics?\s+(?P<ids>[\d,\sand]+)\s*$",
@@ -233,7 +241,8 @@ _PROBLEMS = re.compile(
 _PROBLEMS_SUBJECT = re.compile(r"\b(in|of|for|on|about|within)\s+(?P<x>.+)$", re.IGNORECASE)
 
 _COUNT = re.compile(
-    r"^\s*(and\s+)?(how\s+many|(what\s+is\s+|what's\s+)?the\s+number\s+of|number\s+of|count(\s+the)?)\s+(?P<rest>.+)$",
+    r"^\s*(and\s+)?(how\s+many|(what\s+is\s+|what's\s+)?the\s+number\s+of|number\s+of|count(\s+the)?)(\s+(?P<rest>.+)|"
+    r"\s*[?.!]*\s*$)",
     re.IGNORECASE,
 )
 _SHARE = re.compile(
@@ -320,6 +329,52 @@ def normalise_dates(q: str) -> str:
         return f"{m.group('y')}Q{q}"
 
     return _QUARTER_YEAR.sub(quarter, _MONTH_YEAR.sub(month, q))
+
+
+_BARE_MONTH = re.compile(  # "papers from April", "between March and May": a month named without its year
+    r"\b(?P<pre>in|during|from|since|after|before|until|till|through|thru|between|of|for|to|and|or|vs\.?|versus|than|"
+    r"compare|comparing)\s+(the\s+month\s+of\s+)?(?P<m>january|february|march|april|may|june|july|august|september|"
+    r"sept|october|november|december)\b(?![-/]\d)(?!\.?,?\s*['’]?\d)",
+    re.IGNORECASE,
+)
+_MONTH_AFTER = ("in", "during", "from", "since", "after", "before", "until", "till", "through", "thru", "between")
+_MONTH_RANGE = re.compile(
+    r"\b(from|between)\s+(?P<m1>[A-Za-z]+)\s+(?P<y1>\d{4})\s+(to|and|until|till|through|thru|-)\s+(?P<m2>[A-Za-z]+)\s+"
+    r"(?P<y2>\d{4})\b"
+)
+
+
+def name_years(q: str, year_of: Callable[[int], int | None]) -> tuple[str, list[tuple[str, int]]]:
+    """'papers from April' -> 'papers from April 2026': each month named without a year gets the year
+    `year_of(month)` picks (None: left as written); also the (month, year) pairs it named. 'May' and
+    'March' in lower case count as months only after a word like 'in' or 'since' ('papers that may ...').
+    A range read backwards ('from November to February') starts the year before."""
+    named: list[tuple[str, int]] = []
+
+    def one(m: re.Match[str]) -> str:
+        word = m.group("m")
+        if word.lower() in ("may", "march") and word.islower() and m.group("pre").lower() not in _MONTH_AFTER:
+            return m.group(0)
+        year = year_of(month_number(word))
+        if year is None:
+            return m.group(0)
+        named.append((word.capitalize(), year))
+        return f"{m.group(0)} {year}"
+
+    out = _BARE_MONTH.sub(one, q)
+    if not named:
+        return q, named
+
+    def ordered(m: re.Match[str]) -> str:
+        start, end = (
+            (int(m.group("y1")), month_number(m.group("m1"))),
+            (int(m.group("y2")), month_number(m.group("m2"))),
+        )
+        if start[1] and end[1] and start > end and (m.group("m1").capitalize(), start[0]) in named:
+            return m.group(0).replace(f"{m.group('m1')} {m.group('y1')}", f"{m.group('m1')} {start[0] - 1}", 1)
+        return m.group(0)
+
+    return _MONTH_RANGE.sub(ordered, out), named
 
 
 def _shift(period: str, step: int) -> str:
@@ -558,12 +613,17 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
     m = _COUNT.match(q)
     if not m:
         return None
-    rest = _strip(m.group("rest"))
+    rest = _strip(m.group("rest") or "")
     words = rest.split()
     first = words[0].lower() if words else ""
     after = " ".join(words[1:])
     if first in ("of", "among"):  # "how many of those are about X?": a follow-up search
+        them = re.match(r"(of|among)\s+(them|those|these)(\s+(are|were|is|was|there))*\s*", rest, re.IGNORECASE)
+        if them:  # "how many of them (are from 2025)?"; "how many of those are about RL?": those on RL
+            return Intent(IntentKind.COUNT, _strip(_NARROWING.sub("", rest[them.end() :])), refs, True, _window(q))
         return None
+    if not first or re.fullmatch(r"(are|were)(\s+there)?", rest, re.IGNORECASE):  # "how many?", "how many are there?"
+        return Intent(IntentKind.COUNT, "", refs, True, _window(q))  # the last subject's, in a conversation
     if first in ("are", "is", "were", "about", "on", "mention", "discuss"):  # "how many are about RL?"
         return Intent(IntentKind.COUNT, _count_subject(rest), refs, follow, _window(q), noun="documents")
     if first in ("authors", "researchers", "writers") and not re.match(
@@ -1436,6 +1496,8 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     if refs:  # "papers in topic 12 about DPO": a search of DPO within topic 12
         text = re.sub(r"\s*\b((in|from|of|within|under|inside)\s+)?topic\s*#?\s*\d+\b", " ", text, flags=re.IGNORECASE)
     content = _DOC_LEAD.sub("", _PAPERS_LEAD.sub("", _FOLLOW.sub(" ", text).strip()))  # "papers on X": X
+    if follow:  # "which of those use GPT-4?": GPT-4
+        content = _NARROWING.sub("", content)
     content = re.sub(r"\s+", " ", _strip(content)).strip()
     content = re.sub(r"^(about|on|regarding)\s+", "", content, flags=re.IGNORECASE)
     if oldest or recent or by_citations:  # "the oldest paper in the collection": no subject

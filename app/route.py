@@ -349,8 +349,14 @@ class Retriever:
         self, query: str, content: set[str], within: np.ndarray | None, restrict: list[int]
     ) -> np.ndarray:
         """For a query of one term written as a name or acronym ('RAG', 'GPT-4', 'LoRA'), which the embedder
-        reads poorly: the rows (of `within`, in the restricted topics) that hold it; else none."""
+        reads poorly: the rows (of `within`, in the restricted topics) that hold it; else none. Inside
+        restricted topics ('which of those mention reinforcement learning?'), the rows there that hold every
+        word of any query: a narrowing asks which of them say it."""
         none = np.zeros(0, dtype=np.int64)
+        if restrict and content:
+            rows = rows_holding(self.index.lexical, sorted(content))
+            rows = rows if within is None else np.intersect1d(rows, within)
+            return rows[np.isin(self.topic_of[rows], restrict)]
         if len(content) != 1:
             return none
         stem = self.index.lexical.stem

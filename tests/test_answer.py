@@ -34,7 +34,9 @@ def test_intents():
     assert parse_intent("tell me about topic 3").kind == IntentKind.TOPIC
     assert parse_intent("use topic 12").kind == IntentKind.FOCUS
     follow = parse_intent("and which of those use retrieval?")
-    assert follow.kind == IntentKind.PAPERS and follow.follow_up and follow.content == "use retrieval"
+    assert (
+        follow.kind == IntentKind.PAPERS and follow.follow_up and follow.content == "retrieval"
+    )  # the subject, not "use retrieval"
     assert parse_intent("  ").kind == IntentKind.EMPTY
     # the values are the `intent` strings of `ask --json`
     assert [k.value for k in IntentKind] == [
@@ -688,10 +690,12 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("models with a vocabulary of 2048 tokens", IntentKind.PAPERS, None, {"period": ""}),
         ("a cohort of 2000 patients with diabetes", IntentKind.PAPERS, None, {"period": ""}),
         ("outcomes in the last three months of pregnancy", IntentKind.PAPERS, None, {"window": None}),
-        ("how many of those are about RL?", IntentKind.PAPERS, None, {"follow_up": True}),
+        ("how many of those are about RL?", IntentKind.COUNT, "RL", {"follow_up": True}),  # the last subject's
+        ("how many of them?", IntentKind.COUNT, "", {"follow_up": True}),
         ("which researchers have studied catastrophic forgetting?", IntentKind.AUTHORS, "catastrophic forgetting", {}),
         ("who studies bias in LLMs?", IntentKind.AUTHORS, "bias in LLMs", {}),
         ("how many are about RL?", IntentKind.COUNT, "RL", {"noun": "documents"}),
+        ("how many?", IntentKind.COUNT, "", {"follow_up": True}),  # in a conversation: the last subject's
         ("how many papers are in topic 5?", IntentKind.COUNT, "", {"topic_ids": [5]}),
         ("how many papers on RL from 2019 to 2021?", IntentKind.COUNT, "RL", {"period": "2019..2021"}),
         ("papers on agents from 2025Q1", IntentKind.PAPERS, "agents", {"period": "2025Q1"}),
@@ -945,7 +949,7 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         (
             "and which of those use retrieval?",
             IntentKind.PAPERS,
-            "use retrieval",
+            "retrieval",
             {"elliptical": False, "follow_up": True},
         ),
         ("how many papers by Min Zhang?", IntentKind.AUTHORS, "", {"person": "Min Zhang"}),
@@ -1000,7 +1004,6 @@ def test_a_paper_search_lists_each_paper_with_its_evidence_sentence(assistant):
         ("papers on GPT-2", IntentKind.PAPERS, None, {"cited": 0}),
         # not counts or comparisons
         ("how do language models handle long documents?", IntentKind.PAPERS, None, {}),
-        ("how many?", IntentKind.PAPERS, None, {}),
     ],
 )
 def test_count_and_compare_intents(question, kind, content, extra):

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from tests.ui_helpers import DATED_THEMES, PROBLEM_SENTENCE, UNDATED, shared_dated_index
+from topicchat.app.answer import Conversation
+from topicchat.app.intent import name_years
 from topicchat.indexer.errors import TopicchatError
 from topicchat.indexer.timeline import all_periods, choose_granularity, guess_time_column, parse_times, timeline_spec
 
@@ -717,3 +719,68 @@ def test_follow_ups_keep_a_comparison_or_a_ranking_and_a_bare_month_takes_the_ye
     )
     other = dated.ask("what about violin?", conv)
     assert other.text.startswith("(Read as: the largest topics about “violin” in 2024-11.)"), other.text
+
+
+def test_month_names_without_a_year_take_the_index_s_year(dated):
+    published = _published(dated)
+    in_may = sum(p.startswith("2024-05") for p in published.values())
+    assert dated.ask("how many papers were published in May?").text.startswith(
+        f"{in_may} of the index's {len(published)} papers are dated 2024-05 "
+    )
+    march = dated.ask("papers about glacier from March")
+    in_march = sum(p.startswith("2024-03") for p in published.values())
+    assert march.text.startswith(f"Only the {in_march} documents dated 2024-03 were searched"), march.text
+    assert march.citations and all(c.date.startswith("2024-03") for c in march.citations)
+    ranged = dated.ask("papers about glacier from March to May")
+    assert "dated 2024-03 to 2024-05 were searched" in ranged.text.splitlines()[0]
+    assert "read as" not in march.text, "one year holds March: nothing to say"
+    verb = dated.ask("which papers may discuss glacier?")  # 'may' the verb: no period
+    assert not verb.text.startswith("Only the") and verb.citations
+
+
+def test_a_month_held_in_two_years_is_the_newest_and_the_answer_says_so(dated, monkeypatch):
+    docs = dated.index.documents.copy()  # every other document a year later: each month in 2024 and 2025
+    moved = pd.to_datetime(docs["published"], errors="coerce", format="mixed")
+    moved = moved.where(np.arange(len(docs)) % 2 == 0, moved + pd.DateOffset(years=1))
+    docs["published"] = moved.dt.strftime("%Y-%m-%d").where(moved.notna(), docs["published"])
+    monkeypatch.setattr(dated.index, "documents", docs)
+    monkeypatch.setitem(dated.index.__dict__, "timeline", type(dated.index).timeline.func(dated.index))
+    published = _published(dated)
+    answer = dated.ask("how many papers are from May?")
+    in_may = sum(p.startswith("2025-05") for p in published.values())
+    assert answer.text.startswith("(May read as May 2025; the index also holds May 2024.)\n"), answer.text
+    assert f"{in_may} of the index's {len(published)} papers are dated 2025-05 " in answer.text
+    conv = Conversation()
+    dated.ask("how many papers are from 2024?", conv)
+    assert "dated 2024-07 were searched" in dated.ask("papers on volcano in July", conv).text, "the year asked before"
+    over = dated.ask("papers about volcano from November to February")  # over the new year: from November 2024
+    assert "dated 2024-11 to 2025-02 were searched" in over.text, over.text
+
+
+def test_name_years_reads_only_months_without_a_year():
+    year = {4: 2026, 11: 2025, 2: 2026}.get
+    assert name_years("papers from April", year) == ("papers from April 2026", [("April", 2026)])
+    assert name_years("papers from April 2025", year)[0] == "papers from April 2025"
+    assert name_years("papers after April 15", year)[0] == "papers after April 15", "a day: left as written"
+    assert name_years("papers that may help", year)[0] == "papers that may help"
+    assert name_years("from November to February", year)[0] == "from November 2025 to February 2026"
+    assert name_years("from April to February", year)[0] == "from April 2025 to February 2026", "backwards: a year back"
+    assert name_years("papers in June", year) == ("papers in June", []), "no year for it: left as written"
+
+
+def test_narrowing_follow_ups_keep_the_subject_and_its_period(dated):
+    published = _published(dated)
+    conv = Conversation()
+    dated.ask("papers about volcano", conv)
+    march = dated.ask("which of those are from March?", conv)  # volcano papers of March, not the topic's newest
+    assert march.citations and all(published[c.doc_id].startswith("2024-03") for c in march.citations)
+    assert march.citations[0].doc_id.startswith("volcano-"), march.text
+    count = dated.ask("how many of them?", conv)
+    in_march = sum(published[d].startswith("2024-03") for d in _mentioning(dated, "volcano"))
+    assert count.intent == "count" and count.text.startswith("How many documents are about “volcano”"), count.text
+    assert f"- In 2024-03: {in_march} of the " in count.text, "the period asked before"
+    only = dated.ask("only the ones from May", conv)
+    assert only.citations and all(published[c.doc_id].startswith("2024-05") for c in only.citations)
+    assert only.citations[0].doc_id.startswith("volcano-"), only.text
+    bare = dated.ask("how many?", Conversation())  # nothing before: the index's size
+    assert bare.text.startswith(f"The index holds {len(published)} documents")
