@@ -668,11 +668,12 @@ class Assistant:
             and not last.person
         ):  # "which of those are from April?", "how many of them?", "how many of those mention RL?"
             subject = last.content if last.kind in (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER) else ""
-            dated = {} if intent.period or intent.window else {"period": last.period, "window": last.window}
+            if not (intent.period or intent.window):  # the period asked before stays
+                intent = replace(intent, period=last.period, window=last.window)
             if not intent.content and (subject or last.topic_ids):
-                return replace(intent, content=subject, topic_ids=[] if subject else list(last.topic_ids), **dated)
+                return replace(intent, content=subject, topic_ids=[] if subject else list(last.topic_ids))
             if intent.kind is IntentKind.COUNT and subject and intent.content.lower() not in subject.lower():
-                return replace(intent, content=f"{subject} {intent.content}", **dated)
+                return replace(intent, content=f"{subject} {intent.content}")
         if (
             last is not None
             and intent.kind is IntentKind.COUNT
