@@ -18,7 +18,16 @@ import pandas as pd
 
 from topicchat.app.counts import Mentions, mentions
 from topicchat.app.evidence import evidence_sentences
-from topicchat.app.intent import Intent, IntentKind, describe, fix_typos, month_number, name_years, parse_intent
+from topicchat.app.intent import (
+    MAX_LIMIT,
+    Intent,
+    IntentKind,
+    describe,
+    fix_typos,
+    month_number,
+    name_years,
+    parse_intent,
+)
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
 from topicchat.app.route import PIECES, Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
@@ -262,6 +271,7 @@ _CARRIED = frozenset(
         IntentKind.LARGEST,
     }
 )
+_TOPIC_LISTS = frozenset({IntentKind.COVER, IntentKind.LARGEST, IntentKind.EMERGING, IntentKind.THEMES})
 _PRONOUNS = frozenset(
     "it|that|this|them|those|these|that topic|this topic|the topic|that one|this one|that subject|this subject|"
     "that area|this area|the same".split("|")
@@ -292,6 +302,7 @@ class Conversation:
     focus: list[int] = field(default_factory=list)
     last_citations: list[Citation] = field(default_factory=list)
     last_intent: Intent | None = None  # the last question a fragment ("and in 2026?") can change
+    topics_listed: bool = False  # the last answer listed topics: "the first one" is its first topic
 
 
 class OneAtATime:
@@ -620,6 +631,12 @@ class Assistant:
             return Intent(IntentKind.HELP, question)
         if bare and last is not None and bare.group(1).lower().startswith("example"):
             return Intent(IntentKind.PAPERS, f"{last.content} examples")  # "examples?" after a search on X
+        if intent.kind is IntentKind.DOCUMENT and intent.noun == "one" and conv.topics_listed:
+            if intent.cited <= len(conv.last_topics):  # "tell me about the first one" after a list of topics
+                return Intent(IntentKind.TOPIC, question, [conv.last_topics[intent.cited - 1]], noun=intent.unit)
+        if intent.kind is IntentKind.TOPIC and intent.cited and not intent.topic_ids:  # "the second topic"
+            if intent.cited <= len(conv.last_topics):
+                return replace(intent, topic_ids=[conv.last_topics[intent.cited - 1]], cited=0)
         if (
             intent.kind is IntentKind.DOCUMENT
             and intent.cited
@@ -730,6 +747,7 @@ class Assistant:
         text = check_citations(reply.text, len(reply.citations)).strip()
         if reply.topics:
             conv.last_topics = [t.id for t in reply.topics]
+        conv.topics_listed = intent in _TOPIC_LISTS and bool(reply.topics)
         if reply.citations and not reply.keep_sources:
             conv.last_citations = reply.citations
         return Answer(
@@ -759,8 +777,11 @@ class Assistant:
             ]
             lines += [f"- Topic {t.id}: {t.label} ({t.size} documents) — {self._keywords(t.id, n=5)}" for t in top]
             return Reply("\n".join(lines))
+        areas = sum(bool(t.children) for t in top)  # the rest of the top level: topics in no area ("on its own")
+        lone = len(top) - areas
+        alone = (", plus 1 topic on its own" if lone == 1 else f", plus {lone} topics on their own") if lone else ""
         lines = [
-            f"The index holds {docs} documents in {len(self.index.topics)} topics, grouped into {len(top)} areas "
+            f"The index holds {docs} documents in {len(self.index.topics)} topics, grouped into {areas} areas{alone} "
             f"({outliers} documents are outliers). Say 'tell me about topic N' to open one."
         ]
 
@@ -791,6 +812,26 @@ class Assistant:
     def _topic_detail(self, intent: Intent, conv: Conversation) -> Reply:
         """A topic's label, summary, keywords, representative documents, place in the tree and closest topics;
         for several topics ("topics 1 and 4"), each in turn (up to MAX_DETAILS), the sources numbered through."""
+        if intent.cited and not intent.topic_ids:  # "the third topic" with fewer topics (or none) before
+            shown_before = len(conv.last_topics)
+            return Reply(
+                f"The last answer showed {shown_before or 'no'} topic{'s' * (shown_before != 1)}, so there is no "
+                f"topic number {intent.cited} in it. Ask 'which topics cover X?' or 'list topics' first.",
+                matched=False,
+            )
+        note = ""
+        if not intent.topic_ids and intent.content:  # "tell me about the hallucination topic": the closest one
+            routing = self.retriever.route(intent.content, k_docs=self.k_docs)
+            if not (routing.matched and routing.topics):
+                return Reply(
+                    f"No topic is close to “{intent.content}”. Type 'list topics' to see them, or ask "
+                    f"'which topics cover {intent.content}?'.",
+                    matched=False,
+                )
+            best, *others = routing.topics
+            also = "; also close: " + ", ".join(f"topic {t.id} ({t.label})" for t in others[:2]) if others else ""
+            note = f"(The topic closest to “{intent.content}” is topic {best.id}{also}.)\n"
+            intent = replace(intent, topic_ids=[best.id])
         missing = [t for t in intent.topic_ids if t not in self.topics]
         if missing:
             return self.unknown_topic(missing)
@@ -798,13 +839,40 @@ class Assistant:
         blocks: list[str] = []
         citations: list[Citation] = []
         for tid in shown:
-            text, cited = self._one_topic(tid, len(citations))
+            if intent.noun == "documents":  # "papers in topic 12": its documents
+                text, cited = self._topic_documents(tid, len(citations), intent.limit or self.LISTED)
+            else:
+                text, cited = self._one_topic(tid, len(citations))
             blocks.append(text)
             citations += cited
+        if note:
+            blocks[0] = note + blocks[0]
         if len(intent.topic_ids) > len(shown):
             rest = ", ".join(map(str, intent.topic_ids[len(shown) :]))
             blocks.append(f"(Shown: the first {len(shown)} topics named; ask for topic {rest} on its own.)")
         return Reply("\n\n".join(blocks), topics=[self._routed(t) for t in shown], citations=citations)
+
+    LISTED = 10  # documents listed for "papers in topic 12" ("all papers in topic 12": up to MAX_LIMIT)
+
+    def _topic_documents(self, tid: int, numbered: int, limit: int) -> tuple[str, list[Citation]]:
+        """A topic's documents, the closest to its centre first (up to `limit`), numbered after `numbered`."""
+        t, rows = self.topics[tid], self._rows_of(tid)
+        order = rows[np.argsort(-(self.index.embeddings[rows] @ self._node_vectors[tid]), kind="stable")][:limit]
+        citations = [
+            replace(self._citation(numbered + i + 1, int(r), 1.0), date=self._date_of(int(r)))
+            for i, r in enumerate(order)
+        ]
+        head = f"Topic {tid}: {self.path(tid)} ({t.size} documents)"
+        head += (
+            f"; the {len(order)} closest to its centre:" if len(order) < len(rows) else ", closest to its centre first:"
+        )
+        lines = [head]
+        for c in citations:
+            lines.append(f"[{c.n}] {c.title}" + (f" ({c.date})" if c.date else ""))
+        if len(order) < len(rows):
+            more = f"all papers in topic {tid}" if limit < MAX_LIMIT else f"papers in topic {tid} about X"
+            lines.append(f"({len(rows) - len(order)} more; ask '{more}' to see others.)")
+        return "\n".join(lines), citations
 
     def _one_topic(self, tid: int, numbered: int) -> tuple[str, list[Citation]]:
         """One topic's detail, its sources numbered after `numbered` earlier ones."""
@@ -1356,6 +1424,7 @@ class Assistant:
             lines.append("Dates: none (build with --time-col COLUMN to ask about trends).")
         column = self._author_column()
         lines.append(f"Authors: column '{column}'." if column else "Authors: no author column.")
+        lines.append(f"Columns kept with each document: {self._data_columns()}.")
         return Reply("\n".join(lines))
 
     LARGEST_SHOWN = 10

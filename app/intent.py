@@ -72,6 +72,13 @@ _BARE_TOPIC = re.compile(  # "topic 3?", "topics 1 and 4", "what are topics 2 an
     r"\s*((what\s+(is|are|was|were)|show|list|give)\s+(me\s+)?)?(the\s+)?topics?\s*#?\s*\d+(\s+about)?\s*[?.!]*\s*",
     re.IGNORECASE,
 )
+_NAMED_TOPIC = re.compile(  # "tell me about the hallucination topic", "papers in the topic on speech"
+    r"^\s*(please\s+)?(tell\s+me\s+(more\s+)?about|describe|show(\s+me)?|list|what\s+is\s+in|what\s+is|what's|"
+    r"explain|summari[sz]e|details?\s+(of|on|about)|(what\s+are\s+the\s+|the\s+|all\s+(the\s+)?)?(papers|documents|"
+    r"articles)\s+(in|of|from))\s+(the|that)\s+(?P<t>(?P<x>[\w\s'’-]+?)\s+(topic|cluster)|(topic|cluster)\s+(on|about|"
+    r"for|of|covering)\s+(?P<y>.+?))\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 MAX_TOPIC_RANGE = 20  # "topics 3-6" names 3, 4, 5 and 6; a longer range is read as its two ends
 
 
@@ -1078,6 +1085,17 @@ _CITED = re.compile(
     r"(?!\s+(on|about|to|that|which|in|of|for|with|using|ever|published)\b)",
     re.IGNORECASE,
 )
+_NTH_TOPIC = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+(topic|area|cluster|theme)\b", re.IGNORECASE)
+_LISTING = re.compile(  # "papers in topic 12", "list the documents of the first one": its documents, listed
+    r"\b(papers|documents|articles|abstracts|publications|preprints|stories|posts|items|members)\b", re.IGNORECASE
+)
+
+
+def _listing(q: str) -> str:
+    """'documents' when the question asks for a topic's documents ('show me papers in the first one')."""
+    return "documents" if _LISTING.search(q) else ""
+
+
 _SIMILAR = re.compile(r"\b(similar\s+to|like|related\s+to|close\s+to|closest\s+to|neighbou?rs\s+of)\b", re.IGNORECASE)
 _SIMILAR_ID = re.compile(
     r"\b(papers?|documents?|articles?|abstracts?|more)\s+(\w+\s+)?(similar\s+to|like|related\s+to|close\s+to)\s+"
@@ -1095,10 +1113,16 @@ _DOC_ID = re.compile(  # "tell me about paper cooking-3" (an id ending the quest
 
 def _document_intent(q: str) -> Intent | None:
     """'Tell me about [2]', 'what does the second paper say?', 'more like [3]', 'papers similar to 2505.00059'."""
+    nth = _NTH_TOPIC.search(q)
+    if nth:  # "tell me about the second topic", "papers in the first area"
+        return Intent(IntentKind.TOPIC, "", cited=_ORDINALS[nth.group("o").lower()], noun=_listing(q))
     m = _CITED.search(q)
     if m:
         n = int(m.group("n") or m.group("m") or _ORDINALS[m.group("o").lower()])
-        return Intent(IntentKind.DOCUMENT, "", cited=n, similar=bool(_SIMILAR.search(q)))
+        one = bool(m.group("o")) and m.group(0).lower().endswith("one")  # "the first one": a topic after topics
+        return Intent(
+            IntentKind.DOCUMENT, "", cited=n, similar=bool(_SIMILAR.search(q)), noun="one" * one, unit=_listing(q)
+        )
     ref = _SIMILAR_ID.search(q)
     if ref:
         return Intent(IntentKind.DOCUMENT, "", doc_ref=ref.group("id").strip(), similar=True)
@@ -1135,7 +1159,10 @@ _ABOUT = re.compile(
     rf"(models?|embedder|settings|parameters)\s+(is|are|was|were|did\s+you)\s+(used|use)|what(\s+is|'s|’s)\s+the\s+"
     rf"(date\s+range|time\s+span|span|period|time\s+range|source)\s+of\s+(the|this)\s+({_COLLECTION}|data|documents|papers)|"
     rf"when\s+was\s+(this|the)\s+{_COLLECTION}\s+(built|made|created|updated|last\s+updated)|(what|which)\s+(dates|period|"
-    rf"time\s+range|years|months)\s+(does|do)\s+(the|this)\s+({_COLLECTION}|data|documents|papers)\s+(cover|span)|"
+    rf"time\s+range|date\s+range|time\s+span|years|months)\s+(does|do)\s+(the|this)\s+({_COLLECTION}|data|documents|papers)\s+"
+    rf"(cover|span)|(what|which)\s+(columns|fields|metadata|attributes)\s+(does|do|are\s+in|is\s+in)\s+(the|this)\s+"
+    rf"({_COLLECTION}|data|documents|papers)(\s+(have|hold|carry|contain))?|(what|which)\s+(columns|fields|metadata)\s+"
+    rf"(are\s+there|exist)|"
     rf"(how|where)\s+(did|do)\s+(the|these)\s+(documents|papers|data)\s+come\s+from)"
     rf"(\s+(to\s+build|for|in|by)\s+(this|the)\s+({_COLLECTION}|topics|map|topic\s+tree|tool|app|chat))?\s*[?.!]*\s*$",
     re.IGNORECASE,
@@ -1262,6 +1289,11 @@ _LIMIT = re.compile(
     re.IGNORECASE,
 )
 MAX_LIMIT = 25
+
+
+def _all(q: str) -> int:
+    """MAX_LIMIT for 'all the papers in topic 12' ('all': as many as an answer shows), else 0."""
+    return MAX_LIMIT if re.search(r"\b(all|every|each)\b", q, re.IGNORECASE) else 0
 
 
 def _limit(q: str) -> int:
@@ -1415,6 +1447,10 @@ def _parse(question: str) -> Intent:
         if refs:  # "show topics 1 and 4": those topics
             return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
         return Intent(IntentKind.LIST, "", refs, follow)
+    named = _NAMED_TOPIC.match(q)
+    if named and not refs:  # "tell me about the hallucination topic": the topic closest to it
+        subject = _strip(named.group("x") or named.group("y"))
+        return Intent(IntentKind.TOPIC, subject, [], follow, noun=_listing(q[: named.start("t")]), limit=_all(q))
     if refs and (_DETAIL.search(q) or _BARE_TOPIC.fullmatch(q)):
         return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
     return _papers_intent(q, refs, follow)
@@ -1515,8 +1551,8 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
         # "the most recent papers", "show me papers from 2024": the newest documents of the period; "the most
         # cited papers": the whole index by its citation count
         content = ""
-        if not scoped and not by_citations:  # "papers in topic 12": the topic
-            return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
+        if not scoped and not by_citations:  # "papers in topic 12": the topic's documents, listed
+            return Intent(IntentKind.TOPIC, _strip(q), refs, follow, noun="documents", limit=_limit(q) or _all(q))
     return Intent(
         IntentKind.PAPERS,
         content if scoped or by_citations else content or _strip(q),

@@ -225,6 +225,36 @@ def test_several_topics_are_each_detailed_and_counted(assistant):
     assert "no topic 99" in missing.text and not missing.matched
 
 
+def test_a_topic_named_by_its_subject_or_its_place_in_the_last_answer(assistant):
+    cooking = assistant.ask("tell me about the oven garlic flour topic")
+    tid = int(re.search(r"is topic (\d+)", cooking.text).group(1))
+    assert _theme_of_topic(assistant, tid) == "cooking" and cooking.topics[0].id == tid
+    assert f"Topic {tid}: {assistant.topics[tid].label}" in cooking.text
+    conv = Conversation()
+    listed = assistant.ask("which topics cover galaxy telescope?", conv)
+    first = listed.topics[0].id
+    detail = assistant.ask("tell me about the first one", conv)  # the first topic listed, not source [1]
+    assert detail.intent == "topic_detail" and detail.text.startswith(f"Topic {first}: ")
+    papers = assistant.ask("show me the papers in the first topic", conv)
+    assert papers.citations and {c.topic for c in papers.citations} <= set(assistant.leaves_under(first))
+    source = assistant.ask("tell me about the second one", conv)  # the last answer listed documents
+    assert source.intent == "document" and source.text.startswith("Source 2 of the previous answer")
+    none = assistant.ask("tell me about the ninth topic", Conversation())
+    assert not none.matched and "no topic number 9" in none.text
+
+
+def test_papers_in_a_topic_are_listed_closest_to_its_centre_first(assistant):
+    topic = max(assistant.index.topics, key=lambda t: t.size)
+    listed = assistant.ask(f"papers in topic {topic.id}")
+    rows = assistant._rows_of(topic.id)
+    assert len(listed.citations) == min(10, len(rows)) and all(c.row in rows for c in listed.citations)
+    sims = [float(assistant.index.embeddings[c.row] @ assistant._node_vectors[topic.id]) for c in listed.citations]
+    assert sims == sorted(sims, reverse=True)
+    assert f"Topic {topic.id}: " in listed.text.splitlines()[0] and f"({topic.size} documents)" in listed.text
+    every = assistant.ask(f"all papers in topic {topic.id}")
+    assert len(every.citations) == min(25, len(rows))
+
+
 def test_follow_up_and_focus_restrict_the_search(assistant):
     conv = Conversation()
     first = assistant.ask("which topics cover galaxy telescope?", conv)
