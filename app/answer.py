@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topicchat.app.counts import Mentions, mentions
+from topicchat.app.counts import Mentions, mentions, rows_holding
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import (
+    GRAMMAR_WORDS,
     MAX_LIMIT,
     Intent,
     IntentKind,
@@ -477,11 +478,15 @@ class Assistant:
         conv = conversation if conversation is not None else Conversation()
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
-        text, months = name_years("" if too_long else fix_typos(question, self._known_word), self._year_of_month(conv))
+        text, respelled = self._spelled("" if too_long else fix_typos(question, self._known_word))
+        text, months = name_years(text, self._year_of_month(conv))
         intent = self._resolve(parse_intent(text), conv, question)
         intent = self._calendar(intent)
         read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
         read_as += self._months_note(months)
+        if respelled:  # "(No document holds “summerization”; searched for “summarization”.)"
+            pairs = "; ".join(f"no document holds “{typed}”, so it was read as “{read}”" for typed, read in respelled)
+            read_as += f"({pairs[0].upper()}{pairs[1:]}.)\n"
         if (
             intent.kind is IntentKind.AUTHORS
             and intent.person
@@ -614,6 +619,49 @@ class Assistant:
 
         absent = [p.strip(".'") for p in pieces if not known(p)]
         return absent if absent and 2 * len(absent) >= len(pieces) else []
+
+    SPELLING_MIN_LENGTH = 6  # shorter words have too many neighbours one letter away
+    SPELLING_MIN_DOCUMENTS = 3  # the word read in its place is in at least this many documents
+
+    def _spelled(self, question: str) -> tuple[str, list[tuple[str, str]]]:
+        """A word no document holds that is one letter off a word the corpus holds ('summerization',
+        'retreival': a letter changed, added, dropped or two swapped; the first letter as typed) is read as
+        the most common such word; also the (typed, read) pairs. Names and acronyms (a capital after the first
+        word, digits) and the grammar words `fix_typos` mends are left alone."""
+        lexical = self.index.lexical
+        indptr = lexical.weights.indptr
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        pairs: list[tuple[str, str]] = []
+
+        def frequency(word: str) -> int:
+            stems = tokenize(word, stem=lexical.stem)
+            terms = [lexical.vocab.get(x) for x in stems]
+            if len(stems) != 1 or terms[0] is None:
+                return 0
+            return int(indptr[terms[0] + 1] - indptr[terms[0]])
+
+        def one(m: re.Match[str]) -> str:
+            typed = m.group(0)
+            word = typed.lower()
+            if typed[0].isupper() and question[: m.start()].strip():  # a capital inside the question: a name
+                return typed
+            if len(word) < self.SPELLING_MIN_LENGTH or word in GRAMMAR_WORDS or not tokenize(word, stem=lexical.stem):
+                return typed
+            if self._known_word(word):
+                return typed
+            head, tail = word[0], word[1:]
+            edits = {tail[:i] + tail[i + 1 :] for i in range(len(tail))}  # dropped
+            edits |= {tail[:i] + tail[i + 1] + tail[i] + tail[i + 2 :] for i in range(len(tail) - 1)}  # swapped
+            edits |= {tail[:i] + c + tail[i + 1 :] for i in range(len(tail)) for c in letters}  # changed
+            edits |= {tail[:i] + c + tail[i:] for i in range(len(tail) + 1) for c in letters}  # added
+            scored = sorted(((frequency(head + e), head + e) for e in edits if head + e != word), reverse=True)
+            if not scored or scored[0][0] < self.SPELLING_MIN_DOCUMENTS:
+                return typed
+            read = scored[0][1]
+            pairs.append((typed, read))
+            return read
+
+        return re.sub(r"(?<![\w-])[A-Za-z][a-z]+(?![\w-])", one, question), pairs
 
     def _known_word(self, word: str) -> bool:
         """Whether the corpus holds the word (as the index stems it): such a word is never 'mended'."""
@@ -2180,6 +2228,17 @@ class Assistant:
         query = intent.content or question
         k = intent.limit or self.k_docs
         within, note, empty = self._time_scope(intent)
+        if intent.excluded and empty is None:  # "papers on RAG but not medical": its holders left out
+            words = tokenize(intent.excluded, stem=self.index.lexical.stem)
+            held = rows_holding(self.index.lexical, words) if words else np.zeros(0, dtype=np.int64)
+            base = np.arange(len(self._texts)) if within is None else within
+            gone = np.intersect1d(base, held)
+            within = np.setdiff1d(base, held)
+            note += (
+                f"Left out: the {len(gone)} documents that mention “{intent.excluded}”.\n"
+                if words
+                else f"“{intent.excluded}” has no word to leave out (only common words), so nothing was left out.\n"
+            )
         open_range = intent.period.startswith("..") or intent.period.endswith("..")
         if empty is not None and intent.content and open_range:
             # "papers on events before 2023" in an index of 2025-2026: the year is part of the subject

@@ -57,6 +57,7 @@ class Intent:
     peak: str = ""  # "which month had the most papers on X?": "most" (or "fewest")
     unit: str = ""  # ... and the period it asks for: "month", "quarter", "year" ("" when not named)
     limit: int = 0  # "give me 10 papers on X", "the 5 largest topics": how many to show (0: the default)
+    excluded: str = ""  # "papers on RAG but not medical": documents holding these words are left out
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched
@@ -1489,6 +1490,11 @@ _DOC_LEAD = re.compile(
 )
 
 
+_EXCLUDED = re.compile(  # "RAG but not medical", "speech papers excluding ASR" ("without X" is often the subject)
+    r"\s*,?\s*\b(but\s+not(\s+(about|on|in|for|involving|including|mentioning))?|excluding|except(\s+for)?|other\s+than|"
+    r"apart\s+from|leaving\s+out|not\s+(about|on|involving|including|mentioning))\s+(?P<x>\S.*)$",
+    re.IGNORECASE,
+)
 _NO_SUBJECT = re.compile(
     r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
     r"(papers?|documents?|articles?|abstracts?|results|work|research|publications?|preprints?)?(\s+(are|were|is))?|are|were|"
@@ -1544,6 +1550,10 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
             content,
             flags=re.I,
         ).strip()
+    excluded = ""
+    left_out = _EXCLUDED.search(content)
+    if left_out and content[: left_out.start()].strip():  # "RAG but not medical": RAG, leaving out "medical"
+        content, excluded = content[: left_out.start()].strip(), _strip(left_out.group("x"))
     if recent:  # "any new papers on RAG today?"
         content = re.sub(r"\s+(today|yesterday)$", "", content, flags=re.IGNORECASE)
     scoped = bool(window or period or recent or oldest)
@@ -1563,4 +1573,5 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
         recent=recent,
         oldest=oldest,
         by_citations=by_citations,
+        excluded=excluded,
     )

@@ -1407,3 +1407,27 @@ def test_a_follow_up_is_read_back_with_the_direction_it_asks_for():
     assert describe(parse_intent("which topics declined in 2025?")) == "which topics declined in 2025"
     assert describe(parse_intent("which topics grew in 2025?")) == "which topics grew in 2025"
     assert describe(parse_intent("papers on RAG since last month")) == "papers on “RAG” since last month"
+
+
+def test_a_misspelt_subject_word_is_read_as_the_corpus_word(assistant):
+    answer = assistant.ask("which papers discuss the telscope?")  # a letter dropped
+    assert answer.text.startswith("(No document holds “telscope”, so it was read as “telescope”.)\n"), answer.text
+    assert answer.citations and answer.citations[0].doc_id.startswith("astronomy")
+    swapped = assistant.ask("papers about the strkier and the refereee")  # two words, two notes
+    assert "“strkier”, so it was read as “striker”; no document holds “refereee”" in swapped.text.splitlines()[0]
+    for question in ("which papers discuss zyxwvut?", "papers by Telescopio", "which papers mention RLHF?"):
+        assert "so it was read as" not in assistant.ask(question).text  # nothing one letter off; a name; an acronym
+
+
+def test_but_not_leaves_out_the_documents_that_mention_it(assistant):
+    texts = _corpus_texts(assistant)
+    holding = sum(bool(re.search(r"\bcomets?\b", t)) for t in texts.values())
+    answer = assistant.ask("which papers discuss telescope galaxy but not comet?")
+    assert answer.text.startswith(f"Left out: the {holding} documents that mention “comet”.\n"), answer.text
+    assert answer.citations and all(c.doc_id.startswith("astronomy") for c in answer.citations)
+    assert not any(re.search(r"\bcomets?\b", texts[c.doc_id]) for c in answer.citations)
+    plain = assistant.ask("which papers discuss telescope galaxy?")
+    assert any(re.search(r"\bcomets?\b", texts[c.doc_id]) for c in plain.citations), "without it, comets are cited"
+    intent = parse_intent("papers on RAG but not on medicine")
+    assert (intent.content, intent.excluded) == ("RAG", "medicine")
+    assert parse_intent("papers on RAG without fine-tuning").excluded == "", "'without X' is often the subject"
