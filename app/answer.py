@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc
+import difflib
 import functools
 import json
 import re
@@ -222,6 +223,11 @@ def _citation_count(value: float) -> str:
         return "no count"
     n = int(value)
     return f"{n:,} citation{'s' if n != 1 else ''}"
+
+
+def _title_key(title: str) -> str:
+    """A title as words only, in lower case: 'Gemma 3: Technical Report' and 'gemma 3 technical report' match."""
+    return " ".join(re.findall(r"\w+", title.casefold()))
 
 
 def _author_sep(values: pd.Series) -> str:
@@ -1327,6 +1333,17 @@ class Assistant:
                 row = self.index.row_of(intent.doc_ref)
             except KeyError:
                 return Reply(f"There is no document with id “{intent.doc_ref}” in this index.", matched=False)
+        elif intent.content and not intent.cited:  # 'papers like "Gemma 3 Technical Report"': the document so titled
+            found = self._row_by_title(intent.content)
+            if found is None:
+                hits = self.retriever.search(intent.content, k=3)
+                closest = "; ".join(f"“{self.retriever.titles[h.row]}”" for h in hits)
+                return Reply(
+                    f"No document of this index is titled “{intent.content}”."
+                    + (f" The closest titles: {closest}." if closest else ""),
+                    matched=False,
+                )
+            row = found
         else:
             sources = conv.last_citations
             if not sources:
@@ -1367,11 +1384,34 @@ class Assistant:
         routed = [self._routed(topic)] if topic in self.topics else []
         return Reply(body, topics=routed, citations=[citation], keep_sources=bool(intent.cited))
 
+    def _row_by_title(self, title: str) -> int | None:
+        """The row of the document with this title: the same words in any case and punctuation, else the one
+        title that starts so, else (up to 200,000 documents) a title that differs by a few letters."""
+        if not hasattr(self, "_title_rows"):
+            keys: dict[str, int] = {}
+            for row, t in enumerate(self.retriever.titles):
+                keys.setdefault(_title_key(t), row)
+            self._title_rows = keys
+        key = _title_key(title)
+        if not key:
+            return None
+        if key in self._title_rows:
+            return self._title_rows[key]
+        starting = [r for k, r in self._title_rows.items() if k.startswith(key + " ")][:2]
+        if len(starting) == 1:
+            return starting[0]
+        if len(self._title_rows) <= 200_000:
+            close = difflib.get_close_matches(key, list(self._title_rows), n=1, cutoff=0.9)
+            if close:
+                return self._title_rows[close[0]]
+        return None
+
     def _similar_to(self, row: int) -> Reply:
         """The documents closest to one document (its own embedding as the query), with their topics."""
         title = self.retriever.titles[row]
         vector = np.asarray(self.index.embeddings[row], dtype=np.float32)
         hits = [h for h in self.retriever.search(title, k=self.k_docs + 1, qvec=vector) if h.row != row][: self.k_docs]
+        hits.sort(key=lambda h: -h.dense)  # shown with their similarity: the closest first
         citations = [self._citation(1, row, 1.0)] + [self._citation(i + 2, h.row, h.dense) for i, h in enumerate(hits)]
         lines = [f"Documents closest to [1] {title} (by its embedding and its title's words):"]
         for c, h in zip(citations[1:], hits, strict=True):

@@ -1105,6 +1105,17 @@ _SIMILAR_ID = re.compile(
 )
 
 
+_QUOTED_TITLE = r"[\"“”‘’'](?P<t>[^\"“”‘’]{4,}?)[\"“”‘’']"  # (an apostrophe inside a title ends it only at the end)
+_SIMILAR_TITLE = re.compile(  # 'papers like "Gemma 3 Technical Report"', "more like 'Attention Is All You Need'"
+    r"\b(papers?|documents?|articles?|abstracts?|more|work|others?|anything|something)\s+(\w+\s+)?(similar\s+to|like|"
+    rf"related\s+to|close\s+to)\s+(the\s+(paper|article|document)\s+)?{_QUOTED_TITLE}\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_TITLED = re.compile(  # 'tell me about the paper "Gemma 3 Technical Report"', 'open "Attention Is All You Need"'
+    r"^\s*(tell\s+me\s+about|show(\s+me)?|open|describe|summari[sz]e|what\s+(is|does))\s+(the\s+)?"
+    rf"((paper|article|document|abstract)\s+(called\s+|titled\s+|named\s+)?)?{_QUOTED_TITLE}(\s+(say|about))?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 _DOC_ID = re.compile(  # "tell me about paper cooking-3" (an id ending the question), "who wrote 2503.12141?"
     r"\b(paper|document|article|abstract|preprint|arxiv|id)\b(\s+id\b)?(\s*[:#]\s*|\s+)(?P<id>[A-Za-z][\w./:]*-\d+)"
     r"\s*[?.!]*\s*$|(?<![\w./-])(?P<arxiv>([0-9][7-9]|[1-9]\d)(0[1-9]|1[0-2])\.\d{4,5}(v\d+)?)(?![\w.-])",
@@ -1113,7 +1124,13 @@ _DOC_ID = re.compile(  # "tell me about paper cooking-3" (an id ending the quest
 
 
 def _document_intent(q: str) -> Intent | None:
-    """'Tell me about [2]', 'what does the second paper say?', 'more like [3]', 'papers similar to 2505.00059'."""
+    """'Tell me about [2]', 'what does the second paper say?', 'more like [3]', 'papers similar to 2505.00059',
+    'papers like "Gemma 3 Technical Report"' (a title in quotes)."""
+    titled = _SIMILAR_TITLE.search(q) or _TITLED.search(q)
+    if titled:
+        return Intent(
+            IntentKind.DOCUMENT, titled.group("t").strip(), similar=bool(_SIMILAR.search(q[: titled.start("t")]))
+        )
     nth = _NTH_TOPIC.search(q)
     if nth:  # "tell me about the second topic", "papers in the first area"
         return Intent(IntentKind.TOPIC, "", cited=_ORDINALS[nth.group("o").lower()], noun=_listing(q))

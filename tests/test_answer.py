@@ -1431,3 +1431,16 @@ def test_but_not_leaves_out_the_documents_that_mention_it(assistant):
     intent = parse_intent("papers on RAG but not on medicine")
     assert (intent.content, intent.excluded) == ("RAG", "medicine")
     assert parse_intent("papers on RAG without fine-tuning").excluded == "", "'without X' is often the subject"
+
+
+def test_a_document_named_by_its_title_in_quotes(assistant):
+    row = 5
+    title = assistant.retriever.titles[row]
+    similar = assistant.ask(f'papers similar to "{title.upper()}"')  # any case
+    assert similar.intent == "document" and similar.citations[0].row == row
+    shown = [float(s) for s in re.findall(r"\(similarity (-?[\d.]+);", similar.text)]
+    assert shown and shown == sorted(shown, reverse=True), "the closest first"
+    opened = assistant.ask(f"tell me about the paper “{title}”")
+    assert opened.text.startswith(f"[1] {title}\nid {assistant.retriever.doc_ids[row]}")
+    missing = assistant.ask('more like "A Title No Document Has At All"')
+    assert not missing.matched and missing.text.startswith("No document of this index is titled")
