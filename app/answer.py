@@ -34,6 +34,7 @@ from topicchat.app.prose import ProseChecker, split_complete, without_instructio
 from topicchat.app.route import PIECES, Hit, Retriever, RoutedTopic, Routing
 from topicchat.app.settings import AnswerSettings, RetrievalSettings
 from topicchat.app.trends import (
+    Change,
     TrendChart,
     change,
     peak,
@@ -1593,11 +1594,12 @@ class Assistant:
         return column is not None and bool(self._person_rows(person, column))
 
     def _person_rows(self, person: str, column: str) -> list[int]:
-        """Rows whose author cell names the person (the whole name; case ignored, accents as written)."""
-        wanted = person.strip().lower()
+        """Rows whose author cell names the person (the whole name; case ignored, accents as written); for
+        co-authors ('Fei Huang; Jingren Zhou'), the rows naming every one of them."""
+        wanted = {p.strip().lower() for p in person.split(";") if p.strip()}
         values = self.index.documents[column]
         sep = _author_sep(values)
-        return [i for i, v in enumerate(values) if any(n.lower() == wanted for n in _author_names(v, sep))]
+        return [i for i, v in enumerate(values) if wanted <= {n.lower() for n in _author_names(v, sep)}]
 
     def _person_papers(self, intent: Intent, column: str) -> Reply:
         """'Papers by Jane Doe': the documents whose author cell names her, newest first when dated, with the
@@ -1607,6 +1609,15 @@ class Assistant:
         values = docs[column]
         sep = _author_sep(values)
         rows = self._person_rows(intent.person, column)
+        if ";" in intent.person:  # co-authors: the documents naming them all
+            names = [p.strip() for p in intent.person.split(";")]
+            each = ", ".join(f"“{p}” {len(self._person_rows(p, column))}" for p in names)
+            if not rows:
+                return Reply(
+                    f"No document in this index names all of {', '.join(f'“{p}”' for p in names)} as authors "
+                    f"(column '{column}'; documents naming each: {each}).",
+                    matched=False,
+                )
         kin_note = ""
         if len(wanted.split()) == 1:  # "papers by Zhang": the authors of that surname, by full name
             kin: collections.Counter[str] = collections.Counter()
@@ -1632,6 +1643,9 @@ class Assistant:
                 matched=False,
             )
         named = f"{len(rows)} documents name “{intent.person}” as an author (column '{column}')"
+        if ";" in intent.person:
+            together = " and ".join(f"“{p.strip()}”" for p in intent.person.split(";"))
+            named = f"{len(rows)} documents name {together} as authors together (column '{column}')"
         if kin_note:
             named += f"; {kin_note}"
         dated = self._dated_rows(np.asarray(rows), intent)
@@ -2012,12 +2026,15 @@ class Assistant:
             ids = [t.id for t in routed]
             vector = self.retriever.embed_query(intent.content)
         last = window_length(timeline, intent.window)
-        recent, before = timeline.window(last)
+        split = self._emerging_split(timeline, intent.period) if intent.period else None
+        if isinstance(split, Reply):  # "from 2025-03 to 2025-04": the second period against the first
+            return split
+        recent, before = split or timeline.window(last)
         named = f"“{intent.content}”" if not intent.topic_ids else "the topic(s) you named"
         lines = [f"How {named} changed over time, topic by topic. {self._time_note()}"]
         citations: list[Citation] = []
         for t in ids:
-            c = change(timeline, t, last)
+            c = change(timeline, t, last, split)
             examples = []
             for positions in (before, recent):
                 row = self._dated_example(t, positions, vector)
@@ -2028,11 +2045,24 @@ class Assistant:
             lines.append(
                 f"- Topic {t}: {self.path(t)} ({self.topics[t].size} documents): {c.before} in {timeline.span(before)} "
                 f"({c.before_share:.1%} of the documents then), {c.recent} in {timeline.span(recent)} "
-                f"({c.recent_share:.1%}): {c.verdict()}. Peak: {peak(timeline, timeline.counts[t])}. "
+                f"({c.recent_share:.1%}): {c.verdict()}{self._count_moved(c, split)}. "
+                f"Peak: {peak(timeline, timeline.counts[t])}. "
                 f"Examples: {' '.join(examples) or 'none dated'}"
             )
             lines.append(f"  per {timeline.granularity}: {series_text(timeline, timeline.counts[t])}")
         return Reply("\n".join(lines), topics=routed, citations=citations, routing=routing, chart=self._chart(ids))
+
+    @staticmethod
+    def _count_moved(c: Change, split: tuple[list[int], list[int]] | None) -> str:
+        """Between two spans of as many periods ('from March to April'), a count that moved against the share:
+        ', though its count rose from 8 to 13 (the index grew faster)'."""
+        if split is None or len(split[0]) != len(split[1]) or c.ratio == 1.0:
+            return ""
+        if c.recent > c.before and c.ratio < 1:
+            return f", though its count rose from {c.before} to {c.recent} (the whole index grew faster)"
+        if c.recent < c.before and c.ratio > 1:
+            return f", though its count fell from {c.before} to {c.recent} (the whole index shrank more)"
+        return ""
 
     def _emerging(self, intent: Intent, conv: Conversation) -> Reply:
         """The leaf topics whose share of the documents grew (or fell) most in the recent periods."""

@@ -870,7 +870,13 @@ def _time_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
             subject = re.sub(r"^(the\s+)?(?P<x>.+?)\s+(topic|area|field|subject)$", r"\g<x>", subject, flags=re.I)
             subject = re.sub(r"\s+(in|over|during)\s*$", "", subject)
             if subject or refs:
-                return Intent(IntentKind.TREND, subject, refs, follow, _window(q))
+                asked = _period(q)[0]  # "from 2025-03 to 2025-04", "since 2025-03": those periods compared
+                compared = asked if ".." in asked and not asked.startswith("..") else ""
+                if compared:
+                    subject = _strip(_period(subject)[1]) or subject
+                return Intent(
+                    IntentKind.TREND, subject, refs, follow, None if compared else _window(q), period=compared
+                )
     return None
 
 
@@ -984,7 +990,7 @@ def _largest_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 _BY_PERSON = (
     re.compile(
         r"^\s*((list|show|find|give)\s+(me\s+)?)?(all\s+)?(the\s+)?(papers|documents|articles|works|publications|abstracts)"
-        r"\s+(written\s+|authored\s+|published\s+)?by\s+(?P<name>.+)$",
+        r"\s+(written\s+|authored\s+|published\s+|co-?authored\s+|co-?written\s+|jointly\s+written\s+)?by\s+(?P<name>.+)$",
         re.IGNORECASE,
     ),
     re.compile(
@@ -1056,6 +1062,9 @@ def _person_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         split = _PERSON_SUBJECT.match(name)
         if split and not subject:
             name, subject = _strip(split.group("name")), _strip(split.group("x"))
+        together = _coauthors(name)
+        if together:  # "papers by Fei Huang and Jingren Zhou": the documents naming them all
+            return Intent(IntentKind.AUTHORS, subject, refs, follow, window, period=period, person=together)
         words = name.split()
         if pattern in (_SUBJECT_BY_PERSON, _BY_PERSON[-1]) and (
             len(words) < 2 or any(w.lower() in _NOT_IN_A_NAME for w in words)
@@ -1068,6 +1077,21 @@ def _person_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         ):
             return Intent(IntentKind.AUTHORS, subject, refs, follow, window, period=period, person=name)
     return None
+
+
+def _coauthors(name: str) -> str:
+    """'Fei Huang and Jingren Zhou' -> 'Fei Huang; Jingren Zhou' (two to four full names joined by 'and', '&',
+    'with' or commas); '' for anything else."""
+    parts = [p for p in re.split(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*|\s+with\s+)\s*", name.strip()) if p]
+    if not 2 <= len(parts) <= 4:
+        return ""
+    for part in parts:
+        words = part.split()
+        if not 2 <= len(words) <= 5 or any(w.lower() in _NOT_IN_A_NAME for w in words) or _NOT_A_PERSON.match(part):
+            return ""
+        if not all(w[:1].isupper() for w in words if w.lower() not in ("de", "van", "von", "der", "da", "di", "la")):
+            return ""
+    return "; ".join(parts)
 
 
 def _strip(text: str) -> str:

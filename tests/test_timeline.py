@@ -784,3 +784,29 @@ def test_narrowing_follow_ups_keep_the_subject_and_its_period(dated):
     assert only.citations[0].doc_id.startswith("volcano-"), only.text
     bare = dated.ask("how many?", Conversation())  # nothing before: the index's size
     assert bare.text.startswith(f"The index holds {len(published)} documents")
+
+
+def test_papers_by_co_authors_name_them_all(dated):
+    docs = dated.index.documents
+    both = docs["authors"].str.contains("Dana Dated", regex=False) & docs["authors"].str.contains(
+        "Glacier Writer", regex=False
+    )
+    answer = dated.ask("papers co-authored by Dana Dated and Glacier Writer")
+    assert int(both.sum()) > 0 and answer.text.startswith(
+        f"{int(both.sum())} documents name “Dana Dated” and “Glacier Writer” as authors together"
+    ), answer.text
+    assert {c.doc_id for c in answer.citations} == set(docs.loc[both, "doc_id"])
+    none = dated.ask("papers by Glacier Writer and Violin Writer")
+    assert not none.matched and "No document in this index names all of “Glacier Writer”, “Violin Writer”" in none.text
+
+
+def test_a_trend_between_two_named_periods_compares_them(dated):
+    leaf = theme_topic(dated, "glacier")
+    timeline = dated.index.timeline
+    counts = {p: int(c) for p, c in zip(timeline.periods, timeline.counts[leaf], strict=True)}
+    answer = dated.ask("how did glacier change from October to December?")
+    line = next(x for x in answer.text.splitlines() if x.startswith(f"- Topic {leaf}:"))
+    assert f": {counts['2024-10']} in 2024-10 (" in line and f"), {counts['2024-12']} in 2024-12 (" in line, line
+    since = dated.ask("how has glacier changed since 2024-11?")
+    line = next(x for x in since.text.splitlines() if x.startswith(f"- Topic {leaf}:"))
+    assert f"{counts['2024-11'] + counts['2024-12']} in 2024-11 to 2024-12" in line, line
