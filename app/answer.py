@@ -28,6 +28,7 @@ from topicchat.app.intent import (
     fix_typos,
     month_number,
     name_years,
+    ordinal_topics,
     parse_intent,
 )
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
@@ -392,6 +393,9 @@ class Assistant:
             self._node_vectors |= {t.id: v for t, v in zip(index.parents, index.parent_embeddings, strict=True)}
         self._texts = index.documents["text"].tolist()
         self._answer_example = example_reply("answer", self.prompts_dir)
+        self._lazy_lock = threading.Lock()  # word lists built on first need, once for every chat
+        self._surface: dict[str, int] | None = None
+        self._whole_pieces: frozenset[str] | None = None
 
     @classmethod
     def open(
@@ -452,6 +456,25 @@ class Assistant:
             return []
         return [t for t, named in self._topic_words.items() if words <= named]
 
+    MENTIONING_SHARE = 1 / 3  # "topics where most documents mention X": at least this share of a topic's documents
+    MENTIONING_MIN = 3  # ... and at least this many
+
+    def _topics_mentioning(self, subject: str) -> list[tuple[int, int]]:
+        """Leaf topics where at least a third of the documents hold every (stemmed) word of the subject, with
+        how many do; the largest share first."""
+        words = tokenize(subject, stem=self.index.lexical.stem)
+        if not words:
+            return []
+        rows = rows_holding(self.index.lexical, words)
+        topic_of = self.retriever.topic_of[rows]
+        counts = collections.Counter(int(t) for t in topic_of[topic_of >= 0])
+        kept = [
+            (t, n)
+            for t, n in counts.items()
+            if t in self.topics and n >= self.MENTIONING_MIN and n >= self.MENTIONING_SHARE * self.topics[t].size
+        ]
+        return sorted(kept, key=lambda x: (-x[1] / self.topics[x[0]].size, x[0]))
+
     @functools.cached_property
     def _topic_words(self) -> dict[int, set[str]]:
         """Each leaf topic's stemmed label and first keywords, largest topic first (read once, not per question)."""
@@ -486,6 +509,7 @@ class Assistant:
         question = question.strip()
         too_long = len(question) > MAX_QUESTION_CHARS
         text, respelled = self._spelled("" if too_long else fix_typos(question, self._known_word))
+        text = ordinal_topics(text, conv.last_topics, conv.topics_listed)  # "the second topic": its id
         text, months = name_years(text, self._year_of_month(conv))
         intent = self._resolve(parse_intent(text), conv, question)
         intent = self._calendar(intent)
@@ -628,47 +652,61 @@ class Assistant:
         return absent if absent and 2 * len(absent) >= len(pieces) else []
 
     SPELLING_MIN_LENGTH = 6  # shorter words have too many neighbours one letter away
-    SPELLING_MIN_DOCUMENTS = 3  # the word read in its place is in at least this many documents
+    SPELLING_MIN_DOCUMENTS = 3  # the word read in its place is in at least this many (sampled) documents
+    SPELLING_SAMPLE = 5000  # documents whose words are the ones a misspelling may be read as
 
     def _spelled(self, question: str) -> tuple[str, list[tuple[str, str]]]:
-        """A word no document holds that is one letter off a word the corpus holds ('summerization',
-        'retreival': a letter changed, added, dropped or two swapped; the first letter as typed) is read as
-        the most common such word; also the (typed, read) pairs. Names and acronyms (a capital after the first
-        word, digits) and the grammar words `fix_typos` mends are left alone."""
-        lexical = self.index.lexical
-        indptr = lexical.weights.indptr
-        letters = "abcdefghijklmnopqrstuvwxyz"
+        """A word no document holds that is one letter off a word the documents hold as written
+        ('summerization', 'retreival': a letter changed, added, dropped or two swapped; the first letter as
+        typed) is read as the most common such word; also the (typed, read) pairs. Left alone: words with a
+        capital (names, acronyms), short words, grammar words (`fix_typos` mends those) and words the
+        embedder's own vocabulary holds whole ('tennis', 'spring': English the corpus happens to lack)."""
         pairs: list[tuple[str, str]] = []
-
-        def frequency(word: str) -> int:
-            stems = tokenize(word, stem=lexical.stem)
-            terms = [lexical.vocab.get(x) for x in stems]
-            if len(stems) != 1 or terms[0] is None:
-                return 0
-            return int(indptr[terms[0] + 1] - indptr[terms[0]])
 
         def one(m: re.Match[str]) -> str:
             typed = m.group(0)
-            word = typed.lower()
-            if typed[0].isupper() and question[: m.start()].strip():  # a capital inside the question: a name
+            if len(typed) < self.SPELLING_MIN_LENGTH or typed in GRAMMAR_WORDS or self._known_word(typed):
                 return typed
-            if len(word) < self.SPELLING_MIN_LENGTH or word in GRAMMAR_WORDS or not tokenize(word, stem=lexical.stem):
+            if not tokenize(typed, stem=self.index.lexical.stem) or self._is_english(typed):
                 return typed
-            if self._known_word(word):
-                return typed
-            head, tail = word[0], word[1:]
+            surface = self._surface_words()
+            head, tail = typed[0], typed[1:]
+            letters = "abcdefghijklmnopqrstuvwxyz"
             edits = {tail[:i] + tail[i + 1 :] for i in range(len(tail))}  # dropped
             edits |= {tail[:i] + tail[i + 1] + tail[i] + tail[i + 2 :] for i in range(len(tail) - 1)}  # swapped
             edits |= {tail[:i] + c + tail[i + 1 :] for i in range(len(tail)) for c in letters}  # changed
             edits |= {tail[:i] + c + tail[i:] for i in range(len(tail) + 1) for c in letters}  # added
-            scored = sorted(((frequency(head + e), head + e) for e in edits if head + e != word), reverse=True)
-            if not scored or scored[0][0] < self.SPELLING_MIN_DOCUMENTS:
+            scored = sorted((-surface.get(head + e, 0), head + e) for e in edits if head + e != typed)
+            if not scored or -scored[0][0] < self.SPELLING_MIN_DOCUMENTS:
                 return typed
-            read = scored[0][1]
-            pairs.append((typed, read))
-            return read
+            pairs.append((typed, scored[0][1]))
+            return scored[0][1]
 
-        return re.sub(r"(?<![\w-])[A-Za-z][a-z]+(?![\w-])", one, question), pairs
+        return re.sub(r"(?<![\w-])[a-z]+(?![\w-])", one, question), pairs
+
+    def _surface_words(self) -> dict[str, int]:
+        """Lower-case words as the documents write them (an even sample of SPELLING_SAMPLE documents) and how
+        many of the sampled documents hold each; computed once."""
+        with self._lazy_lock:
+            if self._surface is None:
+                n = len(self._texts)
+                step = max(1, n // self.SPELLING_SAMPLE)
+                counts: collections.Counter[str] = collections.Counter()
+                for row in range(0, n, step):
+                    text = f"{self.retriever.titles[row]} {self._texts[row]}".lower()
+                    counts.update(set(re.findall(r"(?<![\w-])[a-z]+(?![\w-])", text)))
+                self._surface = dict(counts)
+            return self._surface
+
+    def _is_english(self, word: str) -> bool:
+        """Whether the embedder's tokenizer holds the word (or it without a plural ending) as one whole piece."""
+        with self._lazy_lock:
+            if self._whole_pieces is None:
+                tokenizer = getattr(self.retriever.embedder, "tokenizer", None)
+                vocab = tokenizer.get_vocab() if tokenizer is not None and hasattr(tokenizer, "get_vocab") else {}
+                self._whole_pieces = frozenset(w for w in vocab if w.isalpha() and w.islower())
+        stems = {word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word}
+        return bool(stems & self._whole_pieces)
 
     def _known_word(self, word: str) -> bool:
         """Whether the corpus holds the word (as the index stems it): such a word is never 'mended'."""
@@ -686,12 +724,6 @@ class Assistant:
             return Intent(IntentKind.HELP, question)
         if bare and last is not None and bare.group(1).lower().startswith("example"):
             return Intent(IntentKind.PAPERS, f"{last.content} examples")  # "examples?" after a search on X
-        if intent.kind is IntentKind.DOCUMENT and intent.noun == "one" and conv.topics_listed:
-            if intent.cited <= len(conv.last_topics):  # "tell me about the first one" after a list of topics
-                return Intent(IntentKind.TOPIC, question, [conv.last_topics[intent.cited - 1]], noun=intent.unit)
-        if intent.kind is IntentKind.TOPIC and intent.cited and not intent.topic_ids:  # "the second topic"
-            if intent.cited <= len(conv.last_topics):
-                return replace(intent, topic_ids=[conv.last_topics[intent.cited - 1]], cited=0)
         if (
             intent.kind is IntentKind.DOCUMENT
             and intent.cited
@@ -742,10 +774,18 @@ class Assistant:
             subject = last.content if last.kind in (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER) else ""
             if not (intent.period or intent.window):  # the period asked before stays
                 intent = replace(intent, period=last.period, window=last.window)
+            if not intent.excluded and last.excluded:  # ... and what it left out ("but not medical")
+                intent = replace(intent, excluded=last.excluded)
             if not intent.content and (subject or last.topic_ids):
                 return replace(intent, content=subject, topic_ids=[] if subject else list(last.topic_ids))
-            if intent.kind is IntentKind.COUNT and subject and intent.content.lower() not in subject.lower():
-                return replace(intent, content=f"{subject} {intent.content}")
+            narrowing = re.search(r"\b(of|among)\s+(them|those|these)\b", question, re.IGNORECASE)
+            if (
+                narrowing
+                and intent.kind is IntentKind.COUNT
+                and subject
+                and intent.content.lower() not in subject.lower()
+            ):
+                return replace(intent, content=f"{subject} {intent.content}")  # "how many of those mention RL?"
         if (
             last is not None
             and intent.kind is IntentKind.COUNT
@@ -1134,6 +1174,13 @@ class Assistant:
         routing = self.retriever.route(subject, k_docs=self.k_docs)
         lines = [f"How many {noun} are about “{subject}”, counted from the index ({total} {noun} in all):"]
         lines.append(f"- {self._mention_line(found, noun)}")
+        if intent.excluded and len(found.rows):  # "how many of them?" after "... but not medical"
+            left, mention = self._excluded_rows(intent.excluded)
+            if mention:
+                lines.append(
+                    f"- {len(np.intersect1d(found.rows, left))} of them also mention {mention}: these counts leave no "
+                    f"words out ({len(np.setdiff1d(found.rows, left))} of them do not mention it)."
+                )
         routed: list[RoutedTopic] = []
         citations: list[Citation] = []
         if routing.matched and routing.topics:
@@ -1384,6 +1431,15 @@ class Assistant:
         )
         routed = [self._routed(topic)] if topic in self.topics else []
         return Reply(body, topics=routed, citations=[citation], keep_sources=bool(intent.cited))
+
+    def _excluded_rows(self, excluded: str) -> tuple[np.ndarray, str]:
+        """The rows that mention any part of 'medical or legal' (each part: all its words), ascending, and the
+        parts as the answer names them ('“medical” or “legal”'; '' when no part has a word to look for)."""
+        stem = self.index.lexical.stem
+        parts = [p for p in re.split(r"\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*", excluded) if tokenize(p, stem=stem)]
+        rows = [rows_holding(self.index.lexical, tokenize(p, stem=stem)) for p in parts]
+        held = np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
+        return held, " or ".join(f"“{p.strip()}”" for p in parts)
 
     def _row_by_title(self, title: str) -> int | None:
         """The row of the document with this title: the same words in any case and punctuation, else the one
@@ -2298,15 +2354,14 @@ class Assistant:
         query = intent.content or question
         k = intent.limit or self.k_docs
         within, note, empty = self._time_scope(intent)
-        if intent.excluded and empty is None:  # "papers on RAG but not medical": its holders left out
-            words = tokenize(intent.excluded, stem=self.index.lexical.stem)
-            held = rows_holding(self.index.lexical, words) if words else np.zeros(0, dtype=np.int64)
+        if intent.excluded and empty is None:  # "papers on RAG but not medical (or legal)": their holders left out
+            left, mention = self._excluded_rows(intent.excluded)
             base = np.arange(len(self._texts)) if within is None else within
-            gone = np.intersect1d(base, held)
-            within = np.setdiff1d(base, held)
+            gone = np.intersect1d(base, left)
+            within = np.setdiff1d(base, left)
             note += (
-                f"Left out: the {len(gone)} documents that mention “{intent.excluded}”.\n"
-                if words
+                f"Left out: the {len(gone)} documents that mention {mention}.\n"
+                if mention
                 else f"“{intent.excluded}” has no word to leave out (only common words), so nothing was left out.\n"
             )
         open_range = intent.period.startswith("..") or intent.period.endswith("..")
@@ -2731,12 +2786,20 @@ class Assistant:
                     f"{self._keywords(t, n=5)}"
                     for t in named
                 ]
+            mentioning = [(t, n) for t, n in self._topics_mentioning(query) if t not in shown and t not in named]
+            if mentioning:  # "which topics are about rugby?": also the topics most of whose documents say it
+                lines.append(f"Other topics where at least a third of the documents mention “{query}”:")
+                lines += [
+                    f"- Topic {t}: {self.path(t)} ({n} of its {self.topics[t].size} documents) — {self._keywords(t, n=5)}"
+                    for t, n in mentioning[: self.NAMING_SHOWN]
+                ]
+                named = named + [t for t, _ in mentioning[: self.NAMING_SHOWN]]
             if intent.noun == "count":  # "how many topics cover X?"
                 n = len(shown) + len(named)
                 lines.insert(
                     0,
                     f"{n} topic{'s' if n != 1 else ''}: the {len(shown)} it routes to"
-                    + (f" and {len(named)} more whose label or keywords name it." if named else "."),
+                    + (f" and {len(named)} more whose label, keywords or documents name it." if named else "."),
                 )
             lines.append("Closest documents: " + "; ".join(f"[{c.n}] {c.title}" for c in citations))
             return "\n".join(lines)

@@ -74,10 +74,15 @@ _BARE_TOPIC = re.compile(  # "topic 3?", "topics 1 and 4", "what are topics 2 an
     re.IGNORECASE,
 )
 _NAMED_TOPIC = re.compile(  # "tell me about the hallucination topic", "papers in the topic on speech"
-    r"^\s*(please\s+)?(tell\s+me\s+(more\s+)?about|describe|show(\s+me)?|list|what\s+is\s+in|what\s+is|what's|"
-    r"explain|summari[sz]e|details?\s+(of|on|about)|(what\s+are\s+the\s+|the\s+|all\s+(the\s+)?)?(papers|documents|"
-    r"articles)\s+(in|of|from))\s+(the|that)\s+(?P<t>(?P<x>[\w\s'’-]+?)\s+(topic|cluster)|(topic|cluster)\s+(on|about|"
+    r"^\s*(please\s+)?(((list|show|give)\s+(me\s+)?)?(what\s+are\s+)?(all\s+)?(the\s+)?(papers|documents|articles)\s+"
+    r"(in|of|from)|tell\s+me\s+(more\s+)?about|describe|show(\s+me)?|list|what\s+is\s+in|what\s+is|what's|"
+    r"explain|summari[sz]e|details?\s+(of|on|about))\s+(the|that)\s+(?P<t>(?P<x>[\w\s'’-]+?)\s+(topic|cluster)|(topic|cluster)\s+(on|about|"
     r"for|of|covering)\s+(?P<y>.+?))\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_NOT_A_TOPIC_NAME = re.compile(  # "what is the main topic?", "what is the topic of this paper?": no subject named
+    r"^(main|biggest|largest|smallest|most\s+\w+|top|next|previous|last|same|other|whole|this|that|these|its|their|"
+    r"(this|that|the|my|your)\s+\w+)$",
     re.IGNORECASE,
 )
 MAX_TOPIC_RANGE = 20  # "topics 3-6" names 3, 4, 5 and 6; a longer range is read as its two ends
@@ -134,9 +139,11 @@ _FOLLOW = re.compile(
     re.IGNORECASE,
 )
 _NARROWING = re.compile(  # "which of those mention RL?": the subject is RL, not "mention RL"
-    r"^\s*(are|were|is)?\s*(use|uses|using|used|mention|mentions|mentioning|discuss|discusses|discussing|study|"
-    r"studies|propose|proposes|address|addresses|apply|applies|cover|covers|involve|involves|evaluate|evaluates|"
-    r"focus\s+on|focuses\s+on|deal\s+with|deals\s+with|talk\s+about|talks\s+about|about|on)\s+",
+    r"^\s*((are|were|is|was|have\s+been|has\s+been)\s+)?((published|written|posted|released|listed|added|dated|"
+    r"submitted)(\s+(in|on|from|during|since|after|before))?\s*[?.!]*\s*$|(use|uses|using|used|mention|mentions|mentioning|"
+    r"discuss|discusses|discussing|study|studies|propose|proposes|address|addresses|apply|applies|cover|covers|"
+    r"involve|involves|evaluate|evaluates|focus\s+on|focuses\s+on|deal\s+with|deals\s+with|talk\s+about|"
+    r"talks\s+about|about|on)\s+|(are|were|is|was)\s*[?.!]*\s*$)",
     re.IGNORECASE,
 )
 _FOCUS = re.compile(
@@ -378,7 +385,9 @@ def name_years(q: str, year_of: Callable[[int], int | None]) -> tuple[str, list[
             (int(m.group("y1")), month_number(m.group("m1"))),
             (int(m.group("y2")), month_number(m.group("m2"))),
         )
-        if start[1] and end[1] and start > end and (m.group("m1").capitalize(), start[0]) in named:
+        first = (m.group("m1").capitalize(), start[0])
+        if start[1] and end[1] and start > end and first in named:
+            named[named.index(first)] = (first[0], start[0] - 1)  # the note names the year read
             return m.group(0).replace(f"{m.group('m1')} {m.group('y1')}", f"{m.group('m1')} {start[0] - 1}", 1)
         return m.group(0)
 
@@ -497,6 +506,11 @@ _TWO_PERIODS = re.compile(  # "..., 2025 or 2026?": the two periods to weigh
     rf"\s*,?\s*(in\s+)?(?P<a>{_YEAR})\s+(or|vs\.?|versus|and|against)\s+(in\s+)?(?P<b>{_YEAR})\s*\??\s*$", re.IGNORECASE
 )
 _PERIOD_AGAINST_PERIOD = (  # "compare RAG in 2025 and 2026", "how many papers on agents in 2025 and in 2026?"
+    re.compile(  # "compare 2025-04 and 2025-05", "2025 vs 2026": the whole index in each
+        rf"^\s*((please\s+)?compare\s+)?((in|during)\s+)?(?P<a>{_YEAR})\s+(and|with|to|against|vs\.?|versus)\s+"
+        rf"(in\s+|during\s+)?(?P<b>{_YEAR})\s*\??$",
+        re.IGNORECASE,
+    ),
     re.compile(
         rf"^\s*(please\s+)?compare\s+(?P<x>.+?)\s+((in|during|from)\s+)?(?P<a>{_YEAR})\s+(and|with|to|against|vs\.?|"
         rf"versus)\s+(in\s+|during\s+)?(?P<b>{_YEAR})\s*\??$",
@@ -528,7 +542,7 @@ def _period_against_period(q: str, refs: list[int], follow: bool) -> Intent | No
         m = pattern.match(q)
         if m:
             a, b = sorted((m.group("a").upper(), m.group("b").upper()))
-            subject = _strip(_DOC_LEAD.sub("", m.group("x") or ""))
+            subject = _strip(_DOC_LEAD.sub("", re.sub(r"^\s*(please\s+)?compare\s+", "", m.groupdict().get("x") or "")))
             subject = re.sub(r"^(the\s+)?(papers|documents|research|work)\s+(on|about)\s+", "", subject, flags=re.I)
             subject = re.sub(r"^topic\s*#?\s*\d+$", "", subject, flags=re.IGNORECASE)  # the topic is in `refs`
             return Intent(
@@ -626,9 +640,14 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
     first = words[0].lower() if words else ""
     after = " ".join(words[1:])
     if first in ("of", "among"):  # "how many of those are about X?": a follow-up search
-        them = re.match(r"(of|among)\s+(them|those|these)(\s+(are|were|is|was|there))*\s*", rest, re.IGNORECASE)
-        if them:  # "how many of them (are from 2025)?"; "how many of those are about RL?": those on RL
-            return Intent(IntentKind.COUNT, _strip(_NARROWING.sub("", rest[them.end() :])), refs, True, _window(q))
+        them = re.match(r"(of|among)\s+(them|those|these)\s*", rest, re.IGNORECASE)
+        if them:  # "how many of them (were published in 2025)?"; "how many of those are about RL?": those on RL
+            narrowed = _NARROWING.sub("", rest[them.end() :])
+            if refs:  # "how many of them are in topic 1?": the topic is in `refs`
+                narrowed = re.sub(
+                    r"\b((are|were|is)\s+)?(in|from|of|within|under)?\s*topic\s*#?\s*-?\d+\b", " ", narrowed
+                )
+            return Intent(IntentKind.COUNT, _strip(narrowed.strip()), refs, True, _window(q))
         return None
     if not first or re.fullmatch(r"(are|were)(\s+there)?", rest, re.IGNORECASE):  # "how many?", "how many are there?"
         return Intent(IntentKind.COUNT, "", refs, True, _window(q))  # the last subject's, in a conversation
@@ -1111,6 +1130,21 @@ _CITED = re.compile(
     re.IGNORECASE,
 )
 _NTH_TOPIC = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+(topic|area|cluster|theme)\b", re.IGNORECASE)
+_NTH_ONE = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+one\b", re.IGNORECASE)
+
+
+def ordinal_topics(q: str, shown: list[int], listed: bool) -> str:
+    """'the second topic' -> 'topic 12' where the last answer showed topic 12 second (`shown`); 'the first
+    one' too when that answer listed topics (`listed`; after a list of documents it is a document)."""
+
+    def one(m: re.Match[str]) -> str:
+        n = _ORDINALS[m.group("o").lower()]
+        return f"topic {shown[n - 1]}" if n <= len(shown) else m.group(0)
+
+    q = _NTH_TOPIC.sub(one, q)
+    return _NTH_ONE.sub(one, q) if listed else q
+
+
 _LISTING = re.compile(  # "papers in topic 12", "list the documents of the first one": its documents, listed
     r"\b(papers|documents|articles|abstracts|publications|preprints|stories|posts|items|members)\b", re.IGNORECASE
 )
@@ -1161,10 +1195,7 @@ def _document_intent(q: str) -> Intent | None:
     m = _CITED.search(q)
     if m:
         n = int(m.group("n") or m.group("m") or _ORDINALS[m.group("o").lower()])
-        one = bool(m.group("o")) and m.group(0).lower().endswith("one")  # "the first one": a topic after topics
-        return Intent(
-            IntentKind.DOCUMENT, "", cited=n, similar=bool(_SIMILAR.search(q)), noun="one" * one, unit=_listing(q)
-        )
+        return Intent(IntentKind.DOCUMENT, "", cited=n, similar=bool(_SIMILAR.search(q)))
     ref = _SIMILAR_ID.search(q)
     if ref:
         return Intent(IntentKind.DOCUMENT, "", doc_ref=ref.group("id").strip(), similar=True)
@@ -1490,8 +1521,8 @@ def _parse(question: str) -> Intent:
             return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
         return Intent(IntentKind.LIST, "", refs, follow)
     named = _NAMED_TOPIC.match(q)
-    if named and not refs:  # "tell me about the hallucination topic": the topic closest to it
-        subject = _strip(named.group("x") or named.group("y"))
+    subject = _strip(named.group("x") or named.group("y")) if named else ""
+    if named and not refs and not _NOT_A_TOPIC_NAME.match(subject):  # "tell me about the hallucination topic"
         return Intent(IntentKind.TOPIC, subject, [], follow, noun=_listing(q[: named.start("t")]), limit=_all(q))
     if refs and (_DETAIL.search(q) or _BARE_TOPIC.fullmatch(q)):
         return Intent(IntentKind.TOPIC, _strip(q), refs, follow)
@@ -1533,8 +1564,12 @@ _DOC_LEAD = re.compile(
 
 _EXCLUDED = re.compile(  # "RAG but not medical", "speech papers excluding ASR" ("without X" is often the subject)
     r"\s*,?\s*\b(but\s+not(\s+(about|on|in|for|involving|including|mentioning))?|excluding|except(\s+for)?|other\s+than|"
-    r"apart\s+from|leaving\s+out|not\s+(about|on|involving|including|mentioning))\s+(?P<x>\S.*)$",
+    r"apart\s+from|leaving\s+out|((are|is|were|was)\s+)?not\s+(about|on|involving|including|mentioning)|"
+    r"(aren['’]t|isn['’]t|weren['’]t|don['’]t\s+mention|do\s+not\s+mention)(\s+(about|on))?)\s+(?P<x>\S.*)$",
     re.IGNORECASE,
+)
+_EXCLUDED_FILLER = re.compile(  # "but not the medical ones": "medical"
+    r"^\s*(the|any|those|these)\s+|\s+(ones?|papers?|documents?|articles?|studies|works?)\s*[?.!]*\s*$", re.IGNORECASE
 )
 _NO_SUBJECT = re.compile(
     r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
@@ -1563,7 +1598,12 @@ def _cover(subject: str, refs: list[int], follow: bool, noun: str = "", timed: s
 
 def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     """A search, optionally scoped in time: 'the latest papers on X', 'papers on X in the last three
-    months', 'papers from 2026-05 about X' (the time words are not searched for)."""
+    months', 'papers from 2026-05 about X' (the time words are not searched for); 'but not Y' leaves out
+    the documents that mention Y."""
+    excluded = ""
+    left_out = _EXCLUDED.search(q)
+    if left_out and (_strip(_FOLLOW.sub(" ", q[: left_out.start()])) or follow):  # "RAG from April but not medical"
+        q, excluded = q[: left_out.start()], _strip(_EXCLUDED_FILLER.sub("", left_out.group("x")))
     window = _window(q)
     period, text = _period(q)
     oldest = bool(_OLDEST.search(q))
@@ -1591,10 +1631,6 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
             content,
             flags=re.I,
         ).strip()
-    excluded = ""
-    left_out = _EXCLUDED.search(content)
-    if left_out and content[: left_out.start()].strip():  # "RAG but not medical": RAG, leaving out "medical"
-        content, excluded = content[: left_out.start()].strip(), _strip(left_out.group("x"))
     if recent:  # "any new papers on RAG today?"
         content = re.sub(r"\s+(today|yesterday)$", "", content, flags=re.IGNORECASE)
     scoped = bool(window or period or recent or oldest)
@@ -1606,7 +1642,7 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
             return Intent(IntentKind.TOPIC, _strip(q), refs, follow, noun="documents", limit=_limit(q) or _all(q))
     return Intent(
         IntentKind.PAPERS,
-        content if scoped or by_citations else content or _strip(q),
+        content if scoped or by_citations or (follow and excluded) else content or _strip(q),
         refs,
         follow,
         window,

@@ -1444,3 +1444,36 @@ def test_a_document_named_by_its_title_in_quotes(assistant):
     assert opened.text.startswith(f"[1] {title}\nid {assistant.retriever.doc_ids[row]}")
     missing = assistant.ask('more like "A Title No Document Has At All"')
     assert not missing.matched and missing.text.startswith("No document of this index is titled")
+
+
+def test_the_spelling_fix_leaves_real_words_and_reads_only_words_the_documents_hold(assistant, monkeypatch):
+    assert "read as “planet”" in assistant.ask("papers on planes").text  # the fake embedder knows no English
+    monkeypatch.setattr(assistant, "_whole_pieces", frozenset({"plane"}))  # as a real tokenizer's vocabulary
+    assert "read as" not in assistant.ask("papers on planes").text, "an English word the corpus lacks stays"
+    assert assistant._spelled("recipes for sauces")[1] == [], "words the documents hold are never changed"
+    words = assistant._surface_words()
+    for typed, read in assistant._spelled("the strkier and the telscope")[1]:
+        assert words[read] >= assistant.SPELLING_MIN_DOCUMENTS, (typed, read)
+
+
+def test_ordinal_topics_follow_the_last_answer_s_topics(assistant):
+    conv = Conversation()
+    listed = assistant.ask("which topics cover galaxy telescope?", conv)
+    first = listed.topics[0].id
+    count = assistant.ask("how many documents are in the first topic?", conv)
+    assert count.intent == "count" and count.text.startswith(f"Topic {first} (")
+    authors = assistant.ask("which authors write in the first topic?", conv)
+    assert authors.intent == "authors"
+
+
+def test_exclusions_take_any_of_their_words_and_stay_for_follow_ups(assistant):
+    texts = _corpus_texts(assistant)
+    either = sum(bool(re.search(r"\b(comets?|nebulae?)\b", t)) for t in texts.values())
+    conv = Conversation()
+    answer = assistant.ask("papers on telescope galaxy but not comet or nebula", conv)
+    assert answer.text.startswith(f"Left out: the {either} documents that mention “comet” or “nebula”.")
+    narrowed = assistant.ask("which of those mention orbit?", conv)
+    assert narrowed.text.startswith("Left out:") and not any(
+        re.search(r"\b(comets?|nebulae?)\b", texts[c.doc_id]) for c in narrowed.citations
+    )
+    assert parse_intent("which of those are not about comets?").excluded == "comets"

@@ -810,3 +810,18 @@ def test_a_trend_between_two_named_periods_compares_them(dated):
     since = dated.ask("how has glacier changed since 2024-11?")
     line = next(x for x in since.text.splitlines() if x.startswith(f"- Topic {leaf}:"))
     assert f"{counts['2024-11'] + counts['2024-12']} in 2024-11 to 2024-12" in line, line
+
+
+def test_counting_follow_ups_keep_verbs_out_of_the_subject(dated):
+    published = _published(dated)
+    conv = Conversation()
+    dated.ask("papers about volcano", conv)
+    count = dated.ask("how many of them were published in May?", conv)
+    in_may = sum(published[d].startswith("2024-05") for d in _mentioning(dated, "volcano"))
+    assert count.text.startswith("How many documents are about “volcano”"), count.text
+    assert f"- In 2024-05: {in_may} of the " in count.text
+    other = dated.ask("and how many papers on glacier are there?", conv)  # a new subject, not "volcano glacier"
+    assert other.text.startswith("How many papers are about “glacier”"), other.text
+    periods = dated.ask("compare May vs June")  # the whole index in each month
+    in_june = sum(p.startswith("2024-06") for p in published.values())
+    assert periods.intent == "count" and f"2024-06: {in_june}" in periods.text, periods.text
