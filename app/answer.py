@@ -2788,7 +2788,7 @@ class Assistant:
                 ]
             mentioning = [(t, n) for t, n in self._topics_mentioning(query) if t not in shown and t not in named]
             if mentioning:  # "which topics are about rugby?": also the topics most of whose documents say it
-                lines.append(f"Other topics where at least a third of the documents mention “{query}”:")
+                lines.append(f"Other topics where at least a third of the documents hold every word of “{query}”:")
                 lines += [
                     f"- Topic {t}: {self.path(t)} ({n} of its {self.topics[t].size} documents) — {self._keywords(t, n=5)}"
                     for t, n in mentioning[: self.NAMING_SHOWN]
