@@ -194,6 +194,11 @@ _TREND = (
     re.compile(r"^\s*(show\s+(me\s+)?)?(?P<x>.+?)\s+(over|through|across)\s+time\b", re.IGNORECASE),
     re.compile(r"\b(is|are)\s+(?P<x>.+?)\s+(growing|declining|rising|falling|shrinking|on the rise)\b", re.IGNORECASE),
     re.compile(
+        r"^\s*(is|are)\s+(?P<x>.+?)\s+(getting|becoming|growing)\s+(more\s+|less\s+)?(popular|common|important|"
+        r"widespread|prominent|mainstream|studied|researched)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
         r"^\s*(has|have|did)\s+(?P<x>.+?)\s+(declined|decline|grown|grow|risen|rise|fallen|fall|dropped|drop|increased|"
         r"increase|decreased|decrease|peaked|peak|taken\s+off|take\s+off|died\s+down|cooled)\b",
         re.IGNORECASE,
@@ -208,7 +213,8 @@ _TREND_FILLER = re.compile(
 _SUBJECTS = r"(topics?|areas?|themes?|research|directions?|fields?|subjects?|subtopics?)"
 _MOVES = (
     r"(grew|grow|grown|growing|rose|risen|rising|gained|gaining|emerged|emerging|declined?|declining|shr[ai]nk|"
-    r"shrunk|shrinking|fell|fallen|falling|faded|fading|lost|losing|cooled)"
+    r"shrunk|shrinking|fell|fallen|falling|faded|fading|lost|losing|cooled|disappeared|disappearing|vanished|died\s+out|"
+    r"dropped|dropping)"
 )
 _EMERGING = re.compile(
     rf"\b(what|which)(\s+(topics?|areas?|themes?|subjects?|fields?|research|directions?))?(\s+(is|are)|'s|’s)\s+"
@@ -219,7 +225,10 @@ _EMERGING = re.compile(
     rf"\b(which|what)\s+{_SUBJECTS}\s+(have\s+|has\s+|are\s+|did\s+|were\s+)?{_MOVES}\b",
     re.IGNORECASE,
 )
-_DECLINING = re.compile(r"declin|shr[ai]nk|shrunk|\bfell\b|fall|fad(e|ed|ing)\b|\blost\b|losing|cool", re.IGNORECASE)
+_DECLINING = re.compile(
+    r"declin|shr[ai]nk|shrunk|\bfell\b|fall|fad(e|ed|ing)\b|\blost\b|losing|cool|disappear|vanish|died\s+out|dropp",
+    re.IGNORECASE,
+)
 _NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1, "the": 1,
@@ -814,7 +823,8 @@ def _compare_sides(q: str, refs: list[int], follow: bool) -> Intent | None:
         r"\b(differences?|contrast|overlaps?|similarit(y|ies))\s+(between|of)\s+topics?\b|\b(differ|differs|overlaps?)"
         r"(\s+(from|with)\b|\s*\??\s*$)|\bhow\s+(different|similar|alike|related)\s+(are|is)\s+topics?\b|"
         r"\b(different|differs?|distinct)\s+from\s+topic\b|\bdistinguish(es)?\s+topic\b|^\s*contrast\s+topics?\b|"
-        r"\btopics?\s*#?\s*\d+\s*(vs\.?|versus)\s*(topic\s*)?#?\s*\d+\b",
+        r"\btopics?\s*#?\s*\d+\s*(vs\.?|versus)\s*(topic\s*)?#?\s*\d+\b|"
+        r"\b(bigger|larger|smaller|more\s+popular|less\s+popular|older|newer)\s+than\s+topic\b",
         q,
         re.IGNORECASE,
     )
@@ -937,13 +947,15 @@ _OVERVIEW = re.compile(r"\boverview\s+(of|on|about)\s+(?P<x>.+)$", re.IGNORECASE
 _LARGEST = re.compile(
     rf"\b(biggest|largest|most\s+popular|most\s+common|most\s+frequent|dominant|top)\s+((\d+|{_COUNTED})\s+)?(topics?|subjects)\b"
     r"(?![\s-]+model)|"
-    r"\btopics?\s+(are|is)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b|"
-    r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\b",
+    r"\btopics?\s+(are|is|were|was)\s+(the\s+)?(most\s+popular|biggest|largest|most\s+common)\b|"
+    r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?most\s+(papers|documents|articles)\b|"
+    r"^\s*what\s+(were|are|was|is)\s+(people|researchers|authors|they|scientists|most\s+papers|the\s+papers)\s+"
+    r"(working\s+on|writing\s+(about|on)|studying|researching|about|publishing\s+on)\b",
     re.IGNORECASE,
 )
 _SMALLEST = re.compile(
     r"\b(smallest|least\s+popular|least\s+common|rarest|tiniest)\s+(\d+\s+)?(topics?|subjects)\b(?![\s-]+model)|"
-    r"\btopics?\s+(are|is)\s+(the\s+)?(smallest|least\s+popular|least\s+common|rarest)\b|"
+    r"\btopics?\s+(are|is|were|was)\s+(the\s+)?(smallest|least\s+popular|least\s+common|rarest)\b|"
     r"^\s*(which|what)\s+topics?\s+(has|have|had|holds?|contains?)\s+(the\s+)?(fewest|least)\s+"
     r"(papers|documents|articles|abstracts)\b",
     re.IGNORECASE,
@@ -1462,7 +1474,12 @@ def _parse(question: str) -> Intent:
         return document
     if (
         refs
-        and re.search(r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b", q, re.IGNORECASE)
+        and re.search(
+            r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b"
+            + r"|\boverlaps?\b" * (len(refs) == 1),
+            q,
+            re.IGNORECASE,
+        )
         and not (len(refs) >= 2 and re.search(r"\bhow\s+(similar|related|alike)\s+(are|is)\b", q, re.IGNORECASE))
     ):
         return Intent(IntentKind.TOPIC, _strip(q), refs, follow)  # its subtopics and closest topics

@@ -1477,3 +1477,27 @@ def test_exclusions_take_any_of_their_words_and_stay_for_follow_ups(assistant):
         re.search(r"\b(comets?|nebulae?)\b", texts[c.doc_id]) for c in narrowed.citations
     )
     assert parse_intent("which of those are not about comets?").excluded == "comets"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "extra"),
+    [
+        ("which topics were biggest in 2025-03?", IntentKind.LARGEST, {"period": "2025-03"}),
+        ("what were people working on in 2025-03?", IntentKind.LARGEST, {"period": "2025-03"}),
+        ("which topics disappeared in 2025-05?", IntentKind.EMERGING, {"declining": True, "period": "2025-05"}),
+        ("is topic 3 bigger than topic 2?", IntentKind.COMPARE, {"topic_ids": [3, 2]}),
+        ("which topics overlap with topic 18?", IntentKind.TOPIC, {"topic_ids": [18]}),
+        ("do topics 1 and 2 overlap?", IntentKind.COMPARE, {"topic_ids": [1, 2]}),
+        ("is DPO getting more popular?", IntentKind.TREND, {"content": "DPO"}),
+        ("did papers on agents increase from 2025-03 to 2025-04?", IntentKind.TREND, {"period": "2025-03..2025-04"}),
+        ("compare 2025-04 and 2025-05", IntentKind.COUNT, {"period": "2025-04..2025-05", "peak": "most"}),
+        ("papers by Fei Huang and Jingren Zhou", IntentKind.AUTHORS, {"person": "Fei Huang; Jingren Zhou"}),
+        ("papers by hand and machine", IntentKind.PAPERS, {"person": ""}),
+        ('papers like "Attention Is All You Need"', IntentKind.DOCUMENT, {"content": "Attention Is All You Need"}),
+    ],
+)
+def test_everyday_phrasings_are_read(question, kind, extra):
+    intent = parse_intent(question)
+    assert intent.kind == kind, intent
+    for field_name, value in extra.items():
+        assert getattr(intent, field_name) == value, (field_name, intent)
