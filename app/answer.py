@@ -210,6 +210,7 @@ class Reply:
     chart: TrendChart | None = None
     prose: ProseStats | None = None
     keep_sources: bool = False  # "tell me about [2]": the previous answer's numbering stays the one to point at
+    listed: list[int] = field(default_factory=list)  # topics the text lists after `topics` ("the fourth topic")
 
 
 _INTERNAL_COLUMNS = frozenset({"topic", "probability", "is_outlier", "x", "y", "has_title"})
@@ -455,6 +456,14 @@ class Assistant:
         if not words:
             return []
         return [t for t, named in self._topic_words.items() if words <= named]
+
+    def _cover_extra(self, query: str, routing: Routing) -> tuple[list[int], list[tuple[int, int]]]:
+        """The topics a 'which topics cover X?' answer lists besides those X routes to: those whose label or
+        keywords name X, and those where a third of the documents hold X's words (with how many do)."""
+        shown = {t.id for t in routing.topics}
+        named = [t for t in self._topics_naming(query) if t not in shown][: self.NAMING_SHOWN]
+        mentioning = [(t, n) for t, n in self._topics_mentioning(query) if t not in shown and t not in named]
+        return named, mentioning[: self.NAMING_SHOWN]
 
     MENTIONING_SHARE = 1 / 3  # "topics where most documents mention X": at least this share of a topic's documents
     MENTIONING_MIN = 3  # ... and at least this many
@@ -840,8 +849,8 @@ class Assistant:
     def _answer(self, question: str, intent: IntentKind, reply: Reply, conv: Conversation) -> Answer:
         """Check the reply's citations, remember its topics and sources, and make it the Answer."""
         text = check_citations(reply.text, len(reply.citations)).strip()
-        if reply.topics:
-            conv.last_topics = [t.id for t in reply.topics]
+        if reply.topics or reply.listed:
+            conv.last_topics = [t.id for t in reply.topics] + reply.listed
         conv.topics_listed = intent in _TOPIC_LISTS and bool(reply.topics)
         if reply.citations and not reply.keep_sources:
             conv.last_citations = reply.citations
@@ -2453,8 +2462,13 @@ class Assistant:
             for piece in self._checked_prose(question, citations, stats):
                 text += piece
                 yield TokenEvent(piece)
+        listed: list[int] = []
+        if intent.kind is IntentKind.COVER:  # the other topics the answer lists, in its order ("the fourth topic")
+            named, mentioning = self._cover_extra(query, routing)
+            listed = named + [t for t, _ in mentioning]
         return Reply(
             text,
+            listed=listed,
             topics=routing.topics,
             citations=citations,
             coverage=Coverage.of(routing, len(self._texts)),
@@ -2778,7 +2792,7 @@ class Assistant:
             if not routing.topics:
                 lines.append("- no topic fits well; the closest documents are below.")
             shown = {t.id for t in routing.topics}
-            named = [t for t in self._topics_naming(query) if t not in shown][: self.NAMING_SHOWN]
+            named, mentioning = self._cover_extra(query, routing)
             if named:
                 lines.append(f"Other topics whose label or keywords name “{query}”:")
                 lines += [
@@ -2786,14 +2800,13 @@ class Assistant:
                     f"{self._keywords(t, n=5)}"
                     for t in named
                 ]
-            mentioning = [(t, n) for t, n in self._topics_mentioning(query) if t not in shown and t not in named]
             if mentioning:  # "which topics are about rugby?": also the topics most of whose documents say it
                 lines.append(f"Other topics where at least a third of the documents hold every word of “{query}”:")
                 lines += [
                     f"- Topic {t}: {self.path(t)} ({n} of its {self.topics[t].size} documents) — {self._keywords(t, n=5)}"
-                    for t, n in mentioning[: self.NAMING_SHOWN]
+                    for t, n in mentioning
                 ]
-                named = named + [t for t, _ in mentioning[: self.NAMING_SHOWN]]
+                named = named + [t for t, _ in mentioning]
             if intent.noun == "count":  # "how many topics cover X?"
                 n = len(shown) + len(named)
                 lines.insert(
