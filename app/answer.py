@@ -281,7 +281,9 @@ _CARRIED = frozenset(
         IntentKind.LARGEST,
     }
 )
-_TOPIC_LISTS = frozenset({IntentKind.COVER, IntentKind.LARGEST, IntentKind.EMERGING, IntentKind.THEMES})
+_TOPIC_LISTS = frozenset(
+    {IntentKind.COVER, IntentKind.LARGEST, IntentKind.EMERGING, IntentKind.THEMES, IntentKind.LIST}
+)
 _PRONOUNS = frozenset(
     "it|that|this|them|those|these|that topic|this topic|the topic|that one|this one|that subject|this subject|"
     "that area|this area|the same".split("|")
@@ -676,9 +678,15 @@ class Assistant:
             typed = m.group(0)
             if len(typed) < self.SPELLING_MIN_LENGTH or typed in GRAMMAR_WORDS or self._known_word(typed):
                 return typed
-            if not tokenize(typed, stem=self.index.lexical.stem) or self._is_english(typed):
+            if not tokenize(typed, stem=self.index.lexical.stem):
                 return typed
             surface = self._surface_words()
+            american = re.sub(r"our$", "or", re.sub(r"is(e|ed|es|ing|ation|ations|er|ers)$", r"iz\1", typed))
+            if american != typed and surface.get(american, 0) >= self.SPELLING_MIN_DOCUMENTS:
+                pairs.append((typed, american))  # "tokenisation": the documents write "tokenization"
+                return american
+            if self._is_english(typed):
+                return typed
             head, tail = typed[0], typed[1:]
             letters = "abcdefghijklmnopqrstuvwxyz"
             edits = {tail[:i] + tail[i + 1 :] for i in range(len(tail))}  # dropped
@@ -708,14 +716,27 @@ class Assistant:
             return self._surface
 
     def _is_english(self, word: str) -> bool:
-        """Whether the embedder's tokenizer holds the word (or it without a plural ending) as one whole piece."""
+        """Whether the word is a real word the corpus merely lacks: in an English word list (pyspellchecker's,
+        160k words), a whole word of the embedder's tokenizer, or (without an ending such as -s, -ing, -ed)
+        one of those or a word the documents write ('codecs', 'sharding')."""
         with self._lazy_lock:
             if self._whole_pieces is None:
+                from spellchecker import SpellChecker
+
                 tokenizer = getattr(self.retriever.embedder, "tokenizer", None)
                 vocab = tokenizer.get_vocab() if tokenizer is not None and hasattr(tokenizer, "get_vocab") else {}
-                self._whole_pieces = frozenset(w for w in vocab if w.isalpha() and w.islower())
-        stems = {word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word}
-        return bool(stems & self._whole_pieces)
+                pieces = {w.lstrip("▁Ġ").lower() for w in vocab}
+                english = set(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+                self._whole_pieces = frozenset(w for w in pieces | english if w.isalpha())
+        known = self._whole_pieces
+        if word in known:
+            return True
+        surface = self._surface_words()
+        for ending in ("s", "es", "ing", "ed", "er", "ers", "ly", "ies"):
+            base = word[: -len(ending)] if word.endswith(ending) else ""
+            if len(base) >= 3 and (base in known or base in surface or (ending == "ies" and base + "y" in known)):
+                return True
+        return False
 
     def _known_word(self, word: str) -> bool:
         """Whether the corpus holds the word (as the index stems it): such a word is never 'mended'."""
@@ -801,7 +822,9 @@ class Assistant:
             and intent.peak
             and not (intent.content or intent.topic_ids)
             and not re.search(
-                r"\b(papers|documents|articles|abstracts|publications|preprints|research)\b", question, re.I
+                r"\b(papers|documents|articles|abstracts|publications|preprints|research|compare|vs\.?|versus)\b",
+                question,
+                re.I,
             )
         ):  # "which month had the most?" after a question on a subject
             return replace(intent, content=last.content, topic_ids=last.topic_ids[:1] if not last.content else [])
@@ -851,7 +874,7 @@ class Assistant:
         text = check_citations(reply.text, len(reply.citations)).strip()
         if reply.topics or reply.listed:
             conv.last_topics = [t.id for t in reply.topics] + reply.listed
-        conv.topics_listed = intent in _TOPIC_LISTS and bool(reply.topics)
+        conv.topics_listed = intent in _TOPIC_LISTS and bool(reply.topics or reply.listed)
         if reply.citations and not reply.keep_sources:
             conv.last_citations = reply.citations
         return Answer(
@@ -880,7 +903,7 @@ class Assistant:
                 f"The index holds {docs} documents in {len(self.index.topics)} topics ({outliers} documents are outliers)."
             ]
             lines += [f"- Topic {t.id}: {t.label} ({t.size} documents) — {self._keywords(t.id, n=5)}" for t in top]
-            return Reply("\n".join(lines))
+            return Reply("\n".join(lines), listed=[t.id for t in top])
         areas = sum(bool(t.children) for t in top)  # the rest of the top level: topics in no area ("on its own")
         lone = len(top) - areas
         alone = (", plus 1 topic on its own" if lone == 1 else f", plus {lone} topics on their own") if lone else ""
@@ -899,7 +922,7 @@ class Assistant:
 
         for t in top:
             add(t.id, 0)
-        return Reply("\n".join(lines))
+        return Reply("\n".join(lines), listed=[t.id for t in top])  # "the second one": the second at the top
 
     def unknown_topic(self, missing: list[int]) -> Reply:
         """The reply to a topic id the index does not have: which ids it does have, leaves and areas apart."""
@@ -1030,7 +1053,12 @@ class Assistant:
         ta, tb = self.topics[a], self.topics[b]
         text = "\n".join(
             [
-                f"Topic {a} ({ta.label}, {ta.size} documents) vs topic {b} ({tb.label}, {tb.size} documents): similarity {sim:.2f}.",
+                f"Topic {a} ({ta.label}, {ta.size} documents) vs topic {b} ({tb.label}, {tb.size} documents): similarity {sim:.2f}; "
+                + (
+                    f"topic {a if ta.size > tb.size else b} is the larger ({max(ta.size, tb.size)} against {min(ta.size, tb.size)})."
+                    if ta.size != tb.size
+                    else "both hold as many documents."
+                ),
                 f"Shared keywords: {', '.join(shared) or 'none'}.",
                 f"Only topic {a}: {', '.join(w for w in words[a] if w not in shared)}. {examples[a]}",
                 f"Only topic {b}: {', '.join(w for w in words[b] if w not in shared)}. {examples[b]}",

@@ -140,7 +140,7 @@ _FOLLOW = re.compile(
 )
 _NARROWING = re.compile(  # "which of those mention RL?": the subject is RL, not "mention RL"
     r"^\s*((are|were|is|was|have\s+been|has\s+been)\s+)?((published|written|posted|released|listed|added|dated|"
-    r"submitted)(\s+(in|on|from|during|since|after|before))?\s*[?.!]*\s*$|(use|uses|using|used|mention|mentions|mentioning|"
+    r"submitted|came\s+out|come\s+out|appeared)(\s+(in|on|from|during|since|after|before))?\s*[?.!]*\s*$|(use|uses|using|used|mention|mentions|mentioning|"
     r"discuss|discusses|discussing|study|studies|propose|proposes|address|addresses|apply|applies|cover|covers|"
     r"involve|involves|evaluate|evaluates|focus\s+on|focuses\s+on|deal\s+with|deals\s+with|talk\s+about|"
     r"talks\s+about|about|on)\s+|(are|were|is|was)\s*[?.!]*\s*$)",
@@ -651,7 +651,9 @@ def _count_kind(q: str, refs: list[int], follow: bool) -> Intent | None:
     if first in ("of", "among"):  # "how many of those are about X?": a follow-up search
         them = re.match(r"(of|among)\s+(them|those|these)\s*", rest, re.IGNORECASE)
         if them:  # "how many of them (were published in 2025)?"; "how many of those are about RL?": those on RL
-            narrowed = _NARROWING.sub("", rest[them.end() :])
+            narrowed = _NARROWING.sub(
+                "", re.sub(r"^(papers|documents|articles|abstracts|ones)\s+", "", rest[them.end() :])
+            )
             if refs:  # "how many of them are in topic 1?": the topic is in `refs`
                 narrowed = re.sub(
                     r"\b((are|were|is)\s+)?(in|from|of|within|under)?\s*topic\s*#?\s*-?\d+\b", " ", narrowed
@@ -1141,7 +1143,10 @@ _CITED = re.compile(
     r"(?!\s+(on|about|to|that|which|in|of|for|with|using|ever|published)\b)",
     re.IGNORECASE,
 )
-_NTH_TOPIC = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+(topic|area|cluster|theme)\b", re.IGNORECASE)
+_NTH_TOPIC = re.compile(  # "the second topic"; not "the first topic to emerge" (a description, not a pointer)
+    rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+(topic|area|cluster|theme)\b(?!\s+(to|that|which|ever|of|on|about)\b)",
+    re.IGNORECASE,
+)
 _NTH_ONE = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+one\b", re.IGNORECASE)
 
 
@@ -1581,8 +1586,9 @@ _DOC_LEAD = re.compile(
 
 _EXCLUDED = re.compile(  # "RAG but not medical", "speech papers excluding ASR" ("without X" is often the subject)
     r"\s*,?\s*\b(but\s+not(\s+(about|on|in|for|involving|including|mentioning))?|excluding|except(\s+for)?|other\s+than|"
-    r"apart\s+from|leaving\s+out|((are|is|were|was)\s+)?not\s+(about|on|involving|including|mentioning)|"
-    r"(aren['’]t|isn['’]t|weren['’]t|don['’]t\s+mention|do\s+not\s+mention)(\s+(about|on))?)\s+(?P<x>\S.*)$",
+    r"apart\s+from|leaving\s+out|\b(papers|documents|articles|abstracts|studies|works|ones|those|these|them|stories)"
+    r"(?P<cut>(\s+(that|which))?\s+(((are|is|were|was)\s+)?not\s+(about|on|involving|including|mentioning)|(aren['’]t|"
+    r"isn['’]t|weren['’]t|don['’]t\s+mention|do\s+not\s+mention)(\s+(about|on))?)))\s+(?P<x>\S.*)$",
     re.IGNORECASE,
 )
 _EXCLUDED_FILLER = re.compile(  # "but not the medical ones": "medical"
@@ -1619,8 +1625,11 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     the documents that mention Y."""
     excluded = ""
     left_out = _EXCLUDED.search(q)
-    if left_out and (_strip(_FOLLOW.sub(" ", q[: left_out.start()])) or follow):  # "RAG from April but not medical"
-        q, excluded = q[: left_out.start()], _strip(_EXCLUDED_FILLER.sub("", left_out.group("x")))
+    cut = (left_out.start("cut") if left_out.group("cut") else left_out.start()) if left_out else 0
+    if left_out and (_strip(_FOLLOW.sub(" ", q[:cut])) or follow):  # "RAG from April but not medical"
+        dated, rest = _period(left_out.group("x"))  # "RAG but not medical from April": the period is the search's
+        q = q[:cut] + (f" in {dated}" if dated and _strip(rest) else "")
+        excluded = _strip(_EXCLUDED_FILLER.sub("", rest if dated and _strip(rest) else left_out.group("x")))
     window = _window(q)
     period, text = _period(q)
     oldest = bool(_OLDEST.search(q))

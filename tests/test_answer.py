@@ -16,7 +16,7 @@ from topicchat.app.answer import (
     TokenEvent,
     check_citations,
 )
-from topicchat.app.intent import IntentKind, fix_typos, parse_intent
+from topicchat.app.intent import IntentKind, fix_typos, ordinal_topics, parse_intent
 from topicchat.indexer.tree import path_of
 from topicchat.models.base import normalise
 
@@ -1447,10 +1447,10 @@ def test_a_document_named_by_its_title_in_quotes(assistant):
     assert not missing.matched and missing.text.startswith("No document of this index is titled")
 
 
-def test_the_spelling_fix_leaves_real_words_and_reads_only_words_the_documents_hold(assistant, monkeypatch):
-    assert "read as “planet”" in assistant.ask("papers on planes").text  # the fake embedder knows no English
-    monkeypatch.setattr(assistant, "_whole_pieces", frozenset({"plane"}))  # as a real tokenizer's vocabulary
-    assert "read as" not in assistant.ask("papers on planes").text, "an English word the corpus lacks stays"
+def test_the_spelling_fix_leaves_real_words_and_reads_only_words_the_documents_hold(assistant):
+    for english in ("planes", "spring", "parsing", "latent", "automaton"):  # real words the corpus lacks
+        assert assistant._spelled(f"papers on {english}")[1] == [], english
+    assert "read as “planet”" in assistant.ask("papers on plannet").text  # not English: one letter off "planet"
     assert assistant._spelled("recipes for sauces")[1] == [], "words the documents hold are never changed"
     words = assistant._surface_words()
     for typed, read in assistant._spelled("the strkier and the telscope")[1]:
@@ -1502,3 +1502,21 @@ def test_everyday_phrasings_are_read(question, kind, extra):
     assert intent.kind == kind, intent
     for field_name, value in extra.items():
         assert getattr(intent, field_name) == value, (field_name, intent)
+
+
+def test_exclusions_and_ordinals_read_only_what_they_point_at(assistant):
+    assert (parse_intent("papers on RAG but not medical from 2025-04").excluded, "2025-04") == ("medical", "2025-04")
+    assert parse_intent("papers on RAG but not medical from 2025-04").period == "2025-04"
+    for subject in ("papers on models that are not on par with humans", "why is RAG not about retrieval only?"):
+        assert parse_intent(subject).excluded == "", subject  # the negation is the subject's
+    assert parse_intent("how many of these papers were published in 2025-04?").content == ""
+    assert ordinal_topics("what was the first topic to emerge?", [5, 6], True) == "what was the first topic to emerge?"
+    assert ordinal_topics("tell me about the second topic", [5, 6], False) == "tell me about topic 6"
+    conv = Conversation()
+    assistant.ask("list topics", conv)
+    top = assistant.index.top_level()
+    assert assistant.ask("tell me about the second one", conv).text.startswith(f"Topic {top[1].id}: ")
+    a, b = (t for t in assistant.index.topics[:2])
+    bigger = a if a.size > b.size else b
+    compared = assistant.ask(f"is topic {a.id} bigger than topic {b.id}?")
+    assert compared.intent == "compare" and f"topic {bigger.id} is the larger" in compared.text or a.size == b.size
