@@ -24,6 +24,7 @@ from topicchat.app.intent import (
     MAX_LIMIT,
     Intent,
     IntentKind,
+    bare_months,
     describe,
     fix_typos,
     month_number,
@@ -526,6 +527,10 @@ class Assistant:
         intent = self._calendar(intent)
         read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
         read_as += self._months_note(months)
+        timeline = self.index.timeline
+        if (timeline is None or not len(timeline.periods)) and (dateless := bare_months(text)):
+            named = ", ".join(f"“{m}”" for m in dict.fromkeys(dateless))
+            read_as += f"(This index has no dates, so {named} is read as a word, not as a month.)\n"
         if respelled:  # "(No document holds “summerization”; searched for “summarization”.)"
             pairs = "; ".join(f"no document holds “{typed}”, so it was read as “{read}”" for typed, read in respelled)
             read_as += f"({pairs[0].upper()}{pairs[1:]}.)\n"
@@ -808,6 +813,16 @@ class Assistant:
                 intent = replace(intent, excluded=last.excluded)
             if not intent.content and (subject or last.topic_ids):
                 return replace(intent, content=subject, topic_ids=[] if subject else list(last.topic_ids))
+        if (
+            last is not None
+            and intent.kind is IntentKind.COUNT
+            and intent.topic_ids
+            and not intent.content
+            and last.content
+            and last.kind in (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER)
+            and re.search(r"\b(of|among)\s+(them|those|these)\b", question, re.IGNORECASE)
+        ):  # "how many of those are in topic 18?": the last subject's documents in that topic
+            return replace(intent, content=last.content)
             narrowing = re.search(r"\b(of|among)\s+(them|those|these)\b", question, re.IGNORECASE)
             if (
                 narrowing
@@ -1211,6 +1226,12 @@ class Assistant:
         routing = self.retriever.route(subject, k_docs=self.k_docs)
         lines = [f"How many {noun} are about “{subject}”, counted from the index ({total} {noun} in all):"]
         lines.append(f"- {self._mention_line(found, noun)}")
+        for tid in [t for t in intent.topic_ids if t in self.topics][: self.MAX_DETAILS]:  # "... in topic 18?"
+            in_topic = np.intersect1d(found.rows, self._rows_of(tid))
+            lines.append(
+                f"- In topic {tid} ({self.path(tid)}): {len(in_topic)} of its {self.topics[tid].size} {noun} hold every "
+                f"word of “{subject}”."
+            )
         if intent.excluded and len(found.rows):  # "how many of them?" after "... but not medical"
             left, mention = self._excluded_rows(intent.excluded)
             if mention:

@@ -368,6 +368,19 @@ _MONTH_RANGE = re.compile(
 )
 
 
+def bare_months(q: str) -> list[str]:
+    """The months a question names without a year as dates ('papers from April'; not 'papers that may help')."""
+    return [
+        m.group("m").capitalize()
+        for m in _BARE_MONTH.finditer(q)
+        if not (
+            m.group("m").lower() in ("may", "march")
+            and m.group("m").islower()
+            and m.group("pre").lower() not in _MONTH_AFTER
+        )
+    ]
+
+
 def name_years(q: str, year_of: Callable[[int], int | None]) -> tuple[str, list[tuple[str, int]]]:
     """'papers from April' -> 'papers from April 2026': each month named without a year gets the year
     `year_of(month)` picks (None: left as written); also the (month, year) pairs it named. 'May' and

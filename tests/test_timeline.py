@@ -825,3 +825,19 @@ def test_counting_follow_ups_keep_verbs_out_of_the_subject(dated):
     periods = dated.ask("compare May vs June")  # the whole index in each month
     in_june = sum(p.startswith("2024-06") for p in published.values())
     assert periods.intent == "count" and f"2024-06: {in_june}" in periods.text, periods.text
+
+
+def test_a_month_on_an_index_without_dates_and_a_subject_counted_in_a_topic(dated, assistant):
+    plain = assistant.ask("papers about telescope from March")  # the undated index
+    assert plain.text.startswith("(This index has no dates, so “March” is read as a word, not as a month.)\n")
+    leaf = theme_topic(dated, "volcano")
+    conv = Conversation()
+    dated.ask("how many documents mention volcano?", conv)
+    counted = dated.ask(f"how many of those are in topic {leaf}?", conv)
+    in_leaf = set(dated.index.documents["doc_id"].iloc[dated._rows_of(leaf)])
+    holding = sum(d in in_leaf for d in _mentioning(dated, "volcano"))
+    size = dated.topics[leaf].size
+    assert (
+        f"- In topic {leaf} (" in counted.text
+        and f"): {holding} of its {size} documents hold every word of “volcano”." in counted.text
+    )
