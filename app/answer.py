@@ -799,6 +799,7 @@ class Assistant:
                     if new.kind is IntentKind.TOPIC:
                         new.kind = IntentKind.PAPERS
             return new
+        narrowing = re.search(r"\b(of|among)\s+(them|those|these)\b", question, re.IGNORECASE)  # "how many of those"
         if (
             last is not None
             and intent.follow_up
@@ -813,17 +814,6 @@ class Assistant:
                 intent = replace(intent, excluded=last.excluded)
             if not intent.content and (subject or last.topic_ids):
                 return replace(intent, content=subject, topic_ids=[] if subject else list(last.topic_ids))
-        if (
-            last is not None
-            and intent.kind is IntentKind.COUNT
-            and intent.topic_ids
-            and not intent.content
-            and last.content
-            and last.kind in (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER)
-            and re.search(r"\b(of|among)\s+(them|those|these)\b", question, re.IGNORECASE)
-        ):  # "how many of those are in topic 18?": the last subject's documents in that topic
-            return replace(intent, content=last.content)
-            narrowing = re.search(r"\b(of|among)\s+(them|those|these)\b", question, re.IGNORECASE)
             if (
                 narrowing
                 and intent.kind is IntentKind.COUNT
@@ -831,6 +821,16 @@ class Assistant:
                 and intent.content.lower() not in subject.lower()
             ):
                 return replace(intent, content=f"{subject} {intent.content}")  # "how many of those mention RL?"
+        if (
+            last is not None
+            and narrowing
+            and intent.kind is IntentKind.COUNT
+            and intent.topic_ids
+            and not intent.content
+            and last.content
+            and last.kind in (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER)
+        ):  # "how many of those are in topic 18?": the last subject's documents in that topic
+            return replace(intent, content=last.content)
         if (
             last is not None
             and intent.kind is IntentKind.COUNT

@@ -820,6 +820,8 @@ def test_counting_follow_ups_keep_verbs_out_of_the_subject(dated):
     in_may = sum(published[d].startswith("2024-05") for d in _mentioning(dated, "volcano"))
     assert count.text.startswith("How many documents are about “volcano”"), count.text
     assert f"- In 2024-05: {in_may} of the " in count.text
+    joined = dated.ask("how many of those mention volcanostone?", conv)  # narrowed: both subjects' words
+    assert joined.text.startswith("How many documents are about “volcano volcanostone”"), joined.text
     other = dated.ask("and how many papers on glacier are there?", conv)  # a new subject, not "volcano glacier"
     assert other.text.startswith("How many papers are about “glacier”"), other.text
     periods = dated.ask("compare May vs June")  # the whole index in each month
