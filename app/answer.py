@@ -399,7 +399,7 @@ class Assistant:
         self._answer_example = example_reply("answer", self.prompts_dir)
         self._lazy_lock = threading.Lock()  # word lists built on first need, once for every chat
         self._surface: dict[str, int] | None = None
-        self._whole_pieces: frozenset[str] | None = None
+        self._real_words: frozenset[str] | None = None
 
     @classmethod
     def open(
@@ -725,15 +725,15 @@ class Assistant:
         160k words), a whole word of the embedder's tokenizer, or (without an ending such as -s, -ing, -ed)
         one of those or a word the documents write ('codecs', 'sharding')."""
         with self._lazy_lock:
-            if self._whole_pieces is None:
+            if self._real_words is None:
                 from spellchecker import SpellChecker
 
                 tokenizer = getattr(self.retriever.embedder, "tokenizer", None)
                 vocab = tokenizer.get_vocab() if tokenizer is not None and hasattr(tokenizer, "get_vocab") else {}
                 pieces = {w.lstrip("▁Ġ").lower() for w in vocab}
                 english = set(SpellChecker(language="en", distance=1).word_frequency.dictionary)
-                self._whole_pieces = frozenset(w for w in pieces | english if w.isalpha())
-        known = self._whole_pieces
+                self._real_words = frozenset(w for w in pieces | english if w.isalpha())
+        known = self._real_words
         if word in known:
             return True
         surface = self._surface_words()
@@ -1499,14 +1499,17 @@ class Assistant:
         held = np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
         return held, " or ".join(f"“{p.strip()}”" for p in parts)
 
+    @functools.cached_property
+    def _title_rows(self) -> dict[str, int]:
+        """Each title's `_title_key` and the row of its first document (built once, on the first title asked)."""
+        keys: dict[str, int] = {}
+        for row, t in enumerate(self.retriever.titles):
+            keys.setdefault(_title_key(t), row)
+        return keys
+
     def _row_by_title(self, title: str) -> int | None:
         """The row of the document with this title: the same words in any case and punctuation, else the one
         title that starts so, else (up to 200,000 documents) a title that differs by a few letters."""
-        if not hasattr(self, "_title_rows"):
-            keys: dict[str, int] = {}
-            for row, t in enumerate(self.retriever.titles):
-                keys.setdefault(_title_key(t), row)
-            self._title_rows = keys
         key = _title_key(title)
         if not key:
             return None
@@ -2500,7 +2503,8 @@ class Assistant:
         if note:
             for c in citations:
                 c.date = self._date_of(c.row)
-        facts = self._facts(intent, routing, citations, query)
+        extra = self._cover_extra(query, routing) if intent.kind is IntentKind.COVER else ([], [])
+        facts = self._facts(intent, routing, citations, query, extra)
         if note:
             facts = note + facts.replace("Most relevant documents, each with", "Each document with", 1)
         yield TokenEvent(facts)  # facts and evidence first: they do not wait for the model
@@ -2511,13 +2515,9 @@ class Assistant:
             for piece in self._checked_prose(question, citations, stats):
                 text += piece
                 yield TokenEvent(piece)
-        listed: list[int] = []
-        if intent.kind is IntentKind.COVER:  # the other topics the answer lists, in its order ("the fourth topic")
-            named, mentioning = self._cover_extra(query, routing)
-            listed = named + [t for t, _ in mentioning]
         return Reply(
             text,
-            listed=listed,
+            listed=extra[0] + [t for t, _ in extra[1]],  # the other topics a cover answer lists ("the fourth topic")
             topics=routing.topics,
             citations=citations,
             coverage=Coverage.of(routing, len(self._texts)),
@@ -2811,7 +2811,14 @@ class Assistant:
         for citation, sentence in zip(citations, found, strict=True):
             citation.evidence = sentence
 
-    def _facts(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
+    def _facts(
+        self,
+        intent: Intent,
+        routing: Routing,
+        citations: list[Citation],
+        query: str,
+        extra: tuple[list[int], list[tuple[int, int]]],
+    ) -> str:
         found_by = ""
         if routing.by_words:
             limit = self.retriever.rare_limit()
@@ -2826,9 +2833,17 @@ class Assistant:
         elif absent := self._absent_pieces(query):  # "papers about Klingon": say so before the nearest ones
             named = ", ".join(f"“{w}”" for w in absent[:6])
             found_by = f"No document holds the word{'s' if len(absent) > 1 else ''} {named}; these are the closest in meaning.\n"
-        return found_by + self._fact_lines(intent, routing, citations, query)
+        return found_by + self._fact_lines(intent, routing, citations, query, extra)
 
-    def _fact_lines(self, intent: Intent, routing: Routing, citations: list[Citation], query: str) -> str:
+    def _fact_lines(
+        self,
+        intent: Intent,
+        routing: Routing,
+        citations: list[Citation],
+        query: str,
+        extra: tuple[list[int], list[tuple[int, int]]],
+    ) -> str:
+        """The answer's fact lines; for 'which topics cover X?' the routed topics, then `extra` (`_cover_extra`)."""
         if intent.kind is IntentKind.COVER:
             lines = [f"Topics covering “{query}”:"]
             for t in routing.topics:
@@ -2841,7 +2856,7 @@ class Assistant:
             if not routing.topics:
                 lines.append("- no topic fits well; the closest documents are below.")
             shown = {t.id for t in routing.topics}
-            named, mentioning = self._cover_extra(query, routing)
+            named, mentioning = extra
             if named:
                 lines.append(f"Other topics whose label or keywords name “{query}”:")
                 lines += [

@@ -368,29 +368,27 @@ _MONTH_RANGE = re.compile(
 )
 
 
+def _is_month(m: re.Match[str]) -> bool:
+    """Whether a `_BARE_MONTH` match is a month: lower-case 'may' and 'march' only after a word like 'in' or
+    'since' ('papers that may help', 'the march of progress' are no dates)."""
+    word = m.group("m")
+    return not (word.lower() in ("may", "march") and word.islower() and m.group("pre").lower() not in _MONTH_AFTER)
+
+
 def bare_months(q: str) -> list[str]:
     """The months a question names without a year as dates ('papers from April'; not 'papers that may help')."""
-    return [
-        m.group("m").capitalize()
-        for m in _BARE_MONTH.finditer(q)
-        if not (
-            m.group("m").lower() in ("may", "march")
-            and m.group("m").islower()
-            and m.group("pre").lower() not in _MONTH_AFTER
-        )
-    ]
+    return [m.group("m").capitalize() for m in _BARE_MONTH.finditer(q) if _is_month(m)]
 
 
 def name_years(q: str, year_of: Callable[[int], int | None]) -> tuple[str, list[tuple[str, int]]]:
     """'papers from April' -> 'papers from April 2026': each month named without a year gets the year
-    `year_of(month)` picks (None: left as written); also the (month, year) pairs it named. 'May' and
-    'March' in lower case count as months only after a word like 'in' or 'since' ('papers that may ...').
-    A range read backwards ('from November to February') starts the year before."""
+    `year_of(month)` picks (None: left as written); also the (month, year) pairs it named (`_is_month`
+    decides what is a month). A range read backwards ('from November to February') starts the year before."""
     named: list[tuple[str, int]] = []
 
     def one(m: re.Match[str]) -> str:
         word = m.group("m")
-        if word.lower() in ("may", "march") and word.islower() and m.group("pre").lower() not in _MONTH_AFTER:
+        if not _is_month(m):
             return m.group(0)
         year = year_of(month_number(word))
         if year is None:
