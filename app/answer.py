@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topicchat.app.counts import Mentions, mentions, rows_holding
+from topicchat.app.counts import Mentions, mentions, rows_holding, spelled_out
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import (
     GRAMMAR_WORDS,
@@ -1109,6 +1109,17 @@ class Assistant:
         titles = self.retriever.titles
         return mentions(self.index.lexical, lambda row: f"{titles[row]}\n{self._texts[row]}", subject)
 
+    def _spelled_out(self, found: Mentions) -> tuple[str, np.ndarray]:
+        """An acronym's written-out form in this index ('LLMs': 'large language model', read from the documents'
+        own '... (LLMs)') and the rows that write the form but not the acronym; ('', none) for other subjects."""
+        if not len(found.rows):
+            return "", np.zeros(0, dtype=np.int64)
+        titles = self.retriever.titles
+        form = spelled_out(found.subject, (f"{titles[r]}\n{self._texts[r]}" for r in found.rows[:3000]))
+        if not form:
+            return "", np.zeros(0, dtype=np.int64)
+        return form, np.setdiff1d(self._mentions(form).phrase_rows, found.rows)
+
     def _mention_line(self, found: Mentions, noun: str, of: int | None = None) -> str:
         total = of or len(self._texts)
         if not found.words:
@@ -1226,6 +1237,13 @@ class Assistant:
         routing = self.retriever.route(subject, k_docs=self.k_docs)
         lines = [f"How many {noun} are about “{subject}”, counted from the index ({total} {noun} in all):"]
         lines.append(f"- {self._mention_line(found, noun)}")
+        form, more = self._spelled_out(found)
+        if len(more):  # "how many papers mention LLMs?": those writing "large language models" only, apart
+            both = len(found.rows) + len(more)
+            lines.append(
+                f"- {len(more)} more {noun} write it out (“{form}”) without “{subject}”: {both} ({both / total:.1%}) "
+                "in all."
+            )
         for tid in [t for t in intent.topic_ids if t in self.topics][: self.MAX_DETAILS]:  # "... in topic 18?"
             in_topic = np.intersect1d(found.rows, self._rows_of(tid))
             lines.append(
@@ -1496,8 +1514,14 @@ class Assistant:
         stem = self.index.lexical.stem
         parts = [p for p in re.split(r"\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*", excluded) if tokenize(p, stem=stem)]
         rows = [rows_holding(self.index.lexical, tokenize(p, stem=stem)) for p in parts]
+        named = [f"“{p.strip()}”" for p in parts]
+        for i, part in enumerate(parts):  # "not about LLMs": nor about "large language models" written out
+            form, more = self._spelled_out(Mentions(part.strip(), [], rows[i], rows[i]))
+            if form:
+                rows.append(more)
+                named[i] += f" (or “{form}”)"
         held = np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
-        return held, " or ".join(f"“{p.strip()}”" for p in parts)
+        return held, " or ".join(named)
 
     @functools.cached_property
     def _title_rows(self) -> dict[str, int]:
@@ -2425,6 +2449,9 @@ class Assistant:
                 if mention
                 else f"“{intent.excluded}” has no word to leave out (only common words), so nothing was left out.\n"
             )
+        if intent.excluded and not intent.content and empty is None and not (intent.recent or intent.oldest):
+            if not intent.by_citations and within is not None:  # "which papers are not about LLMs?": where the rest are
+                return (yield from self._excluded_overview(within, note, restrict, named))
         open_range = intent.period.startswith("..") or intent.period.endswith("..")
         if empty is not None and intent.content and open_range:
             # "papers on events before 2023" in an index of 2025-2026: the year is part of the subject
@@ -2526,6 +2553,48 @@ class Assistant:
         )
 
     RECENT_POOL = 30  # "the latest papers on X": the most recent of this many closest documents
+
+    def _excluded_overview(
+        self, within: np.ndarray, note: str, restrict: list[int], named: list[int]
+    ) -> collections.abc.Generator[Event, None, Reply]:
+        """'Which papers are not about LLMs?': the documents left after the exclusion, by topic (the topics
+        holding most of them), each topic cited by its remaining document closest to the topic's centre."""
+        rows = within
+        where = ""
+        if restrict:  # "which of those are not about LLMs?" after topics were named
+            rows = rows[np.isin(self.retriever.topic_of[rows], restrict)]
+            where = f" in topic(s) {', '.join(map(str, named))}"
+        lines = [note.strip()] if note.strip() else []
+        if not len(rows):
+            lines.append(f"No document{where} is left: every one of them mentions what was left out.")
+            text = "\n".join(lines)
+            yield TokenEvent(text)
+            return Reply(text, matched=False)
+        topic_of = self.retriever.topic_of[rows]
+        ids, counts = np.unique(topic_of[topic_of >= 0], return_counts=True)
+        order = np.argsort(-counts, kind="stable")[: self.k_docs]
+        lines.append(
+            f"{len(rows):,} documents{where} are left. The topics that hold most of them "
+            "(each with its remaining document closest to the topic's centre):"
+        )
+        citations: list[Citation] = []
+        listed: list[int] = []
+        for i in order:
+            tid, n = int(ids[i]), int(counts[i])
+            mine = rows[topic_of == tid]
+            best = int(mine[int(np.argmax(self.index.embeddings[mine] @ self._node_vectors[tid]))])
+            citations.append(replace(self._citation(len(citations) + 1, best, 1.0), date=self._date_of(best)))
+            listed.append(tid)
+            size = self.topics[tid].size
+            lines.append(
+                f"- Topic {tid}: {self.path(tid)} ({n:,} of its {size:,} documents, {n / size:.0%}) [{citations[-1].n}]"
+            )
+        rest = len(rows) - int(counts[order].sum())
+        if rest:
+            lines.append(f"The other {rest:,} are spread over {len(ids) - len(order)} more topics or in no topic.")
+        text = "\n".join(lines)
+        yield TokenEvent(text)
+        return Reply(text, citations=citations, listed=listed)
 
     def _listed(self, row: int) -> Hit:
         """A document picked by a rule (an author, a date), not by a search: a hit with neutral scores."""

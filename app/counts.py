@@ -9,7 +9,8 @@ the broad and the strict figure.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,3 +93,40 @@ def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str)
         else rows
     )
     return Mentions(subject, words, rows, phrase)
+
+
+_ACRONYM = re.compile(r"(?P<a>[A-Z]{2,8})(?P<s>s?)")
+
+
+def spelled_out(subject: str, texts: Iterable[str], least: int = 2) -> str:
+    """What an acronym stands for in these texts ('LLMs' -> 'large language model', from '... large language
+    models (LLMs) ...'): the words before the acronym in brackets whose initials spell it (a hyphenated word
+    gives one initial a part: 'vision-language model' for 'VLM'), the form written most often (at least
+    `least` times), its last word singular ('models': 'model'; not 'analysis'). '' for anything else."""
+    m = _ACRONYM.fullmatch(subject.strip())
+    if m is None:
+        return ""
+    letters = m.group("a").lower()
+    bracketed = re.compile(rf"\(\s*{m.group('a')}(?P<s>s?)\s*\)")
+    word = re.compile(r"^[^\W\d_][\w'’-]*$")
+    seen: Counter[str] = Counter()
+    for text in texts:
+        for found in bracketed.finditer(text):
+            words = text[max(0, found.start() - 160) : found.start()].split()[-(len(letters) + 2) :]
+            for start in range(len(words) - 1, -1, -1):  # the fewest last words whose initials spell it
+                if not word.match(words[start]):
+                    break
+                parts = [p for w in words[start:] for p in re.split(r"[-‐]", w) if p]
+                initials = "".join(p[0].lower() for p in parts)
+                if initials == letters:
+                    form = [w.lower() for w in words[start:]]
+                    if re.search(r"[^siu]s$", form[-1]) and len(form[-1]) > 3:  # "models (LLMs)": "model"
+                        form[-1] = form[-1][:-1]
+                    seen[" ".join(form)] += 1
+                    break
+                if len(initials) > len(letters):
+                    break
+    if not seen:
+        return ""
+    best, n = seen.most_common(1)[0]
+    return best if n >= least else ""

@@ -251,6 +251,8 @@ def _drop_window(text: str, also_for: bool = False) -> str:
 _THEMES = re.compile(
     r"\b(main|major|key|big|broad|central|principal|overall|dominant)\s+(research\s+)?(themes?|areas|topics|research areas|"
     r"directions|fields|findings|research questions)\b|"
+    r"^\s*what(\s+is|['’]s)\s+the\s+(main|overall|central|dominant|general)\s+(topic|theme|subject|focus)"
+    r"(\s+(of|in)\s+(the|this)\s+(corpus|collection|index|data\s*set|documents|papers|abstracts|articles))?\s*[?.!]*\s*$|"
     r"\bsummari[sz]e\s+(the\s+|this\s+|whole\s+|entire\s+)*(corpus|collection|index|data\s*set|documents|papers|abstracts)\b|"
     r"\bsummary\s+of\s+(the\s+|this\s+|whole\s+|entire\s+)*(corpus|collection|index|data\s*set|documents|papers)\b|"
     r"\bwhat\s+(is|are)\s+(this|the)\s+(corpus|collection|index|data\s*set|documents|papers)\s+about\b",
@@ -307,8 +309,12 @@ _YEAR = r"(19|20)\d\d(-[01]\d|Q[1-4])?"
 _NOT_A_NOUN_AFTER = (  # not "2000 patients"; "in 2026 related to X" is a period
     r"(?!\s+(?!(to|and|on|about|in|until|through|or|with|for|only|related|relating|regarding|concerning)\b)[a-z]+)"
 )
+_CLAUSE_AFTER = (  # "papers in 2025 are about RAG", "... from 2025 that use LoRA": a period, then the clause
+    r"(?=\s+(are|is|were|was|that|which|have|has|had|do|does|did|mention|mentioned|mentioning|discuss|discussed|"
+    r"discussing|cover|covering|use|used|using|but|not|published|written|posted|listed|appeared|came)\b)"
+)
 _PERIOD = re.compile(  # "in 2025", "from 2025-03", "during 2025Q1"; not "from 2000 patients"
-    rf"\s*\b(in|during|from|of)\s+(?P<p>{_YEAR})\b(?!-\d){_NOT_A_NOUN_AFTER}",
+    rf"\s*\b(in|during|from|of)\s+(?P<p>{_YEAR})\b(?!-\d)({_NOT_A_NOUN_AFTER}|{_CLAUSE_AFTER})",
     re.IGNORECASE,
 )
 _RANGE = re.compile(
@@ -1597,9 +1603,12 @@ _DOC_LEAD = re.compile(
 
 _EXCLUDED = re.compile(  # "RAG but not medical", "speech papers excluding ASR" ("without X" is often the subject)
     r"\s*,?\s*\b(but\s+not(\s+(about|on|in|for|involving|including|mentioning))?|excluding|except(\s+for)?|other\s+than|"
-    r"apart\s+from|leaving\s+out|\b(papers|documents|articles|abstracts|studies|works|ones|those|these|them|stories)"
+    r"(that|which)\s+(don['’]t|do\s+not|doesn['’]t|does\s+not)\s+(mention|use|discuss)|"
+    r"apart\s+from|leaving\s+out|\b(papers|documents|articles|abstracts|studies|works|ones|those|these|them|stories|"
+    r"\d{4}(-\d{2})?)"
     r"(?P<cut>(\s+(that|which))?\s+(((are|is|were|was)\s+)?not\s+(about|on|involving|including|mentioning)|(aren['’]t|"
-    r"isn['’]t|weren['’]t|don['’]t\s+mention|do\s+not\s+mention)(\s+(about|on))?)))\s+(?P<x>\S.*)$",
+    r"isn['’]t|weren['’]t|(don['’]t|do\s+not|doesn['’]t|does\s+not)\s+(mention|use|discuss)|never\s+mention)"
+    r"(\s+(about|on))?)))\s+(?P<x>\S.*)$",
     re.IGNORECASE,
 )
 _EXCLUDED_FILLER = re.compile(  # "but not the medical ones": "medical"
@@ -1608,6 +1617,8 @@ _EXCLUDED_FILLER = re.compile(  # "but not the medical ones": "medical"
 _NO_SUBJECT = re.compile(
     r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
     r"(papers?|documents?|articles?|abstracts?|results|work|research|publications?|preprints?)?(\s+(are|were|is))?|are|were|"
+    r"(which|what)(\s+(other|remaining))?\s+(papers|documents|articles|abstracts|stories|studies|works|ones|texts)"
+    r"(\s+(are|were|is|do|does|did))?|"
     r"what\s+(has\s+|have\s+)?(happened|is\s+happening|was\s+happening)|"
     r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
     r"released|new)|what\s+came\s+out|what\s+(did|have|has)\s+(researchers|people|authors|they|scientists)\s+"
@@ -1660,6 +1671,13 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
         content = _NARROWING.sub("", content)
     content = re.sub(r"\s+", " ", _strip(content)).strip()
     content = re.sub(r"^(about|on|regarding)\s+", "", content, flags=re.IGNORECASE)
+    content = re.sub(  # "papers in 2025 are about RAG", "... were published about agents": RAG, agents
+        r"^((papers|documents|articles|abstracts|studies|works)\s+)?((that|which)\s+)?(are|is|were|was)\s+"
+        r"((published|written|posted)\s+)?(about|on|regarding|concerning)\s+(?=\S)",
+        "",
+        content,
+        flags=re.IGNORECASE,
+    )
     if oldest or recent or by_citations:  # "the oldest paper in the collection": no subject
         content = re.sub(
             rf"^((in|of|from|across)\s+)?(the|this)\s+(whole\s+|entire\s+)?{_COLLECTION}((\s+(about|on|regarding))?\s+|$)|"
@@ -1671,6 +1689,8 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     if recent:  # "any new papers on RAG today?"
         content = re.sub(r"\s+(today|yesterday)$", "", content, flags=re.IGNORECASE)
     scoped = bool(window or period or recent or oldest)
+    if excluded and _NO_SUBJECT.fullmatch(content):  # "which papers are not about LLMs?": all the others
+        content = ""
     if (scoped or refs or by_citations) and _NO_SUBJECT.fullmatch(content):
         # "the most recent papers", "show me papers from 2024": the newest documents of the period; "the most
         # cited papers": the whole index by its citation count
@@ -1679,7 +1699,7 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
             return Intent(IntentKind.TOPIC, _strip(q), refs, follow, noun="documents", limit=_limit(q) or _all(q))
     return Intent(
         IntentKind.PAPERS,
-        content if scoped or by_citations or (follow and excluded) else content or _strip(q),
+        content if scoped or by_citations or excluded else content or _strip(q),
         refs,
         follow,
         window,

@@ -1520,3 +1520,88 @@ def test_exclusions_and_ordinals_read_only_what_they_point_at(assistant):
     bigger = a if a.size > b.size else b
     compared = assistant.ask(f"is topic {a.id} bigger than topic {b.id}?")
     assert compared.intent == "compare" and f"topic {bigger.id} is the larger" in compared.text or a.size == b.size
+
+
+@pytest.fixture(scope="module")
+def acronyms(tmp_path_factory):
+    """The themed corpus where some astronomy documents name the James Webb Space Telescope: spelled out
+    with its acronym in brackets, by the acronym alone, or spelled out alone."""
+    from tests.conftest import fake_settings, themed_corpus
+    from topicchat.app.answer import Assistant
+    from topicchat.indexer.pipeline import build_index
+
+    frame = themed_corpus()
+    astronomy = frame.index[frame["theme"] == "astronomy"]
+    ways = [
+        " Seen by the James Webb Space Telescope (JWST) in infrared.",
+        " The JWST saw it first.",
+        " The James Webb Space Telescope saw it first.",
+    ]
+    for i, row in enumerate(astronomy[:18]):
+        frame.loc[row, "text"] += ways[i % 3]
+    root = tmp_path_factory.mktemp("acronyms")
+    frame.to_csv(root / "corpus.csv", index=False)
+    path = build_index(str(root / "corpus.csv"), root / "index", fake_settings(root / "cache"), report=lambda _m: None)
+    return Assistant.open(path)
+
+
+def test_an_acronym_is_counted_with_the_documents_that_write_it_out(acronyms):
+    from topicchat.app.counts import spelled_out
+
+    answer = acronyms.ask("how many papers mention JWST?")
+    lines = answer.text.splitlines()
+    assert lines[1].startswith("- 12 papers (10.0%) hold every word of “JWST”"), answer.text
+    assert lines[2] == "- 6 more papers write it out (“james webb space telescope”) without “JWST”: 18 (15.0%) in all."
+    assert spelled_out("LLMs", ["Large language models (LLMs) are big.", "Large Language Models (LLMs) too"]) == (
+        "large language model"
+    )
+    assert (
+        spelled_out("VLM", ["vision-language models (VLM)", "Vision-Language Model (VLM)"]) == "vision-language model"
+    )
+    assert spelled_out("LLMs", ["Large language models (LLMs) are big."]) == "", "one document is no convention"
+    assert spelled_out("telescope", ["the telescope (telescope)"] * 3) == "", "not an acronym"
+
+
+def test_papers_not_about_a_subject_are_shown_by_topic(acronyms, assistant):
+    answer = acronyms.ask("which papers are not about JWST?")
+    lines = answer.text.splitlines()
+    assert lines[0] == "Left out: the 18 documents that mention “JWST” (or “james webb space telescope”).", answer.text
+    assert lines[1].startswith("102 documents are left. The topics that hold most of them")
+    texts = _corpus_texts(acronyms)
+    assert answer.citations and not any(
+        "jwst" in texts[c.doc_id] or "james webb" in texts[c.doc_id] for c in answer.citations
+    )
+    held = sum(int(m) for m in re.findall(r"\((\d+) of its \d+ documents", answer.text))
+    rest = re.search(r"The other (\d+) are spread", answer.text)
+    assert held + (int(rest.group(1)) if rest else 0) == 102, "every remaining document is accounted for"
+    conv = Conversation()
+    acronyms.ask("which papers don't mention JWST?", conv)
+    first = acronyms.ask("how many documents are in the first topic?", conv)
+    assert first.intent == "count" and first.text.startswith(f"Topic {answer.citations[0].topic} ("), first.text
+    for question in ("show me papers that do not mention comets", "list the documents that aren't about comets"):
+        intent = parse_intent(question)
+        assert (intent.content, intent.excluded) == ("", "comets"), question
+    assert parse_intent("papers on RAG that don't use LLMs").excluded == "LLMs"
+    everything = assistant.ask("which papers are not about telescope galaxy star orbit planet comet or nebula")
+    assert "The topics that hold most of them" in everything.text
+    assert not any(c.doc_id.startswith("astronomy") for c in everything.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "extra"),
+    [
+        ("how many papers in 2025 are about RAG?", IntentKind.COUNT, {"content": "RAG", "period": "2025"}),
+        ("papers in 2025-04 that are about agents", IntentKind.PAPERS, {"content": "agents", "period": "2025-04"}),
+        ("which papers from 2025 were published about agents?", IntentKind.PAPERS, {"content": "agents"}),
+        ("which papers from April 2025 are not about LLMs?", IntentKind.PAPERS, {"excluded": "LLMs", "content": ""}),
+        ("how many papers from 2000 patients", IntentKind.COUNT, {"period": ""}),
+        ("what is the main topic?", IntentKind.THEMES, {}),
+        ("what's the main theme of this corpus?", IntentKind.THEMES, {}),
+        ("what is the main topic of [2]?", IntentKind.DOCUMENT, {}),
+    ],
+)
+def test_periods_before_a_clause_and_the_main_topic_are_read(question, kind, extra):
+    intent = parse_intent(question)
+    assert intent.kind == kind, intent
+    for field_name, value in extra.items():
+        assert getattr(intent, field_name) == value, (field_name, intent)
