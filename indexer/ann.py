@@ -108,17 +108,22 @@ def tokenize(text: str, stop: frozenset[str] | None = None, stem: str = DEFAULT_
 
 
 _STOP = _stop_words()
-_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+")
+# a sentence ends at '.', '!' or '?' and a space, or at a '.' joined to the next sentence ("the Act.Extends")
+_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|(?<=[a-z]{2})\.(?=[A-Z][a-z]{2})")
 _OPENS_SENTENCE = re.compile(r"[A-Z0-9(\"'“\[]")
 _ABBREVIATIONS = frozenset(
-    "e.g i.e al etc cf fig figs eq eqs vs approx resp ref refs sec no nos vol pp dr mr mrs ms prof st jr inc ltd".split()
+    "e.g i.e al etc cf fig figs eq eqs vs approx resp ref refs sec no nos vol pp dr mr mrs ms prof st jr inc ltd "
+    "corp co sen rep gov gen lt col sgt capt rev jan feb mar apr jun jul aug sep sept oct nov dec mt ft".split()
 )
+_DOTTED = re.compile(r"([a-z]\.)+[a-z]|[a-z]")  # "U.S.", "a.m.", an initial ("John F. Kennedy")
 
 
 def sentences(text: str) -> list[str]:
     """A text cut into sentences (whitespace normalised): at '.', '!' or '?' and a space, before a capital, a
     digit or an opening quote or bracket; in a text where most sentences start with a small letter (a
-    lower-cased corpus), before any word. Never after a common abbreviation ("e.g.", "et al.", "Fig.")."""
+    lower-cased corpus), before any word; also at a full stop with no space before the next sentence's capital
+    ("the Act.Extends"). Never after a common abbreviation ("e.g.", "et al.", "Fig.", "Corp.", "Aug.", "U.S.") or
+    an initial ("John F. Kennedy")."""
     text = " ".join(text.split())
     marks = [m for m in _BOUNDARY.finditer(text) if m.end() < len(text)]
     opened = sum(1 for m in marks if _OPENS_SENTENCE.match(text, m.end()))
@@ -128,7 +133,7 @@ def sentences(text: str) -> list[str]:
         if cased and not _OPENS_SENTENCE.match(text, m.end()):
             continue
         word = text[max(begin, m.start() - 12) : m.start()].rsplit(" ", 1)[-1].lstrip("([{\"'“‘").lower()
-        if word in _ABBREVIATIONS:
+        if word in _ABBREVIATIONS or _DOTTED.fullmatch(word):
             continue
         out.append(text[begin : m.end()].strip())
         begin = m.end()

@@ -627,6 +627,22 @@ def test_evidence_embeds_only_sentences_that_could_win():
             ["We follow Smith et al. (2019) closely.", "Gains hold, e.g. on SQuAD.", "Fig. 3 shows it."],
         ),
         ("Accuracy rises 3.5 points. 2 models fail", ["Accuracy rises 3.5 points.", "2 models fail"]),
+        (  # news: names, dates and places with their abbreviations stay whole
+            "BAGHDAD, Iraq - U.S. troops left. Intel Corp. cut prices on Aug. 5 as Sen. John F. Kennedy said. Shares rose.",
+            [
+                "BAGHDAD, Iraq - U.S. troops left.",
+                "Intel Corp. cut prices on Aug. 5 as Sen. John F. Kennedy said.",
+                "Shares rose.",
+            ],
+        ),
+        (  # bill summaries join sentences without a space; "ASP.NET" and "Node.js" are no sentence ends
+            "Amends the Education Act.Extends the programme.Requires each officer to use ASP.NET and Node.js to report.",
+            [
+                "Amends the Education Act.",
+                "Extends the programme.",
+                "Requires each officer to use ASP.NET and Node.js to report.",
+            ],
+        ),
     ],
 )
 def test_sentences_split_lower_cased_text_and_keep_abbreviations(text, expected):
