@@ -963,7 +963,7 @@ class Assistant:
             )
         note = ""
         if not intent.topic_ids and intent.content:  # "tell me about the hallucination topic": the closest one
-            routing = self.retriever.route(intent.content, k_docs=self.k_docs)
+            routing = self.retriever.route(intent.content, k_docs=self.k_docs, subject=True)
             if not (routing.matched and routing.topics):
                 return Reply(
                     f"No topic is close to “{intent.content}”. Type 'list topics' to see them, or ask "
@@ -1234,7 +1234,7 @@ class Assistant:
             return Reply(text)
         subject = intent.content
         found = self._mentions(subject)
-        routing = self.retriever.route(subject, k_docs=self.k_docs)
+        routing = self.retriever.route(subject, k_docs=self.k_docs, subject=True)
         lines = [f"How many {noun} are about “{subject}”, counted from the index ({total} {noun} in all):"]
         lines.append(f"- {self._mention_line(found, noun)}")
         form, more = self._spelled_out(found)
@@ -1910,7 +1910,7 @@ class Assistant:
         if ref:
             tid = int(ref.group(1))  # known: _compare_subjects refused unknown ids
             return _Side(subject, f"topic {tid} ({self.topics[tid].label})", [tid], None, None)
-        routing = self.retriever.route(subject, k_docs=self.k_docs)
+        routing = self.retriever.route(subject, k_docs=self.k_docs, subject=True)
         ids = [t.id for t in routing.topics[: self.COMPARE_TOPICS]] if routing.matched else []
         return _Side(subject, f"“{subject}”", ids, self._mentions(subject), routing)
 
@@ -2108,7 +2108,7 @@ class Assistant:
 
     def _route_subject(self, subject: str, purpose: str = "") -> Routing | Reply:
         """Route a subject to topics, or the reply that says nothing in the index matches it."""
-        routing = self.retriever.route(subject, k_docs=self.k_docs)
+        routing = self.retriever.route(subject, k_docs=self.k_docs, subject=True)
         if routing.matched and routing.topics:
             return routing
         return Reply(
@@ -2494,7 +2494,8 @@ class Assistant:
         by_date = (intent.recent or intent.oldest) and self.index.timeline is not None
         latest = by_date and not (intent.period or intent.window)
         pool = max(self.RECENT_POOL, k) if latest or cited_by else k  # the latest (earliest, most cited) of the closest
-        routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within)
+        subject = bool(intent.content) and intent.content != question  # a subject read from the question
+        routing = self.retriever.route(query, k_docs=pool, restrict_to=restrict, within=within, subject=subject)
         if cited_by is not None:  # "the most cited papers on X": the closest documents, most cited first
             counts = self._citation_counts(cited_by)
             ranked = sorted(self._close(routing), key=lambda h: -np.nan_to_num(counts[h.row], nan=-1.0))

@@ -1391,7 +1391,7 @@ _LIMIT = re.compile(
     rf"\b(top|first|give\s+me|show\s+me|list|find|get|the)\s+(?P<n>\d{{1,2}}|{_COUNTED})\s+((largest|biggest|"
     r"most\s+popular|newest|latest|most\s+recent|oldest|earliest|most\s+cited|highly\s+cited|closest|best|"
     r"most\s+relevant|most\s+prolific|main|new|recent)\s+)?"
-    r"(papers|documents|articles|abstracts|topics|authors|results|researchers|sources)\b|"
+    rf"(papers|documents|articles|abstracts|topics|authors|results|researchers|sources|{_OTHER_DOCS})\b|"
     rf"\btop\s+(?P<m>\d{{1,2}}|{_COUNTED})\b(?!\s*(%|percent))",
     re.IGNORECASE,
 )
@@ -1674,6 +1674,13 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
     content = re.sub(  # "papers in 2025 are about RAG", "... were published about agents": RAG, agents
         r"^((papers|documents|articles|abstracts|studies|works)\s+)?((that|which)\s+)?(are|is|were|was)\s+"
         r"((published|written|posted)\s+)?(about|on|regarding|concerning)\s+(?=\S)",
+        "",
+        content,
+        flags=re.IGNORECASE,
+    )
+    content = re.sub(  # "papers that mention ZB-9", "that use LoRA": ZB-9, LoRA (not "use of LLMs")
+        r"^((that|which)\s+)?(mentions?|mentioning|discuss(es)?|discussing|address(es)?|covers?|(uses?|using|studies|"
+        r"study|apply|applies|propose|proposes)(?!\s+(of|in|on|for)\b))\s+(?=\S)",
         "",
         content,
         flags=re.IGNORECASE,

@@ -232,9 +232,12 @@ class Retriever:
         k_docs: int = 8,
         restrict_to: Sequence[int] | None = None,
         within: np.ndarray | None = None,
+        subject: bool = False,
     ) -> Routing:
         """Rank topics by question-topic similarity and by the topics of the best hits (`within`: only these
-        document rows, ascending, are searched, e.g. one period's)."""
+        document rows, ascending, are searched, e.g. one period's). `subject`: the query is a subject read from
+        a question ('trade' of 'which topics cover trade?'), not the question itself, so when no document is
+        close in meaning, the documents holding all its words (up to three) are the ones to rank."""
         cfg = self.settings
         qvec = self.embed_query(query)
         restrict = [t for t in (restrict_to or []) if t in self.topics]
@@ -242,6 +245,8 @@ class Retriever:
         dense_all = self.index.embeddings @ qvec if exact else None  # one pass, shared by both searches
         lexical = self.index.lexical.scores(query)
         rare, holding = self._rare(query, within)
+        if restrict:  # "papers in topic 28 about viruses": only the named topics' holders
+            holding = holding[np.isin(self.topic_of[holding], restrict)]
 
         def vote_pool(rows: np.ndarray | None) -> list[Hit]:
             return self.search(
@@ -275,7 +280,10 @@ class Retriever:
         by_words: list[str] = []
         if words_first or (not matched and len(holding)):  # no document close in meaning holds... its rare words
             by_words, matched = rare, True
-        elif not matched and len(held := self._term_holders(query, content, within, restrict)):
+            if not words_first:  # ... and only the documents that hold them are ranked
+                within = holding
+                pool = vote_pool(within)
+        elif not matched and len(held := self._term_holders(query, content, within, restrict, subject)):
             by_words, matched = sorted(content), True  # one term ("RAG") the embedder reads poorly: its holders
             within = held
             pool = vote_pool(within)
@@ -304,8 +312,9 @@ class Retriever:
                     RoutedTopic(topic.id, topic.label, topic.size, round(score, 4), round(sim, 4), round(votes, 4))
                 )
         chosen = [t.id for t in routed]
-        # Documents come from the routed topics plus the outlier pool, so nothing relevant is hidden by clustering.
-        search_topics = (chosen + [-1]) if chosen else None
+        # Documents come from the routed topics plus the outlier pool, so nothing relevant is hidden by clustering;
+        # found by words, from every document that holds them (in the topics a user named), whatever its topic.
+        search_topics = (restrict or None) if by_words else (chosen + [-1]) if chosen else None
         hits = (
             self.search(
                 query, k=k_docs, topics=search_topics, qvec=qvec, dense_all=dense_all, lexical=lexical, within=within
@@ -346,17 +355,18 @@ class Retriever:
         return max(1, int(self.RARE_SHARE * len(self.doc_ids)))
 
     def _term_holders(
-        self, query: str, content: set[str], within: np.ndarray | None, restrict: list[int]
+        self, query: str, content: set[str], within: np.ndarray | None, restrict: list[int], subject: bool = False
     ) -> np.ndarray:
         """For a query of one term written as a name or acronym ('RAG', 'GPT-4', 'LoRA'), which the embedder
         reads poorly: the rows (of `within`, in the restricted topics) that hold it; else none. Inside
-        restricted topics ('which of those mention reinforcement learning?'), the rows there that hold every
-        word of any query: a narrowing asks which of them say it."""
+        restricted topics ('which of those mention reinforcement learning?'), or for a subject read from a
+        question (up to three words: 'trade'), the rows there that hold every word of any query: a narrowing
+        asks which of them say it."""
         none = np.zeros(0, dtype=np.int64)
-        if restrict and content:
+        if (restrict or (subject and len(content) <= 3)) and content:
             rows = rows_holding(self.index.lexical, sorted(content))
             rows = rows if within is None else np.intersect1d(rows, within)
-            return rows[np.isin(self.topic_of[rows], restrict)]
+            return rows[np.isin(self.topic_of[rows], restrict)] if restrict else rows
         if len(content) != 1:
             return none
         stem = self.index.lexical.stem

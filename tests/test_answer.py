@@ -1555,6 +1555,11 @@ def acronyms(tmp_path_factory):
     ]
     for i, row in enumerate(astronomy[:18]):
         frame.loc[row, "text"] += ways[i % 3]
+    for theme in ("astronomy", "cooking", "football", "genetics"):  # a product name in every theme
+        for row in frame.index[frame["theme"] == theme][20:22]:
+            frame.loc[row, "text"] += " Measured with the ZB-9 kit."
+    for doc in ("astronomy-25", "football-25"):  # a rare word in two themes
+        frame.loc[frame["id"] == doc, "text"] += " A quixotic aside."
     root = tmp_path_factory.mktemp("acronyms")
     frame.to_csv(root / "corpus.csv", index=False)
     path = build_index(str(root / "corpus.csv"), root / "index", fake_settings(root / "cache"), report=lambda _m: None)
@@ -1621,3 +1626,21 @@ def test_periods_before_a_clause_and_the_main_topic_are_read(question, kind, ext
     assert intent.kind == kind, intent
     for field_name, value in extra.items():
         assert getattr(intent, field_name) == value, (field_name, intent)
+
+
+def test_a_search_by_words_ranks_every_document_that_holds_them(acronyms, monkeypatch):
+    texts = _corpus_texts(acronyms)
+    holders = {d for d, t in texts.items() if "zb-9" in t}
+    assert len(holders) == 8
+    monkeypatch.setattr(acronyms.retriever, "min_similarity", 1.01)  # the embedder reads the name poorly
+    answer = acronyms.ask("list 8 papers that mention ZB-9")
+    assert "so these are found by its words (zb-9, as stems)" in answer.text.splitlines()[0], answer.text
+    assert {c.doc_id for c in answer.citations} == holders, answer.text  # from all four themes, not the routed ones
+    monkeypatch.undo()
+    row_of = {d: i for i, d in enumerate(acronyms.retriever.doc_ids)}
+    football, cooking = (int(acronyms.retriever.topic_of[row_of[d]]) for d in ("football-25", "cooking-0"))
+    inside = acronyms.ask(f"papers in topic {football} about quixotic")  # the holder in that topic, not the other
+    assert [c.doc_id for c in inside.citations][:1] == ["football-25"], inside.text
+    assert "astronomy-25" not in {c.doc_id for c in inside.citations}
+    elsewhere = acronyms.ask(f"papers in topic {cooking} about quixotic")  # its topic holds no such word
+    assert not any("quixotic" in texts[c.doc_id] for c in elsewhere.citations), elsewhere.text
