@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from topicchat.indexer.ann import sentences
 from topicchat.indexer.errors import TopicchatError
 
 TEXT_GUESSES = ("text", "abstract", "abstracts", "content", "body", "document", "summary", "arxiv_summary")
@@ -16,7 +17,19 @@ TITLE_GUESSES = ("title", "titles", "arxiv_title", "headline", "name", "subject"
 ID_GUESSES = ("id", "_id", "doc_id", "docid", "arxiv_id", "arxiv_num")
 DERIVED = ("topic", "probability", "is_outlier", "x", "y")  # the columns a build adds to the documents
 RESERVED = ("doc_id", "title", "text", "has_title", *DERIVED)
-UNTITLED_CHARS = 80  # an untitled document shows the start of its text as its title
+UNTITLED_CHARS = 100  # an untitled document shows its first sentence as its title, cut at a word near this
+
+
+def untitled_title(text: str) -> str:
+    """The title shown for a document its data gives none: its first sentence, on one line, cut at a word
+    boundary (with '…') when it runs past about UNTITLED_CHARS."""
+    flat = " ".join(text.split())
+    first = next(iter(sentences(flat)), flat)
+    if len(first) <= UNTITLED_CHARS * 1.2:
+        return first
+    cut = first[: UNTITLED_CHARS + 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut[UNTITLED_CHARS // 2 :] else cut[:UNTITLED_CHARS]
+    return cut.rstrip(",;:-–— ") + "…"
 
 
 @dataclass
@@ -216,7 +229,7 @@ def load_corpus(
 
     frame = pd.DataFrame({"doc_id": ids[keep].values, "title": title[keep].values, "text": text[keep].values})
     frame["has_title"] = frame["title"] != ""
-    frame["title"] = [t if t else x[:UNTITLED_CHARS] for t, x in zip(frame["title"], frame["text"], strict=True)]
+    frame["title"] = [t if t else untitled_title(x) for t, x in zip(frame["title"], frame["text"], strict=True)]
     used = {c for c in (text_c, title_c, id_c) if c}
     for column in raw.columns:
         if column in used:

@@ -65,6 +65,22 @@ def test_load_records_which_documents_have_titles(tmp_path):
     assert frame["title"].tolist()[1] == "two text", "an untitled document shows its text's start"
 
 
+def test_an_untitled_document_shows_its_first_sentence_cut_at_a_word():
+    from topicchat.indexer.load import UNTITLED_CHARS, untitled_title
+
+    bill = "Veterans Access to Extended Care Act of 2015\n\nThis bill modifies the treatment of veterans.Requires a report."
+    assert (
+        untitled_title(bill)
+        == "Veterans Access to Extended Care Act of 2015 This bill modifies the treatment of veterans."
+    )
+    long = (
+        "Amends the Harmonized Tariff Schedule of the United States to extend the temporary suspension of duty on certain parts used in the assembly of wind turbines."
+    )
+    shown = untitled_title(long)
+    assert shown.endswith("suspension of…") and len(shown) <= UNTITLED_CHARS + 1, shown
+    assert long.startswith(shown[:-1]), "a cut, never a changed word"
+
+
 def test_too_small_to_cluster_is_said(caplog):
     from topicchat.indexer.cluster import leaf_clusters
 
