@@ -73,9 +73,7 @@ def test_an_untitled_document_shows_its_first_sentence_cut_at_a_word():
         untitled_title(bill)
         == "Veterans Access to Extended Care Act of 2015 This bill modifies the treatment of veterans."
     )
-    long = (
-        "Amends the Harmonized Tariff Schedule of the United States to extend the temporary suspension of duty on certain parts used in the assembly of wind turbines."
-    )
+    long = "Amends the Harmonized Tariff Schedule of the United States to extend the temporary suspension of duty on certain parts used in the assembly of wind turbines."
     shown = untitled_title(long)
     assert shown.endswith("suspension of…") and len(shown) <= UNTITLED_CHARS + 1, shown
     assert long.startswith(shown[:-1]), "a cut, never a changed word"
