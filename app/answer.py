@@ -31,6 +31,7 @@ from topicchat.app.intent import (
     name_years,
     ordinal_topics,
     parse_intent,
+    pronoun_topic,
 )
 from topicchat.app.prose import ProseChecker, split_complete, without_instructions
 from topicchat.app.route import PIECES, Hit, Retriever, RoutedTopic, Routing
@@ -316,6 +317,7 @@ class Conversation:
     last_citations: list[Citation] = field(default_factory=list)
     last_intent: Intent | None = None  # the last question a fragment ("and in 2026?") can change
     topics_listed: bool = False  # the last answer listed topics: "the first one" is its first topic
+    topic_in_view: int | None = None  # the last answer showed this one topic: "what is related to it?"
 
 
 class OneAtATime:
@@ -522,6 +524,7 @@ class Assistant:
         too_long = len(question) > MAX_QUESTION_CHARS
         text, respelled = self._spelled("" if too_long else fix_typos(question, self._known_word))
         text = ordinal_topics(text, conv.last_topics, conv.topics_listed)  # "the second topic": its id
+        text = pronoun_topic(text, conv.topic_in_view)  # "what topics are related to it?" after topic 10
         text, months = name_years(text, self._year_of_month(conv))
         intent = self._resolve(parse_intent(text), conv, question)
         intent = self._calendar(intent)
@@ -568,6 +571,8 @@ class Assistant:
                 yield TokenEvent(reply.text)
         if intent.kind in _CARRIED:
             conv.last_intent = intent
+        one = intent.topic_ids or ([t.id for t in reply.topics[:1]] if intent.kind is IntentKind.TOPIC else [])
+        conv.topic_in_view = one[0] if len(one) == 1 and reply.matched else None  # an answer about one topic
         yield DoneEvent(self._answer(question, intent.kind, replace(reply, text=read_as + reply.text), conv))
 
     def _year_of_month(self, conv: Conversation) -> Callable[[int], int | None]:

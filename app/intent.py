@@ -131,7 +131,9 @@ _COVER = re.compile(
 _MAP = re.compile(r"\b(show|draw|plot|display)\b.*\b(map|plot|scatter)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\bcompare\b", re.IGNORECASE)
 _DETAIL = re.compile(
-    r"\b(tell me about|describe|what is|what's|explain|details? (of|on|about)|summari[sz]e|show)\b", re.IGNORECASE
+    r"\b(tell\s+me\s+((\w+\s+){1,2})?about|describe|what\s+is|what's|explain|details?\s+(of|on|about)|summari[sz]e|show|"
+    r"more\s+(on|about)|expand\s+on|elaborate\s+on|dig\s+into|go\s+into|info(rmation)?\s+(on|about))\b",
+    re.IGNORECASE,
 )
 _FOLLOW = re.compile(
     r"^\s*(and|also|what about)\b\s*|\b(which|what|of|among)\s+(of\s+)?(those|these|them)\b\s*|"
@@ -473,7 +475,8 @@ def _count_subject(text: str) -> str:
         flags=re.IGNORECASE,
     )
     text = re.sub(
-        r"^\s*(are|is)?\s*(in|within)\s+topic\s*#?\s*-?\d+\s*$|^\s*(does|do)\s+topic\s*#?\s*-?\d+\s+(have|hold|contain)\s*$",
+        r"^\s*(are|is)?\s*(in|within)\s+topic\s*#?\s*-?\d+\s*$|^\s*(does|do)\s+(topic\s*#?\s*-?\d+\s+)?"
+        r"(have|hold|contain|include)\s*$",
         "",
         text,
         flags=re.IGNORECASE,
@@ -635,7 +638,8 @@ def _count_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
 
 
 _NOT_THE_DOCUMENTS = re.compile(  # "how many questions does SQuAD contain?": the clause is about something else
-    rf"^(does|do|did|can|could|will|would|should|was|has|had)\b(?!\s+((the|this)\s+{_COLLECTION}|topic\s*#?\s*-?\d)\b)",
+    rf"^(does|do|did|can|could|will|would|should|was|has|had)\b(?!\s+((the|this)\s+{_COLLECTION}|topic\s*#?\s*-?\d+)\b|"
+    r"\s+(have|hold|contain|include)\s*[?.!]*\s*$)",  # "how many papers does [topic 10] have?"
     re.IGNORECASE,
 )
 _TOPIC_RELATION = re.compile(
@@ -1165,6 +1169,21 @@ _NTH_TOPIC = re.compile(  # "the second topic"; not "the first topic to emerge" 
     re.IGNORECASE,
 )
 _NTH_ONE = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+one\b", re.IGNORECASE)
+_IT = re.compile(r"\b(it|(this|that)\s+(topic|cluster|theme|one))\b(?!\s*['’]s\b)", re.IGNORECASE)
+_ABOUT_A_TOPIC = re.compile(  # what a question can ask of the topic just shown
+    r"\b(topics?|related|similar|closest|close|nearest|neighbou?rs?|subtopics?|overlaps?|papers|documents|articles|"
+    r"how\s+many|size|bigger|smaller|grow(s|n|ing)?|grew|trend(s|ing)?|peak(ed)?|authors?|who|keywords?|summari[sz]e|"
+    r"summary|label(led)?|called|named)\b",
+    re.IGNORECASE,
+)
+
+
+def pronoun_topic(q: str, in_view: int | None) -> str:
+    """'What topics are related to it?' -> '... to topic 10' when the last answer showed topic 10 alone
+    (`in_view`); a question that asks nothing of a topic keeps its 'it'."""
+    if in_view is None or not _ABOUT_A_TOPIC.search(q) or re.search(r"\btopics?\s*#?\s*\d", q, re.IGNORECASE):
+        return q
+    return _IT.sub(f"topic {in_view}", q, count=1)
 
 
 def ordinal_topics(q: str, shown: list[int], listed: bool) -> str:
@@ -1497,7 +1516,7 @@ def _parse(question: str) -> Intent:
     if (
         refs
         and re.search(
-            r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?)\b"
+            r"\b(subtopics?|children|child\s+topics|related|similar|neighbou?rs?|closest|nearest)\b"
             + r"|\boverlaps?\b" * (len(refs) == 1),
             q,
             re.IGNORECASE,

@@ -1644,3 +1644,27 @@ def test_a_search_by_words_ranks_every_document_that_holds_them(acronyms, monkey
     assert "astronomy-25" not in {c.doc_id for c in inside.citations}
     elsewhere = acronyms.ask(f"papers in topic {cooking} about quixotic")  # its topic holds no such word
     assert not any("quixotic" in texts[c.doc_id] for c in elsewhere.citations), elsewhere.text
+
+
+def test_it_and_the_first_theme_point_at_the_topic_just_shown(assistant):
+    from topicchat.app.intent import pronoun_topic
+
+    conv = Conversation()
+    tid = max(assistant.topics)  # a two-digit id when the tree has ten or more nodes
+    shown = assistant.ask(f"tell me about topic {tid}", conv)
+    assert shown.intent == "topic_detail"
+    size = assistant.ask("how many documents does it have?", conv)
+    assert size.intent == "count" and size.text.startswith(f"Topic {tid} ("), size.text
+    related = assistant.ask("which topic is it closest to?", conv)
+    assert related.intent == "topic_detail" and related.text.startswith(f"Topic {tid}:"), related.text
+    assert pronoun_topic("is it raining?", 7) == "is it raining?", "a question that asks nothing of a topic"
+    assert pronoun_topic("what topics are related to it?", None) == "what topics are related to it?"
+    assert pronoun_topic("who writes in this topic?", 7) == "who writes in topic 7?"
+    themes = Conversation()
+    listing = assistant.ask("what are the main themes?", themes)
+    first = assistant.ask("tell me more about the first theme", themes)
+    assert first.intent == "topic_detail" and first.topics[0].id == listing.topics[0].id, first.text
+    for question in ("how many papers does topic 10 have?", "how many documents does topic 12 hold?"):
+        intent = parse_intent(question)
+        assert (intent.kind, intent.content, intent.topic_ids[0] >= 10) == (IntentKind.COUNT, "", True), question
+    assert parse_intent("tell me more about topic 12").kind is IntentKind.TOPIC
