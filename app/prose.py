@@ -16,23 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from topicchat.indexer.ann import sentences, tokenize
+from topicchat.indexer.facts import KnownWords, names, numbers
 from topicchat.models.base import Embedder
 
 LEXICAL_WEIGHT = 0.5
 SUPPORT_THRESHOLD = 0.75  # measured: see benchmarks/RESULTS.md, "Checked prose"
 COPY_NGRAM = 6  # six words in a row from a source (title or text) is a copy, not a summary
 _CITE = re.compile(r"\[(\d+)\]")
-_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
-_NUMBER_WORDS = {
-    w: str(n)
-    for n, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen twenty".split()
-    )
-} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1000000"}
-_SPELLED = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_TOKEN_CASED = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+]*[A-Za-z0-9]|[A-Za-z0-9]")
-_MEASURE = re.compile(r"\d+(?:\.\d+)?[a-z]{0,2}", re.IGNORECASE)  # "3.5x", "7B", "1st": numbers, not names
 # Words that turn a statement round. A claim holding one whose closest source sentences hold none (or the
 # other word of an opposite pair) says the opposite of its source: measured on the hand-labelled pairs in
 # benchmarks/support_pairs.jsonl (negations pass the embedding and word-overlap score almost untouched).
@@ -91,34 +81,6 @@ def without_instructions(text: str) -> str:
     return " ".join(s for s in sentences(text) if not INSTRUCTION.search(s))
 
 
-def numbers(text: str) -> set[str]:
-    """The numbers a text states, as digits ("three" and "3" are one number, "1,000" and "1000" too; "one"
-    alone is no number; a unit or percent sign is not part of the number)."""
-    found = {x.replace(",", "") for x in _NUMBER.findall(text)}
-    found |= {_NUMBER_WORDS[w.lower()] for w in _SPELLED.findall(text) if w.lower() not in ("one", "zero")}
-    return found
-
-
-def names(text: str) -> set[str]:
-    """Words that name something (a model, data set, method or place): a capital or a digit inside the word
-    ("GPT-4", "BERT", "PubMed") or a capital word after the first; lower-cased, plural 's' dropped,
-    hyphenated words in parts. Numbers with a unit ("3.5x", "7B") are left to `numbers`."""
-    out = set()
-    for i, token in enumerate(_TOKEN_CASED.findall(text.replace("-", " "))):
-        if _MEASURE.fullmatch(token):
-            continue
-        inner = any(c.isupper() for c in token[1:]) or (
-            any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
-        )
-        if inner or (i > 0 and token[0].isupper() and len(token) > 1):
-            out.add(_singular(token.lower()))
-    return out
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
-
-
 class _Source:
     """What the checks need of one cited source, worked out once per answer."""
 
@@ -126,14 +88,10 @@ class _Source:
         self.sentences = [(s, set(tokenize(s, stem=stem))) for s in (sentences(text) or [text])]
         self.tokens = set().union(*(t for _, t in self.sentences))
         self.numbers = numbers(text)
-        words = [w.lower() for w in _TOKEN_CASED.findall(text.replace("-", " "))]
-        self.words = {_singular(w) for w in words} | set(words)
-        self.initials = {  # "large language models" -> "llm": an acronym of the source's own words
-            "".join(w[0] for w in words[i : i + n]) for n in range(2, 7) for i in range(len(words) - n + 1)
-        }
+        self.known = KnownWords(text)  # "large language models" -> "llm": an acronym of the source's own words
 
     def knows(self, name: str) -> bool:
-        return name in self.words or name in self.initials
+        return self.known.knows(name)
 
     def closest(self, claim_tokens: set[str], n: int) -> str:
         ranked = sorted(self.sentences, key=lambda st: -len(claim_tokens & st[1]))[:n]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from topicchat.indexer.ann import sentences
+from topicchat.indexer.facts import KnownWords, names, numbers
 from topicchat.indexer.prompting import read_prompt, render_messages
 from topicchat.indexer.topics import LabelSource, TopicRecord
 from topicchat.models.base import Embedder, Generator, generate_many
@@ -325,15 +326,15 @@ def _checked(
 
 
 def clean_summary(raw: str) -> str:
-    """First paragraph, first sentence (small models ramble after it)."""
+    """First paragraph, first sentence (small models ramble after it; "the U.S." ends no sentence)."""
     para = next((p.strip() for p in re.split(r"\n\s*\n", raw) if p.strip()), "")
     para = " ".join(_PREFIX.sub("", para).split())
-    sentences = re.split(r"(?<=[.!?])\s+", para)
-    return sentences[0].strip() if sentences else ""
+    return next(iter(sentences(para)), "").strip()
 
 
 def validate_summary(summary: str, documents: Sequence[str], example: str = "") -> str | None:
-    """None when the summary is usable, else the reason it is not."""
+    """None when the summary is usable, else the reason it is not: its form, or a fact the documents it
+    summarises do not hold (a number, or a name: "the 2022 World Series" over news of 2004)."""
     words = summary.split()
     if len(words) < 5:
         return "too short"
@@ -346,6 +347,14 @@ def validate_summary(summary: str, documents: Sequence[str], example: str = "") 
         return "echoes the prompt"
     if _copies(lowered, documents):
         return "copies a document"
+    source = "\n".join(documents)
+    stated = sorted(numbers(summary) - numbers(source))
+    if stated:
+        return f"states a number the documents lack ({', '.join(stated[:3])})"
+    known = KnownWords(source)
+    unknown = sorted(n for n in names(summary) if not known.knows(n))
+    if unknown:
+        return f"names what the documents do not ({', '.join(unknown[:3])})"
     return None
 
 
@@ -552,7 +561,7 @@ def label_topics(
                 )
                 for i in written
             ]
-            replies = generate_many(generator, prompts, max_tokens=48, stop=["\n", ". "])
+            replies = generate_many(generator, prompts, max_tokens=48, stop=["\n"])  # not ". ": "the U.S. Senate"
             for topic, reply, topic_docs in zip(
                 [topics[i] for i in written], replies, [docs[i] for i in written], strict=True
             ):
@@ -561,8 +570,12 @@ def label_topics(
                 if validate_summary(summary, topic_docs, summary_example) is None:
                     topic.summary = summary
                     topic.quality.pop("summary_rejected", None)
-                else:
+                else:  # the sentence of its documents that holds most of its keywords, quoted, as a leaf's
                     topic.quality["summary_rejected"] = 1.0
+                    found = key_sentence(topic, texts_by_id)
+                    if found:
+                        topic.summary = f"“{found}”"
+                        topic.quality["summary_extractive"] = 1.0
     if progress:
         progress(len(topics) - len(topics) // 2 if generator is not None else len(topics))
     if embedder is not None and vectors is not None:

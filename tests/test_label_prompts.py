@@ -82,6 +82,44 @@ def test_validate_summary():
     assert validate_summary("Too short.", []) == "too short"
 
 
+def test_a_summary_stating_a_fact_its_documents_lack_is_refused():
+    from topicchat.indexer.label import clean_summary
+
+    docs = ["The Red Sox beat the Yankees in Boston in 2004, as large language models (LLMs) predicted.", "Baseball"]
+    assert validate_summary("These documents discuss how the Red Sox won in 2004.", docs) is None
+    assert validate_summary("These documents discuss how the Red Sox won in 2022.", docs) == (
+        "states a number the documents lack (2022)"
+    )
+    assert validate_summary("These documents discuss how the Red Sox won the World Series.", docs).startswith(
+        "names what the documents do not (serie"
+    )
+    assert validate_summary("These documents discuss what LLMs predict about the Yankees.", docs) is None, "an acronym"
+    assert clean_summary("These documents discuss how the U.S. Senate votes. Then more.") == (
+        "These documents discuss how the U.S. Senate votes."
+    )
+
+
+def test_a_refused_summary_quotes_the_topic_s_key_sentence():
+    from topicchat.indexer.label import label_topics
+    from topicchat.models.fake import ScriptedGenerator
+
+    topics, titles, texts = _topics()
+    texts["d1"] = "We sequence genes to study genetics and heredity across many generations of mice."
+    topics[0].keywords["ctfidf"] = [("genes", 1.0), ("heredity", 0.9)]
+    gen = ScriptedGenerator(
+        [
+            "Genetics and Heredity",
+            "Football Leagues",
+            "These documents discuss gene sequencing since 1990.",
+            "These documents discuss football matches and their scores.",
+        ]
+    )
+    counts = label_topics(topics, gen, titles, texts, summaries=True)
+    assert topics[0].summary == f"“{texts['d1']}”" and topics[0].quality["summary_rejected"] == 1.0
+    assert topics[1].summary == "These documents discuss football matches and their scores."
+    assert (counts["llm_summaries"], counts["extractive_summaries"]) == (1, 1)
+
+
 def _topics():
     from topicchat.indexer.topics import TopicRecord
 
