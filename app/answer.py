@@ -1112,7 +1112,9 @@ class Assistant:
 
     def _mentions(self, subject: str) -> Mentions:
         titles = self.retriever.titles
-        return mentions(self.index.lexical, lambda row: f"{titles[row]}\n{self._texts[row]}", subject)
+        return mentions(
+            self.index.lexical, lambda row: f"{titles[row]}\n{self._texts[row]}", subject, known=self._is_english
+        )
 
     def _spelled_out(self, found: Mentions) -> tuple[str, np.ndarray]:
         """An acronym's written-out form in this index ('LLMs': 'large language model', read from the documents'
@@ -1131,9 +1133,10 @@ class Assistant:
             return f"“{found.subject}” has no word to look up (only common words)."
         if len(found.rows) == 0:
             return f"No {noun} hold every word of “{found.subject}” ({', '.join(found.words)}, as stems)."
+        also = f"; also as “{'”, “'.join(found.also)}”" if found.also else ""
         line = (
             f"{len(found.rows)} {noun} ({len(found.rows) / total:.1%}) hold every word of “{found.subject}” "
-            f"({', '.join(found.words)}, as stems)"
+            f"({', '.join(found.words)}, as stems{also})"
         )
         one_word = len(found.subject.split()) == 1  # its count tells something only when the stem widened it
         if found.phrase_counted and not (one_word and len(found.phrase_rows) == len(found.rows)):

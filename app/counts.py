@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,6 +28,7 @@ class Mentions:
     words: list[str]  # the stemmed content words looked up
     rows: np.ndarray  # document rows, ascending
     phrase_rows: np.ndarray  # the rows holding the subject's words as a phrase (a subset of `rows`)
+    also: list[str] = field(default_factory=list)  # forms the stemmer keeps apart, counted too ("environmental")
 
     @property
     def phrase_counted(self) -> bool:
@@ -70,7 +71,46 @@ def rows_holding(lexical: LexicalIndex, words: list[str]) -> np.ndarray:
     return np.sort(rows) if rows is not None else np.zeros(0, dtype=np.int64)
 
 
-def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str) -> Mentions:
+def _derived(word: str) -> list[str]:
+    """Forms of a word the stemmer keeps apart from it: 'environment' / 'environmental', 'economy' /
+    'economic', 'terrorism' / 'terrorist'."""
+    forms = [word + "al", word + "ally", word + "ic", word + "ical"]
+    if word.endswith("y"):
+        forms += [word[:-1] + "ic", word[:-1] + "ical"]
+    if word.endswith("al"):
+        forms += [word[:-2]]
+    if word.endswith("ic"):
+        forms += [word[:-2] + "y", word[:-2] + "ics"]
+    if word.endswith("ism"):
+        forms += [word[:-3] + "ist", word[:-3] + "ists"]
+    if word.endswith("ist"):
+        forms += [word[:-3] + "ism"]
+    return forms
+
+
+def _rows_with_forms(lexical: LexicalIndex, subject: str, known: Callable[[str], bool]) -> tuple[np.ndarray, list[str]]:
+    """Rows holding every content word of the subject in one of its forms (its stem, or the stem of a
+    derived form that is a `known` word and that the index holds), and the derived forms that added documents."""
+    rows: np.ndarray | None = None
+    also: list[str] = []
+    for word in dict.fromkeys(_WORD.findall(subject.lower())):
+        stems = tokenize(word, stem=lexical.stem)
+        if not stems:
+            continue  # a stop word
+        held = rows_holding(lexical, stems[:1])
+        for form in _derived(word) if len(word) >= 5 else []:
+            other = tokenize(form, stem=lexical.stem)[:1]
+            if other and other != stems[:1] and other[0] in lexical.vocab and known(form):
+                more = np.setdiff1d(rows_holding(lexical, other), held)
+                if len(more):
+                    held, also = np.union1d(held, more), [*also, form]
+        rows = held if rows is None else np.intersect1d(rows, held)
+    return (rows if rows is not None else np.zeros(0, dtype=np.int64)), also
+
+
+def mentions(
+    lexical: LexicalIndex, text_of: Callable[[int], str], subject: str, known: Callable[[str], bool] | None = None
+) -> Mentions:
     """The documents (rows) that hold every content word of `subject`, and those that hold it as a phrase
     (`text_of(row)`: the text the word index was built from, title included)."""
     words = list(dict.fromkeys(tokenize(subject, stem=lexical.stem)))
@@ -78,6 +118,10 @@ def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str)
     if not words:
         return Mentions(subject, [], empty, empty)
     rows = rows_holding(lexical, words)
+    also: list[str] = []
+    if known is not None and "-" not in subject:  # "environment" also counts "environmental" (the stemmer
+        widened, also = _rows_with_forms(lexical, subject, known)  # keeps them apart); `known`: a real word
+        rows = np.union1d(rows, widened)
     # the index keeps a hyphenated word whole: "fine tuning" also finds "fine-tuning", and the other way round
     joined = subject.strip()
     other = joined.replace("-", " ") if "-" in joined else "-".join(joined.split())
@@ -92,7 +136,7 @@ def mentions(lexical: LexicalIndex, text_of: Callable[[int], str], subject: str)
         if pattern is not None
         else rows
     )
-    return Mentions(subject, words, rows, phrase)
+    return Mentions(subject, words, rows, phrase, also)
 
 
 _ACRONYM = re.compile(r"(?P<a>[A-Z]{2,8})(?P<s>s?)")

@@ -489,7 +489,8 @@ def _count_subject(text: str) -> str:
         if shorter == text:
             break
         text = shorter
-    return _strip(_COUNT_RELATION.sub("", text, count=1))
+    subject = _strip(_COUNT_RELATION.sub("", text, count=1))
+    return re.sub(r"^(the|a|an)\s+(?=\S)", "", subject, flags=re.IGNORECASE)  # "the environment": environment
 
 
 _FEWEST = r"fewest|fewer|less|least|lowest|smallest|minimum|quietest"
@@ -775,16 +776,18 @@ def _side(text: str) -> str:
     return _strip(_SIDE_TAIL.sub("", _SIDE_LEAD.sub("", _strip(text))))
 
 
+_PEOPLE = r"(authors|researchers|writers|sponsors|senators|congressmen|representatives|legislators|lawmakers|reporters|journalists)"
 _AUTHORS = re.compile(
-    r"^\s*(and\s+)?(which|what)\s+(authors|researchers|writers)\b|"
-    r"^\s*(and\s+)?how\s+many\s+(different\s+|distinct\s+|unique\s+|individual\s+)?(authors|researchers|writers)\b"
+    rf"^\s*(and\s+)?(which|what)\s+{_PEOPLE}\b|"
+    rf"^\s*(and\s+)?how\s+many\s+(different\s+|distinct\s+|unique\s+|individual\s+)?{_PEOPLE}\b"
     r"(?!\s+(does|do|did|can|could|per|has|have|had|on\s+average|in\s+a|(is|are|were)(?!\s+there))\b)|"
     r"^\s*(and\s+)?who\s+((works?|is\s+working|are\s+working|researches|studies|contributes)\b(?!\s+(at|with|for|under|"
     r"using|in\s+(a|an|the)\b))|"
     r"(writes|is\s+writing|publishes)\s+(?=(on|about|in)\b))|"
     r"\b(top|main|leading|most\s+active|most\s+prolific|prolific|key|frequent|busiest)\s+(\d{1,2}\s+)?"
     r"(authors?|researchers?|writers?)\b|"
-    r"^\s*who\s+(wrote|writes|has\s+written|published|publishes|has\s+published|has|authored|contributed)\s+the\s+most"
+    r"^\s*who\s+(wrote|writes|has\s+written|published|publishes|has\s+published|has|authored|contributed|sponsored|"
+    r"introduced|filed|submitted|proposed|posted|reported)\s+the\s+most"
     r"(\s+(papers|documents|articles|publications|works|abstracts))?\b|"
     r"^\s*who\s+(are|is)\s+the\s+(main\s+|top\s+|leading\s+|most\s+\w+\s+)?(authors|researchers)\b",
     re.IGNORECASE,
@@ -792,7 +795,8 @@ _AUTHORS = re.compile(
 _AUTHORS_VERB = re.compile(
     r"^\s*(have\s+|has\s+|had\s+|do\s+|does\s+|did\s+|are\s+|is\s+|were\s+)?"
     r"(work(s|ed|ing)?|stud(y|ies|ied|ying)|research(es|ed|ing)?|publish(es|ed|ing)?|writ(e|es|ing)|wrote|"
-    r"contribut(e|es|ed|ing)|focus(es|ed|ing)?|specializ(e|es|ed|ing)|specialis(e|es|ed|ing))\b",
+    r"contribut(e|es|ed|ing)|focus(es|ed|ing)?|specializ(e|es|ed|ing)|specialis(e|es|ed|ing)|cover(s|ed|ing)?|"
+    r"sponsor(s|ed|ing)?|introduc(e|es|ed|ing)|report(s|ed|ing)?)\b",
     re.IGNORECASE,
 )
 _AUTHORS_PREPOSITION = re.compile(r"^\s*(on|about|in|with|for|into|regarding|of|to)\s+", re.IGNORECASE)
@@ -816,7 +820,10 @@ def _authors_intent(q: str, refs: list[int], follow: bool) -> Intent | None:
         return None
     period, window, rest = _time_words(q[m.end() :])  # "which authors work on RAG in 2025?": 2025's documents
     rest = _AUTHORS_VERB.sub("", rest, count=1)
-    rest = re.sub(r"^\s*(the\s+)?most(\s+(papers|documents|articles|publications|works))?\b", "", rest, flags=re.I)
+    rest = re.sub(
+        rf"^\s*(the\s+)?most(\s+(papers|documents|articles|publications|works|{_OTHER_DOCS}))?\b", "", rest, flags=re.I
+    )
+    rest = re.sub(rf"^\s*(papers|documents|articles|publications|works|{_OTHER_DOCS})\b", "", rest, flags=re.I)
     rest = _AUTHORS_PREPOSITION.sub("", rest, count=1)
     subject = _strip(rest)
     subject = re.sub(r"^(the\s+)?(topic|field|area|subject)\s+of\s+", "", subject, flags=re.IGNORECASE)
@@ -1473,6 +1480,7 @@ def fix_typos(question: str, known: Callable[[str], bool] = lambda _w: False) ->
         near = [g for g in GRAMMAR_WORDS if _one_edit(low, g) and low.rstrip("s") != g.rstrip("s")]
         return near[0] if len(near) == 1 else word
 
+    question = re.sub(r"(?<=\s)r(?=\s+(about|there|they|these|those|you)\b)", "are", question)  # "how many r about"
     return re.sub(r"[A-Za-z]+", mend, question)
 
 

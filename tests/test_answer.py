@@ -1560,6 +1560,8 @@ def acronyms(tmp_path_factory):
             frame.loc[row, "text"] += " Measured with the ZB-9 kit."
     for doc in ("astronomy-25", "football-25"):  # a rare word in two themes
         frame.loc[frame["id"] == doc, "text"] += " A quixotic aside."
+    for i, doc in enumerate(["cooking-25", "cooking-26", "cooking-27", "genetics-25", "genetics-26"]):
+        frame.loc[frame["id"] == doc, "text"] += " Good for the environment." if i < 2 else " Environmental costs."
     root = tmp_path_factory.mktemp("acronyms")
     frame.to_csv(root / "corpus.csv", index=False)
     path = build_index(str(root / "corpus.csv"), root / "index", fake_settings(root / "cache"), report=lambda _m: None)
@@ -1619,10 +1621,15 @@ def test_papers_not_about_a_subject_are_shown_by_topic(acronyms, assistant):
         ("what is the main topic?", IntentKind.THEMES, {}),
         ("what's the main theme of this corpus?", IntentKind.THEMES, {}),
         ("what is the main topic of [2]?", IntentKind.DOCUMENT, {}),
+        ("who sponsored the most bills?", IntentKind.AUTHORS, {"content": ""}),
+        ("which senators wrote bills about gun control", IntentKind.AUTHORS, {"content": "gun control"}),
+        ("which reporters cover Iraq?", IntentKind.AUTHORS, {"content": "Iraq"}),
+        ("which authors wrote papers on RAG?", IntentKind.AUTHORS, {"content": "RAG"}),
+        ("how many articles r about the nba", IntentKind.COUNT, {"content": "nba"}),
     ],
 )
 def test_periods_before_a_clause_and_the_main_topic_are_read(question, kind, extra):
-    intent = parse_intent(question)
+    intent = parse_intent(fix_typos(question))
     assert intent.kind == kind, intent
     for field_name, value in extra.items():
         assert getattr(intent, field_name) == value, (field_name, intent)
@@ -1668,3 +1675,16 @@ def test_it_and_the_first_theme_point_at_the_topic_just_shown(assistant):
         intent = parse_intent(question)
         assert (intent.kind, intent.content, intent.topic_ids[0] >= 10) == (IntentKind.COUNT, "", True), question
     assert parse_intent("tell me more about topic 12").kind is IntentKind.TOPIC
+
+
+def test_a_count_takes_the_forms_the_stemmer_keeps_apart(acronyms):
+    from topicchat.app.counts import mentions
+
+    answer = acronyms.ask("how many papers are about the environment?")
+    line = answer.text.splitlines()[1]
+    assert line.startswith(
+        "- 5 papers (4.2%) hold every word of “environment” (environ, as stems; also as “environmental”)"
+    )
+    assert "2 of them hold the word itself" in line, line
+    bare = mentions(acronyms.index.lexical, lambda r: acronyms._texts[r], "environment")  # no word list: the stem only
+    assert (len(bare.rows), bare.also) == (2, [])
