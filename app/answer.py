@@ -1736,6 +1736,13 @@ class Assistant:
         if intent.limit == 1 and len(order) > 1:  # one was asked for: say how close the next ones are
             after = [f"topic {t.id}, {self.path(t.id)} ({sizes[t.id]})" for t in order[1:3]]
             lines.append(f"Next by size{dated}: {'; '.join(after)}.")
+            themes = [t for t in self._theme_nodes() if self.topics[t].children]
+            if not intent.content and mask is None and themes and not smallest:  # the tree's top level too
+                big = max(themes, key=lambda t: (self.topics[t].size, -t))
+                lines.append(
+                    f"The largest main theme (a group of topics): {self.topics[big].label} (topic {big}, "
+                    f"{self.topics[big].size} documents, {self.topics[big].size / max(total, 1):.1%})."
+                )
         return Reply("\n".join(lines), topics=[self._routed(t.id) for t in shown], citations=citations)
 
     def _names_anyone(self, person: str) -> bool:

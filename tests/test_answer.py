@@ -1688,3 +1688,15 @@ def test_a_count_takes_the_forms_the_stemmer_keeps_apart(acronyms):
     assert "2 of them hold the word itself" in line, line
     bare = mentions(acronyms.index.lexical, lambda r: acronyms._texts[r], "environment")  # no word list: the stem only
     assert (len(bare.rows), bare.also) == (2, [])
+
+
+def test_the_biggest_topic_names_the_largest_main_theme_too(assistant):
+    answer = assistant.ask("what is the biggest topic?")
+    groups = [t for t in assistant.topics.values() if t.children and t.parent is None]
+    if not groups:
+        pytest.skip("this index has no topic tree")
+    big = max(groups, key=lambda t: t.size)
+    assert answer.text.splitlines()[-1].startswith(
+        f"The largest main theme (a group of topics): {big.label} (topic {big.id}, {big.size} documents"
+    ), answer.text
+    assert "main theme" not in assistant.ask("what is the smallest topic?").text
