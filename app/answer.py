@@ -6,6 +6,7 @@ import collections.abc
 import difflib
 import functools
 import json
+import math
 import re
 import threading
 import time
@@ -1316,7 +1317,11 @@ class Assistant:
                 "to count by period)."
             )
         if citations:
-            lines.append("Closest documents, each with its sentence that answers best:")
+            lines.append(
+                "Closest documents, each with its sentence that answers best:"
+                if any(c.evidence for c in citations)
+                else "Closest documents:"
+            )
             for c in citations:
                 lines.append(f"[{c.n}] {c.title}" + (f"\n    “{c.evidence}”" if c.evidence else ""))
         coverage = Coverage.of(routing, total) if routed else None
@@ -2528,7 +2533,8 @@ class Assistant:
         if not routing.matched:
             text = note + (
                 f"Nothing in this index matches “{query}”: the closest document has similarity "
-                f"{routing.best_similarity:.2f}, below the {self.retriever.min_similarity:.2f} needed. "
+                f"{math.floor(routing.best_similarity * 100) / 100:.2f}, below the {self.retriever.min_similarity:.2f} "
+                "needed. "
                 "Try other words, or type 'list topics' to see what the corpus covers."
             )
             unknown = self._unknown_words(query)
@@ -2893,8 +2899,8 @@ class Assistant:
             self.index.lexical.stem,
             table=self._token_table(),
         )
-        for citation, sentence in zip(citations, found, strict=True):
-            citation.evidence = sentence
+        for citation, sentence in zip(citations, found, strict=True):  # a title-only text: its title says it
+            citation.evidence = "" if _title_key(sentence) == _title_key(citation.title) else sentence
 
     def _facts(
         self,
@@ -2965,7 +2971,11 @@ class Assistant:
                 )
             lines.append("Closest documents: " + "; ".join(f"[{c.n}] {c.title}" for c in citations))
             return "\n".join(lines)
-        lines = ["Most relevant documents, each with its sentence that answers best:"]
+        lines = [
+            "Most relevant documents, each with its sentence that answers best:"
+            if any(c.evidence for c in citations)
+            else "Most relevant documents:"  # short texts: the title is the whole text
+        ]
         for c in citations:
             dated = f"{c.date}; " if c.date else ""
             lines.append(f"[{c.n}] {c.title} ({dated}topic {c.topic}: {c.topic_label})")

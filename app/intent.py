@@ -157,7 +157,8 @@ _CLEAR = re.compile(
 )
 # what other corpora call their documents ("news on Apple", "which bills are about health care?")
 _OTHER_DOCS = (
-    r"news|stories|headlines|bills|posts|reports|texts|entries|records|reviews|tweets|emails|messages|letters|docs"
+    r"news|stories|headlines|bills|posts|reports|texts|entries|records|reviews|tweets|emails|messages|letters|docs|"
+    r"questions|threads|tickets|comments"
 )
 _PAPERS_LEAD = re.compile(
     r"^\s*((which|what)\s+(are\s+the\s+((main|top|key|biggest|latest|recent|major)\s+)?)?"

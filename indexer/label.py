@@ -328,7 +328,7 @@ def _checked(
 def clean_summary(raw: str) -> str:
     """First paragraph, first sentence (small models ramble after it; "the U.S." ends no sentence)."""
     para = next((p.strip() for p in re.split(r"\n\s*\n", raw) if p.strip()), "")
-    para = " ".join(_PREFIX.sub("", para).split())
+    para = " ".join(_PREFIX.sub("", re.sub(r"^[-*•]+\s+", "", para)).split())  # "- Modify an Excel sheet": a list item
     return next(iter(sentences(para)), "").strip()
 
 

@@ -1700,3 +1700,15 @@ def test_the_biggest_topic_names_the_largest_main_theme_too(assistant):
         f"The largest main theme (a group of topics): {big.label} (topic {big.id}, {big.size} documents"
     ), answer.text
     assert "main theme" not in assistant.ask("what is the smallest topic?").text
+
+
+def test_a_title_only_document_shows_no_evidence_line(assistant):
+    from topicchat.indexer.label import clean_summary
+
+    cited = assistant._citation(1, 0, 1.0)
+    cited.title = cited.text.upper()  # a short text whose title is the text (StackOverflow titles, headlines)
+    other = assistant._citation(2, 1, 1.0)
+    assistant._add_evidence("telescope galaxy", [cited, other])
+    assert cited.evidence == "" and other.evidence, "the title already says it; a longer text keeps its sentence"
+    assert parse_intent("which questions mention pandas?").content == "pandas"
+    assert clean_summary("- Modify an Excel sheet from Matlab.") == "Modify an Excel sheet from Matlab."
