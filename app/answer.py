@@ -402,6 +402,7 @@ class Assistant:
         self._answer_example = example_reply("answer", self.prompts_dir)
         self._lazy_lock = threading.Lock()  # word lists built on first need, once for every chat
         self._surface: dict[str, int] | None = None
+        self._spelled_forms: dict[str, tuple[str, np.ndarray]] = {}  # an acronym's written-out form, once per subject
         self._real_words: frozenset[str] | None = None
 
     @classmethod
@@ -1120,13 +1121,19 @@ class Assistant:
     def _spelled_out(self, found: Mentions) -> tuple[str, np.ndarray]:
         """An acronym's written-out form in this index ('LLMs': 'large language model', read from the documents'
         own '... (LLMs)') and the rows that write the form but not the acronym; ('', none) for other subjects."""
-        if not len(found.rows):
-            return "", np.zeros(0, dtype=np.int64)
-        titles = self.retriever.titles
-        form = spelled_out(found.subject, (f"{titles[r]}\n{self._texts[r]}" for r in found.rows[:3000]))
-        if not form:
-            return "", np.zeros(0, dtype=np.int64)
-        return form, np.setdiff1d(self._mentions(form).phrase_rows, found.rows)
+        none = "", np.zeros(0, dtype=np.int64)
+        if not len(found.rows) or not re.fullmatch(r"[A-Z]{2,8}s?", found.subject.strip()):
+            return none
+        key = f"{found.subject.strip()}|{len(found.rows)}"
+        if key not in self._spelled_forms:
+            titles = self.retriever.titles
+            form = spelled_out(found.subject, (f"{titles[r]}\n{self._texts[r]}" for r in found.rows[:3000]))
+            if len(self._spelled_forms) > 512:  # a bounded memory of the subjects asked
+                self._spelled_forms.clear()
+            self._spelled_forms[key] = (
+                (form, np.setdiff1d(self._mentions(form).phrase_rows, found.rows)) if form else none
+            )
+        return self._spelled_forms[key]
 
     def _mention_line(self, found: Mentions, noun: str, of: int | None = None) -> str:
         total = of or len(self._texts)
@@ -1526,10 +1533,11 @@ class Assistant:
         parts as the answer names them ('“medical” or “legal”'; '' when no part has a word to look for)."""
         stem = self.index.lexical.stem
         parts = [p for p in re.split(r"\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*", excluded) if tokenize(p, stem=stem)]
-        rows = [rows_holding(self.index.lexical, tokenize(p, stem=stem)) for p in parts]
+        found = [self._mentions(p.strip()) for p in parts]  # its forms too ("environmental", "LLM" and "LLMs")
+        rows = [f.rows for f in found]
         named = [f"“{p.strip()}”" for p in parts]
-        for i, part in enumerate(parts):  # "not about LLMs": nor about "large language models" written out
-            form, more = self._spelled_out(Mentions(part.strip(), [], rows[i], rows[i]))
+        for i, mention in enumerate(found):  # "not about LLMs": nor about "large language models" written out
+            form, more = self._spelled_out(mention)
             if form:
                 rows.append(more)
                 named[i] += f" (or “{form}”)"
@@ -2466,9 +2474,15 @@ class Assistant:
             within = np.setdiff1d(base, left)
             note += (
                 f"Left out: the {len(gone)} documents that mention {mention}.\n"
+                if mention and len(gone)
+                else f"No document{' here' if within is not None and len(base) < len(self._texts) else ''} mentions "
+                f"{mention}, so nothing was left out.\n"
                 if mention
                 else f"“{intent.excluded}” has no word to leave out (only common words), so nothing was left out.\n"
             )
+            if not len(gone) and not intent.content:  # "which stories don't mention zzqxv?": nothing to show
+                yield TokenEvent(note.strip())
+                return Reply(note.strip(), matched=False)
         if intent.excluded and not intent.content and empty is None and not (intent.recent or intent.oldest):
             if not intent.by_citations and within is not None:  # "which papers are not about LLMs?": where the rest are
                 return (yield from self._excluded_overview(within, note, restrict, named))

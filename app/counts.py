@@ -72,35 +72,40 @@ def rows_holding(lexical: LexicalIndex, words: list[str]) -> np.ndarray:
 
 
 def _derived(word: str) -> list[str]:
-    """Forms of a word the stemmer keeps apart from it: 'environment' / 'environmental', 'economy' /
-    'economic', 'terrorism' / 'terrorist'."""
-    forms = [word + "al", word + "ally", word + "ic", word + "ical"]
-    if word.endswith("y"):
-        forms += [word[:-1] + "ic", word[:-1] + "ical"]
-    if word.endswith("al"):
-        forms += [word[:-2]]
-    if word.endswith("ic"):
-        forms += [word[:-2] + "y", word[:-2] + "ics"]
-    if word.endswith("ism"):
-        forms += [word[:-3] + "ist", word[:-3] + "ists"]
-    if word.endswith("ist"):
-        forms += [word[:-3] + "ism"]
-    return forms
+    """Forms of a word the stemmer keeps apart from it, by suffixes that keep the meaning: 'environment' /
+    'environmental', 'economy' / 'economic', 'biology' / 'biological', 'terrorism' / 'terrorist'; an
+    acronym's plural ('LLM' / 'LLMs'). Never by taking a suffix off ('legal' is not 'leg')."""
+    if re.fullmatch(r"[A-Z]{2,8}", word):
+        return [word + "s"]
+    if re.fullmatch(r"[A-Z]{2,8}s", word):
+        return [word[:-1]]
+    low = word.lower()
+    if low.endswith("ment"):
+        return [low + "al", low + "ally"]
+    if low.endswith(("ogy", "omy")):
+        return [low[:-1] + "ic", low[:-1] + "ical"]
+    if low.endswith("ism"):
+        return [low[:-3] + "ist", low[:-3] + "ists"]
+    if low.endswith("ist"):
+        return [low[:-3] + "ism"]
+    return []
 
 
 def _rows_with_forms(lexical: LexicalIndex, subject: str, known: Callable[[str], bool]) -> tuple[np.ndarray, list[str]]:
     """Rows holding every content word of the subject in one of its forms (its stem, or the stem of a
-    derived form that is a `known` word and that the index holds), and the derived forms that added documents."""
+    derived form that is a `known` word, or an acronym's plural, and that the index holds), and the forms
+    that added documents."""
     rows: np.ndarray | None = None
     also: list[str] = []
-    for word in dict.fromkeys(_WORD.findall(subject.lower())):
+    for word in dict.fromkeys(_WORD.findall(subject)):
         stems = tokenize(word, stem=lexical.stem)
         if not stems:
             continue  # a stop word
         held = rows_holding(lexical, stems[:1])
-        for form in _derived(word) if len(word) >= 5 else []:
+        acronym = word.isupper() or word[:-1].isupper()
+        for form in _derived(word):
             other = tokenize(form, stem=lexical.stem)[:1]
-            if other and other != stems[:1] and other[0] in lexical.vocab and known(form):
+            if other and other != stems[:1] and other[0] in lexical.vocab and (acronym or known(form)):
                 more = np.setdiff1d(rows_holding(lexical, other), held)
                 if len(more):
                     held, also = np.union1d(held, more), [*also, form]

@@ -131,8 +131,9 @@ _COVER = re.compile(
 _MAP = re.compile(r"\b(show|draw|plot|display)\b.*\b(map|plot|scatter)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\bcompare\b", re.IGNORECASE)
 _DETAIL = re.compile(
-    r"\b(tell\s+me\s+((\w+\s+){1,2})?about|describe|what\s+is|what's|explain|details?\s+(of|on|about)|summari[sz]e|show|"
-    r"more\s+(on|about)|expand\s+on|elaborate\s+on|dig\s+into|go\s+into|info(rmation)?\s+(on|about))\b",
+    r"\b(tell\s+me\s+((more|a\s+bit\s+more|a\s+little\s+more|something|everything|all)\s+)?about|describe|what\s+is|"
+    r"what's|explain|details?\s+(of|on|about)|summari[sz]e|show|expand\s+on|elaborate\s+on|dig\s+into|go\s+into)\b|"
+    r"^\s*more\s+(on|about)\b",
     re.IGNORECASE,
 )
 _FOLLOW = re.compile(
@@ -468,6 +469,7 @@ def _period(q: str) -> tuple[str, str]:
 def _count_subject(text: str) -> str:
     """'are about question answering' -> 'question answering'; 'are there' -> ''."""
     text = _PERIOD.sub("", text)
+    text = re.sub(r"^\s*(in|within|from|of|under)\s+topics?\s*#?\s*-?\d+\b", "", text, flags=re.IGNORECASE)  # in `refs`
     text = re.sub(
         r"\s*\b(in\s+total|altogether|(per|each|every|a)\s+(year|month|quarter|week)|over\s+time|"
         r"by\s+(year|month|quarter)|(were|was|have\s+been|are)\s+(published|written|posted|listed|added))\b",
@@ -491,7 +493,8 @@ def _count_subject(text: str) -> str:
             break
         text = shorter
     subject = _strip(_COUNT_RELATION.sub("", text, count=1))
-    return re.sub(r"^(the|a|an)\s+(?=\S)", "", subject, flags=re.IGNORECASE)  # "the environment": environment
+    subject = re.sub(r"\s+(in|within|from|under)\s+topics?\s*#?\s*-?\d+\b.*$", "", subject, flags=re.IGNORECASE)
+    return re.sub(r"^(the|a|an)\s+(?=\S)", "", subject)  # "the environment": environment; not "The Who"
 
 
 _FEWEST = r"fewest|fewer|less|least|lowest|smallest|minimum|quietest"
@@ -777,10 +780,13 @@ def _side(text: str) -> str:
     return _strip(_SIDE_TAIL.sub("", _SIDE_LEAD.sub("", _strip(text))))
 
 
-_PEOPLE = r"(authors|researchers|writers|sponsors|senators|congressmen|representatives|legislators|lawmakers|reporters|journalists)"
+_OTHER_WRITERS = (  # people who are authors only when the question says they wrote ("which senators sponsored X")
+    r"(sponsors|senators|congressmen|representatives|legislators|lawmakers|reporters|journalists)\s+(?=(wrote|write|"
+    r"writes|sponsored|sponsor|sponsors|introduced|introduce|introduces|authored|filed|proposed)\b)"
+)
 _AUTHORS = re.compile(
-    rf"^\s*(and\s+)?(which|what)\s+{_PEOPLE}\b|"
-    rf"^\s*(and\s+)?how\s+many\s+(different\s+|distinct\s+|unique\s+|individual\s+)?{_PEOPLE}\b"
+    rf"^\s*(and\s+)?(which|what)\s+((authors|researchers|writers)\b|{_OTHER_WRITERS})|"
+    r"^\s*(and\s+)?how\s+many\s+(different\s+|distinct\s+|unique\s+|individual\s+)?(authors|researchers|writers)\b"
     r"(?!\s+(does|do|did|can|could|per|has|have|had|on\s+average|in\s+a|(is|are|were)(?!\s+there))\b)|"
     r"^\s*(and\s+)?who\s+((works?|is\s+working|are\s+working|researches|studies|contributes)\b(?!\s+(at|with|for|under|"
     r"using|in\s+(a|an|the)\b))|"
@@ -1177,21 +1183,27 @@ _NTH_TOPIC = re.compile(  # "the second topic"; not "the first topic to emerge" 
     re.IGNORECASE,
 )
 _NTH_ONE = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+one\b", re.IGNORECASE)
-_IT = re.compile(r"\b(it|(this|that)\s+(topic|cluster|theme|one))\b(?!\s*['’]s\b)", re.IGNORECASE)
-_ABOUT_A_TOPIC = re.compile(  # what a question can ask of the topic just shown
-    r"\b(topics?|related|similar|closest|close|nearest|neighbou?rs?|subtopics?|overlaps?|papers|documents|articles|"
-    r"how\s+many|size|bigger|smaller|grow(s|n|ing)?|grew|trend(s|ing)?|peak(ed)?|authors?|who|keywords?|summari[sz]e|"
-    r"summary|label(led)?|called|named)\b",
-    re.IGNORECASE,
+_IT_TOPIC = (  # "it" where it can only be the topic just shown (a lower-case "it": not "IT spending")
+    re.compile(r"\b(related|similar|close|closest|nearest|neighbou?rs?|next)\s+to\s+(it)\b"),
+    re.compile(r"\b(is|are)\s+(it)\s+(most\s+)?(closest|close|nearest|similar|related)\s+to\b"),
+    re.compile(r"\b(does|do|did)\s+(it)\s+(have|hold|contain|include)\b"),
+    re.compile(r"\b(overlaps?\s+with|subtopics\s+of|children\s+of|inside|under)\s+(it)\b"),
+    re.compile(r"\b(this|that)\s+(topic|cluster|theme)\b", re.IGNORECASE),
 )
 
 
 def pronoun_topic(q: str, in_view: int | None) -> str:
-    """'What topics are related to it?' -> '... to topic 10' when the last answer showed topic 10 alone
-    (`in_view`); a question that asks nothing of a topic keeps its 'it'."""
-    if in_view is None or not _ABOUT_A_TOPIC.search(q) or re.search(r"\btopics?\s*#?\s*\d", q, re.IGNORECASE):
+    """'What topics are related to it?', 'which topic is it closest to?', 'how many documents does it have?',
+    'who writes in this topic?' -> '... topic 10' when the last answer showed topic 10 alone (`in_view`).
+    Any other "it" is left to the conversation's last subject."""
+    if in_view is None or re.search(r"\btopics?\s*#?\s*\d", q, re.IGNORECASE):
         return q
-    return _IT.sub(f"topic {in_view}", q, count=1)
+    for pattern in _IT_TOPIC:
+        m = pattern.search(q)
+        if m:  # the pronoun is group 2; "this topic" is the whole match
+            start, end = m.span() if pattern is _IT_TOPIC[-1] else m.span(2)
+            return f"{q[:start]}topic {in_view}{q[end:]}"
+    return q
 
 
 def ordinal_topics(q: str, shown: list[int], listed: bool) -> str:
@@ -1481,7 +1493,7 @@ def fix_typos(question: str, known: Callable[[str], bool] = lambda _w: False) ->
         near = [g for g in GRAMMAR_WORDS if _one_edit(low, g) and low.rstrip("s") != g.rstrip("s")]
         return near[0] if len(near) == 1 else word
 
-    question = re.sub(r"(?<=\s)r(?=\s+(about|there|they|these|those|you)\b)", "are", question)  # "how many r about"
+    question = re.sub(r"(?<=\s)r(?=\s+about\b)", "are", question)  # "how many articles r about the nba"
     return re.sub(r"[A-Za-z]+", mend, question)
 
 
@@ -1632,8 +1644,8 @@ _DOC_LEAD = re.compile(
 _EXCLUDED = re.compile(  # "RAG but not medical", "speech papers excluding ASR" ("without X" is often the subject)
     r"\s*,?\s*\b(but\s+not(\s+(about|on|in|for|involving|including|mentioning))?|excluding|except(\s+for)?|other\s+than|"
     r"(that|which)\s+(don['’]t|do\s+not|doesn['’]t|does\s+not)\s+(mention|use|discuss)|"
-    r"apart\s+from|leaving\s+out|\b(papers|documents|articles|abstracts|studies|works|ones|those|these|them|stories|"
-    r"\d{4}(-\d{2})?)"
+    rf"apart\s+from|leaving\s+out|\b(papers|documents|articles|abstracts|studies|works|ones|those|these|them|{_OTHER_DOCS}|"
+    r"\d{4}(-\d{2})?|topic\s*#?\s*\d+)"
     r"(?P<cut>(\s+(that|which))?\s+(((are|is|were|was)\s+)?not\s+(about|on|involving|including|mentioning)|(aren['’]t|"
     r"isn['’]t|weren['’]t|(don['’]t|do\s+not|doesn['’]t|does\s+not)\s+(mention|use|discuss)|never\s+mention)"
     r"(\s+(about|on))?)))\s+(?P<x>\S.*)$",
@@ -1645,8 +1657,8 @@ _EXCLUDED_FILLER = re.compile(  # "but not the medical ones": "medical"
 _NO_SUBJECT = re.compile(
     r"((show|list|give|find)\s+(me\s+)?)?(the\s+)?((\d{1,2}|new|all|any|some|more|most|recent|latest|newest)\s+)?"
     r"(papers?|documents?|articles?|abstracts?|results|work|research|publications?|preprints?)?(\s+(are|were|is))?|are|were|"
-    r"(which|what)(\s+(other|remaining))?\s+(papers|documents|articles|abstracts|stories|studies|works|ones|texts)"
-    r"(\s+(are|were|is|do|does|did))?|"
+    r"(which|what)(\s+are)?(\s+the)?(\s+(other|remaining))?\s+(papers|documents|articles|abstracts|studies|works|ones|"
+    rf"{_OTHER_DOCS})(\s+(are|were|is|do|does|did))?|"
     r"what\s+(has\s+|have\s+)?(happened|is\s+happening|was\s+happening)|"
     r"(what|which|who)\s+(was|were|is|are|has\s+been|have\s+been|got)\s+(published|written|posted|listed|added|"
     r"released|new)|what\s+came\s+out|what\s+(did|have|has)\s+(researchers|people|authors|they|scientists)\s+"
@@ -1730,7 +1742,7 @@ def _papers_intent(q: str, refs: list[int], follow: bool) -> Intent:
         # "the most recent papers", "show me papers from 2024": the newest documents of the period; "the most
         # cited papers": the whole index by its citation count
         content = ""
-        if not scoped and not by_citations:  # "papers in topic 12": the topic's documents, listed
+        if not scoped and not by_citations and not excluded:  # "papers in topic 12": the topic's documents, listed
             return Intent(IntentKind.TOPIC, _strip(q), refs, follow, noun="documents", limit=_limit(q) or _all(q))
     return Intent(
         IntentKind.PAPERS,

@@ -109,21 +109,26 @@ def tokenize(text: str, stop: frozenset[str] | None = None, stem: str = DEFAULT_
 
 _STOP = _stop_words()
 # a sentence ends at '.', '!' or '?' and a space, or at a '.' joined to the next sentence ("the Act.Extends")
-_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|(?<=[a-z]{2})\.(?=[A-Z][a-z]{2})")
+_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+|(?<=[a-z]{2})\.(?=[A-Z][a-z]+\s+[a-z])")
 _OPENS_SENTENCE = re.compile(r"[A-Z0-9(\"'“\[]")
 _ABBREVIATIONS = frozenset(
     "e.g i.e al etc cf fig figs eq eqs vs approx resp ref refs sec no nos vol pp dr mr mrs ms prof st jr inc ltd "
     "corp co sen rep gov gen lt col sgt capt rev jan feb mar apr jun jul aug sep sept oct nov dec mt ft".split()
 )
-_DOTTED = re.compile(r"([a-z]\.)+[a-z]|[a-z]")  # "U.S.", "a.m.", an initial ("John F. Kennedy")
+_DOTTED = re.compile(r"([a-z]\.)+[a-z]")  # "U.S.", "a.m."
+_STARTERS = frozenset(  # a capital word after "Appendix B." or "vitamin C." that starts a sentence, not a surname
+    "a an as at by for he her his however in it its on our she so such the their then there these they this "
+    "to we when while with".split()
+)
 
 
 def sentences(text: str) -> list[str]:
     """A text cut into sentences (whitespace normalised): at '.', '!' or '?' and a space, before a capital, a
     digit or an opening quote or bracket; in a text where most sentences start with a small letter (a
-    lower-cased corpus), before any word; also at a full stop with no space before the next sentence's capital
-    ("the Act.Extends"). Never after a common abbreviation ("e.g.", "et al.", "Fig.", "Corp.", "Aug.", "U.S.") or
-    an initial ("John F. Kennedy")."""
+    lower-cased corpus), before any word; also at a full stop with no space after a small-letter word and
+    before a capital word and a small one ("the surplus.Denies the"; not "String.Format" or "Console.WriteLine").
+    Never after a common abbreviation ("e.g.", "et al.", "Fig.", "Corp.", "Aug.", "U.S.") or an initial
+    ("John F. Kennedy"; "Appendix B. We" does end a sentence)."""
     text = " ".join(text.split())
     marks = [m for m in _BOUNDARY.finditer(text) if m.end() < len(text)]
     opened = sum(1 for m in marks if _OPENS_SENTENCE.match(text, m.end()))
@@ -132,9 +137,15 @@ def sentences(text: str) -> list[str]:
     for m in marks:
         if cased and not _OPENS_SENTENCE.match(text, m.end()):
             continue
-        word = text[max(begin, m.start() - 12) : m.start()].rsplit(" ", 1)[-1].lstrip("([{\"'“‘").lower()
+        before = text[max(begin, m.start() - 12) : m.start()].rsplit(" ", 1)[-1].lstrip("([{\"'“‘")
+        word = before.lower()
         if word in _ABBREVIATIONS or _DOTTED.fullmatch(word):
             continue
+        if m.group() == "." and not before.islower():  # no space: "Act.Extends" or code ("String.Format")
+            continue
+        after = text[m.end() :].split(" ", 1)[0]
+        if len(before) == 1 and before.isupper() and after[:1].isupper() and after.lower() not in _STARTERS:
+            continue  # an initial: "John F. Kennedy"
         out.append(text[begin : m.end()].strip())
         begin = m.end()
     out.append(text[begin:].strip())

@@ -635,13 +635,18 @@ def test_evidence_embeds_only_sentences_that_could_win():
                 "Shares rose.",
             ],
         ),
-        (  # bill summaries join sentences without a space; "ASP.NET" and "Node.js" are no sentence ends
-            "Amends the Education Act.Extends the programme.Requires each officer to use ASP.NET and Node.js to report.",
+        (  # bill summaries join sentences without a space; "ASP.NET", "Node.js", "Console.WriteLine" are code
+            "Amends the Act to add a grant.Extends the programme.Requires each officer to use ASP.NET, Node.js and "
+            "Console.WriteLine in C# or String.Format in reports.",
             [
-                "Amends the Education Act.",
+                "Amends the Act to add a grant.",
                 "Extends the programme.",
-                "Requires each officer to use ASP.NET and Node.js to report.",
+                "Requires each officer to use ASP.NET, Node.js and Console.WriteLine in C# or String.Format in reports.",
             ],
+        ),
+        (  # a single letter ends a sentence unless it is an initial
+            "See Appendix B. We use rank r. Then John F. Kennedy spoke.",
+            ["See Appendix B.", "We use rank r.", "Then John F. Kennedy spoke."],
         ),
     ],
 )
@@ -1623,7 +1628,16 @@ def test_papers_not_about_a_subject_are_shown_by_topic(acronyms, assistant):
         ("what is the main topic of [2]?", IntentKind.DOCUMENT, {}),
         ("who sponsored the most bills?", IntentKind.AUTHORS, {"content": ""}),
         ("which senators wrote bills about gun control", IntentKind.AUTHORS, {"content": "gun control"}),
-        ("which reporters cover Iraq?", IntentKind.AUTHORS, {"content": "Iraq"}),
+        ("which reporters cover Iraq?", IntentKind.PAPERS, {}),  # what the documents say, not who wrote them
+        ("which senators supported the farm bill?", IntentKind.PAPERS, {}),
+        ("which senators sponsored bills about guns?", IntentKind.AUTHORS, {"content": "guns"}),
+        ("which bills don't mention taxes?", IntentKind.PAPERS, {"content": "", "excluded": "taxes"}),
+        ("which papers in topic 5 are not about LLMs?", IntentKind.PAPERS, {"excluded": "LLMs", "topic_ids": [5]}),
+        ("what are the papers that don't use GPT?", IntentKind.PAPERS, {"content": "", "excluded": "GPT"}),
+        ("tell me papers about RAG in topic 5", IntentKind.PAPERS, {"topic_ids": [5]}),
+        ("how many papers mention The Who?", IntentKind.COUNT, {"content": "The Who"}),
+        ("how many bills are about the environment in topic 14?", IntentKind.COUNT, {"content": "environment"}),
+        ("how many papers in topic 3 are about RAG?", IntentKind.COUNT, {"content": "RAG", "topic_ids": [3]}),
         ("which authors wrote papers on RAG?", IntentKind.AUTHORS, {"content": "RAG"}),
         ("how many articles r about the nba", IntentKind.COUNT, {"content": "nba"}),
     ],
@@ -1667,6 +1681,8 @@ def test_it_and_the_first_theme_point_at_the_topic_just_shown(assistant):
     assert pronoun_topic("is it raining?", 7) == "is it raining?", "a question that asks nothing of a topic"
     assert pronoun_topic("what topics are related to it?", None) == "what topics are related to it?"
     assert pronoun_topic("who writes in this topic?", 7) == "who writes in topic 7?"
+    for other in ("how many papers use it?", "how many stories mention IT spending?", "is it possible to find X?"):
+        assert pronoun_topic(other, 7) == other, "the last subject's 'it', an acronym, no pointer"
     themes = Conversation()
     listing = assistant.ask("what are the main themes?", themes)
     first = assistant.ask("tell me more about the first theme", themes)
@@ -1712,3 +1728,13 @@ def test_a_title_only_document_shows_no_evidence_line(assistant):
     assert cited.evidence == "" and other.evidence, "the title already says it; a longer text keeps its sentence"
     assert parse_intent("which questions mention pandas?").content == "pandas"
     assert clean_summary("- Modify an Excel sheet from Matlab.") == "Modify an Excel sheet from Matlab."
+
+
+def test_word_forms_are_only_added_never_cut(acronyms):
+    from topicchat.app.counts import _derived
+
+    for word in ("legal", "metal", "class", "formal", "academy", "signal", "total"):
+        assert _derived(word) == [], word
+    assert _derived("LLM") == ["LLMs"] and _derived("LLMs") == ["LLM"]
+    nothing = acronyms.ask("which papers don't mention zzqxv?")
+    assert nothing.text == "No document mentions “zzqxv”, so nothing was left out." and not nothing.citations
