@@ -828,6 +828,15 @@ class Assistant:
                 and intent.content.lower() not in subject.lower()
             ):
                 return replace(intent, content=f"{subject} {intent.content}")  # "how many of those mention RL?"
+            if (
+                narrowing
+                and intent.kind is IntentKind.PAPERS
+                and last.kind is IntentKind.COUNT  # the counted documents are in many topics, not the routed ones
+                and subject
+                and intent.content
+                and intent.content.lower() not in subject.lower()
+            ):  # "which of those are about security?" after "how many are about spring?": both, wherever they are
+                return replace(intent, content=f"{subject} {intent.content}", follow_up=False)
         if (
             last is not None
             and narrowing
@@ -1135,6 +1144,14 @@ class Assistant:
             )
         return self._spelled_forms[key]
 
+    def _holding_topics(self, rows: np.ndarray, exclude: list[int], n: int = 4) -> str:
+        """The topics (not in `exclude`) holding the most of these rows, at least a twentieth of them each:
+        'topic 141: Magento Products (300)'; '' when none does."""
+        topic_of = self.retriever.topic_of[rows]
+        ids, counts = np.unique(topic_of[(topic_of >= 0) & ~np.isin(topic_of, exclude)], return_counts=True)
+        order = [i for i in np.argsort(-counts, kind="stable")[:n] if counts[i] * 20 >= len(rows)]
+        return "; ".join(f"topic {int(ids[i])}: {self.path(int(ids[i]))} ({int(counts[i])})" for i in order)
+
     def _mention_line(self, found: Mentions, noun: str, of: int | None = None) -> str:
         total = of or len(self._texts)
         if not found.words:
@@ -1285,6 +1302,9 @@ class Assistant:
             if len(found.rows):
                 inside = int(np.isin(self.retriever.topic_of[found.rows], [t.id for t in routed]).sum())
                 lines.append(f"- {inside} of the {len(found.rows)} {noun} that hold its words are in these topics.")
+                holding = self._holding_topics(found.rows, exclude=[t.id for t in routed])
+                if holding:  # where the others are: "magento" routes to a mixed topic, its own topics hold more
+                    lines.append(f"- Other topics holding many of them: {holding}.")
             citations = [self._citation(i + 1, h.row, h.score) for i, h in enumerate(routing.hits[: self.k_docs])]
             self._add_evidence(subject, citations)
         else:
@@ -1472,11 +1492,16 @@ class Assistant:
     def _document(self, intent: Intent, conv: Conversation) -> Reply:
         """One document: a source of the previous answer ('tell me about [2]', 'the second paper') or a document
         id; shown whole (title, id, topic path, date, authors, text), or its closest documents ('more like [2]')."""
-        if intent.doc_ref:
+        numbered_source = bool(intent.cited) and 1 <= intent.cited <= len(conv.last_citations)
+        by_id = None
+        if intent.doc_ref and not numbered_source:  # "document 447" after an answer of five sources: the id
             try:
-                row = self.index.row_of(intent.doc_ref)
+                by_id = self.index.row_of(intent.doc_ref)
             except KeyError:
-                return Reply(f"There is no document with id “{intent.doc_ref}” in this index.", matched=False)
+                if not intent.cited:  # ("paper 2" with no such id: the source it would be, below)
+                    return Reply(f"There is no document with id “{intent.doc_ref}” in this index.", matched=False)
+        if by_id is not None:
+            row = by_id
         elif intent.content and not intent.cited:  # 'papers like "Gemma 3 Technical Report"': the document so titled
             found = self._row_by_title(intent.content)
             if found is None:

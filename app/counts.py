@@ -52,7 +52,7 @@ def _phrase(subject: str) -> re.Pattern[str] | None:
     *lead, last = [re.escape(w) for w in words]
     if re.search(r"[^aeiou]y$", last):  # "study": "studies" too
         last = f"{last[:-1]}(y|ies)"
-    body = r"[\s\-]+".join([*lead, last])
+    body = r"[\s\-.]+".join([*lead, last])  # "asp.net" is one name, as is "fine-tuning"
     return re.compile(rf"(?<![^\W_]){body}(s|es)?(?![^\W_])", re.IGNORECASE)
 
 

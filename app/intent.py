@@ -133,7 +133,7 @@ _COMPARE = re.compile(r"\bcompare\b", re.IGNORECASE)
 _DETAIL = re.compile(
     r"\b(tell\s+me\s+((more|a\s+bit\s+more|a\s+little\s+more|something|everything|all)\s+)?about|describe|what\s+is|"
     r"what's|explain|details?\s+(of|on|about)|summari[sz]e|show|expand\s+on|elaborate\s+on|dig\s+into|go\s+into)\b|"
-    r"^\s*more\s+(on|about)\b",
+    r"^\s*more\s+(on|about)\b|^\s*what\s+(does|do)\s+.*\b(cover|contain|hold)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 _FOLLOW = re.compile(
@@ -1188,8 +1188,14 @@ _IT_TOPIC = (  # "it" where it can only be the topic just shown (a lower-case "i
     re.compile(r"\b(is|are)\s+(it)\s+(most\s+)?(closest|close|nearest|similar|related)\s+to\b"),
     re.compile(r"\b(does|do|did)\s+(it)\s+(have|hold|contain|include)\b"),
     re.compile(r"\b(overlaps?\s+with|subtopics\s+of|children\s+of|inside|under)\s+(it)\b"),
+    re.compile(r"^\s*(what)\s+(is|does)\s+(it)\s+(about|cover|hold|contain)\b"),  # (the pronoun: group 3)
+    re.compile(r"\b(are|is|were)\s+(in)\s+(it)\s*[?.!]*\s*$"),  # "how many questions are in it?" (group 3)
+    re.compile(r"\b(what\s+are)\s+(its)\s+(subtopics|children|keywords|documents|papers|sizes?)\b"),
     re.compile(r"\b(this|that)\s+(topic|cluster|theme)\b", re.IGNORECASE),
 )
+
+
+_IT_GROUP = {p.pattern: 3 for p in _IT_TOPIC[4:6]}  # the patterns whose pronoun is their third group
 
 
 def pronoun_topic(q: str, in_view: int | None) -> str:
@@ -1200,9 +1206,13 @@ def pronoun_topic(q: str, in_view: int | None) -> str:
         return q
     for pattern in _IT_TOPIC:
         m = pattern.search(q)
-        if m:  # the pronoun is group 2; "this topic" is the whole match
-            start, end = m.span() if pattern is _IT_TOPIC[-1] else m.span(2)
-            return f"{q[:start]}topic {in_view}{q[end:]}"
+        if m:  # the pronoun is the group `_IT_GROUP` names; "this topic" is the whole match
+            if pattern is _IT_TOPIC[-1]:
+                start, end = m.span()
+            else:
+                start, end = m.span(_IT_GROUP.get(pattern.pattern, 2))
+            owner = "'s" if q[start:end].lower() == "its" else ""  # "what are its subtopics?": topic 10's
+            return f"{q[:start]}topic {in_view}{owner}{q[end:]}"
     return q
 
 
@@ -1254,6 +1264,13 @@ _DOC_ID = re.compile(  # "tell me about paper cooking-3" (an id ending the quest
 )
 
 
+_NUMBERED_DOC = re.compile(  # "show document 447", "open question #12", "doc id 9" (ids that are numbers)
+    r"^\s*((show|open|display|get|print|read|tell\s+me\s+about)\s+(me\s+)?)?(the\s+)?(document|doc|question|post|bill|"
+    r"article|story|paper|record|item|entry)\s+(?P<id>id\s*)?(number\s*|no\.?\s*)?[:#]?\s*(?P<n>\d{1,12})\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
 def _document_intent(q: str) -> Intent | None:
     """'Tell me about [2]', 'what does the second paper say?', 'more like [3]', 'papers similar to 2505.00059',
     'papers like "Gemma 3 Technical Report"' (a title in quotes)."""
@@ -1265,6 +1282,11 @@ def _document_intent(q: str) -> Intent | None:
     nth = _NTH_TOPIC.search(q)
     if nth:  # "tell me about the second topic", "papers in the first area"
         return Intent(IntentKind.TOPIC, "", cited=_ORDINALS[nth.group("o").lower()], noun=_listing(q))
+    numbered = _NUMBERED_DOC.match(q)
+    if numbered:  # "show document 447": a source of the last answer when it has one so numbered, else an id
+        n = numbered.group("n")
+        cited = int(n) if len(n) <= 2 and not numbered.group("id") else 0
+        return Intent(IntentKind.DOCUMENT, "", cited=cited, doc_ref=n, similar=bool(_SIMILAR.search(q)))
     m = _CITED.search(q)
     if m:
         n = int(m.group("n") or m.group("m") or _ORDINALS[m.group("o").lower()])

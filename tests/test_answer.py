@@ -1738,3 +1738,38 @@ def test_word_forms_are_only_added_never_cut(acronyms):
     assert _derived("LLM") == ["LLMs"] and _derived("LLMs") == ["LLM"]
     nothing = acronyms.ask("which papers don't mention zzqxv?")
     assert nothing.text == "No document mentions “zzqxv”, so nothing was left out." and not nothing.citations
+
+
+def test_numbered_documents_counts_where_holders_are_and_narrowing_after_a_count(acronyms):
+    from topicchat.app.intent import pronoun_topic
+
+    conv = Conversation()
+    row = 7
+    doc_id = acronyms.retriever.doc_ids[row]
+    assert parse_intent(f"show document {doc_id}").doc_ref == doc_id
+    for question, (cited, ref) in {
+        "show document 447": (0, "447"),
+        "open question #12": (12, "12"),
+        "document id 9": (0, "9"),
+    }.items():
+        intent = parse_intent(question)
+        assert (intent.kind, intent.cited, intent.doc_ref) == (IntentKind.DOCUMENT, cited, ref), question
+    missing = acronyms.ask("show document 4471", conv)
+    assert missing.text == "There is no document with id “4471” in this index."
+    count = acronyms.ask("how many papers mention ZB-9?", conv)
+    holders = [line for line in count.text.splitlines() if line.startswith("- Other topics holding many of them:")]
+    routed = {t.id for t in count.topics}
+    named = [int(t) for t in re.findall(r"topic (\d+):", holders[0])] if holders else []
+    assert not routed & set(named), "the routed topics are not named again"
+    narrowed = acronyms.ask("which of those mention kit?", conv)  # the counted subject and the new word, anywhere
+    assert narrowed.routing.query == "ZB-9 kit" and narrowed.routing.restricted_to == [], narrowed.routing
+    assert pronoun_topic("what is it about?", 3) == "what is topic 3 about?"
+    assert pronoun_topic("what are its subtopics?", 3) == "what are topic 3's subtopics?"
+    assert pronoun_topic("how many questions are in it?", 3) == "how many questions are in topic 3?"
+    assert parse_intent("what does topic 12 cover?").kind is IntentKind.TOPIC
+
+
+def test_a_phrase_count_reads_a_dotted_name_as_one():
+    from topicchat.app.counts import _phrase
+
+    assert _phrase("asp.net").search("Deploying an ASP.NET site") and _phrase("asp net").search("asp.net mvc")
