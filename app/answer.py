@@ -224,6 +224,11 @@ _PERIOD_KINDS = frozenset(
 _CITATION_NAME = re.compile(r"(?<![a-z])cit(ed|ations?)(?![a-z])", re.IGNORECASE)  # citations, cited_by; not "excited"
 
 
+def _similarity(value: float) -> str:
+    """A similarity as shown beside the threshold it missed: rounded down, so 0.299 never reads as 0.30."""
+    return f"{math.floor(value * 100) / 100:.2f}"
+
+
 def _citation_count(value: float) -> str:
     if not np.isfinite(value):
         return "no count"
@@ -1309,7 +1314,7 @@ class Assistant:
             self._add_evidence(subject, citations)
         else:
             lines.append(
-                f"- No topic fits it well (the closest document has similarity {routing.best_similarity:.2f}), "
+                f"- No topic fits it well (the closest document has similarity {_similarity(routing.best_similarity)}), "
                 "so only the word count above is given."
             )
         if timeline is not None and len(timeline.periods) and len(found.rows):
@@ -2011,7 +2016,7 @@ class Assistant:
 
         for side in sides:
             if not side.ids:
-                best = f" (closest similarity {side.routing.best_similarity:.2f})" if side.routing else ""
+                best = f" (closest similarity {_similarity(side.routing.best_similarity)})" if side.routing else ""
                 lines.append(f"- {side.name}: no topic fits it well{best}.")
                 continue
             topics = "; ".join(f"topic {t}: {self.path(t)} ({topic_size(t)})" for t in side.ids)
@@ -2166,7 +2171,7 @@ class Assistant:
             return routing
         return Reply(
             f"Nothing in this index matches “{subject}” well enough{purpose} (closest similarity "
-            f"{routing.best_similarity:.2f}). Type 'list topics' to see what the corpus covers.",
+            f"{_similarity(routing.best_similarity)}). Type 'list topics' to see what the corpus covers.",
             matched=False,
             routing=routing,
         )
@@ -2572,7 +2577,7 @@ class Assistant:
         if not routing.matched:
             text = note + (
                 f"Nothing in this index matches “{query}”: the closest document has similarity "
-                f"{math.floor(routing.best_similarity * 100) / 100:.2f}, below the {self.retriever.min_similarity:.2f} "
+                f"{_similarity(routing.best_similarity)}, below the {self.retriever.min_similarity:.2f} "
                 "needed. "
                 "Try other words, or type 'list topics' to see what the corpus covers."
             )
@@ -2955,7 +2960,7 @@ class Assistant:
             rare = all(len(self.retriever.holders(w)) <= limit for w in routing.by_words)
             words = f"its {'rare ' if rare else ''}words ({', '.join(routing.by_words)}, as stems)"
             found_by = (
-                f"No document is close to “{query}” in meaning (best similarity {routing.best_similarity:.2f}), so "
+                f"No document is close to “{query}” in meaning (best similarity {_similarity(routing.best_similarity)}), so "
                 f"these are found by {words}.\n"
                 if routing.best_similarity < self.retriever.min_similarity
                 else f"“{query}” is searched by {words}: only documents that hold them are ranked.\n"
