@@ -1279,7 +1279,7 @@ class Assistant:
         if len(more):  # "how many papers mention LLMs?": those writing "large language models" only, apart
             both = len(found.rows) + len(more)
             lines.append(
-                f"- {len(more)} more {noun} write it out (“{form}”) without “{subject}”: {both} ({both / total:.1%}) "
+                f"- {len(more)} more {noun} write it out (“{form}”) without the acronym: {both} ({both / total:.1%}) "
                 "in all."
             )
         for tid in [t for t in intent.topic_ids if t in self.topics][: self.MAX_DETAILS]:  # "... in topic 18?"
