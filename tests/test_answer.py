@@ -1579,7 +1579,10 @@ def test_an_acronym_is_counted_with_the_documents_that_write_it_out(acronyms):
     answer = acronyms.ask("how many papers mention JWST?")
     lines = answer.text.splitlines()
     assert lines[1].startswith("- 12 papers (10.0%) hold every word of “JWST”"), answer.text
-    assert lines[2] == "- 6 more papers write it out (“james webb space telescope”) without the acronym: 18 (15.0%) in all."
+    assert (
+        lines[2]
+        == "- 6 more papers write it out (“james webb space telescope”) without the acronym: 18 (15.0%) in all."
+    )
     assert spelled_out("LLMs", ["Large language models (LLMs) are big.", "Large Language Models (LLMs) too"]) == (
         "large language model"
     )
