@@ -21,6 +21,7 @@ import pandas as pd
 from topicchat.app.counts import Mentions, mentions, rows_holding, spelled_out
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import (
+    _OTHER_DOCS,
     GRAMMAR_WORDS,
     MAX_LIMIT,
     Intent,
@@ -533,7 +534,12 @@ class Assistant:
         text = ordinal_topics(text, conv.last_topics, conv.topics_listed)  # "the second topic": its id
         text = pronoun_topic(text, conv.topic_in_view)  # "what topics are related to it?" after topic 10
         text, months = name_years(text, self._year_of_month(conv))
+        text, where = self._where(text)  # "questions with label svn": a data column's value, taken out
         intent = self._resolve(parse_intent(text), conv, question)
+        if where is not None:
+            intent = self._with_where(intent, where)
+        elif (column := self._column_asked(text)) is not None:  # "what labels are there?": the column's values
+            intent = Intent(IntentKind.ABOUT, column)
         intent = self._calendar(intent)
         read_as = f"(Read as: {describe(intent)}.)\n" if intent.elliptical else ""
         read_as += self._months_note(months)
@@ -1149,6 +1155,118 @@ class Assistant:
             )
         return self._spelled_forms[key]
 
+    MAX_VALUES = 1000  # a column with at most this many distinct values can filter ("label", "category")
+
+    @functools.cached_property
+    def _filter_columns(self) -> dict[str, dict[str, np.ndarray]]:
+        """The data columns a question may filter by, each value (lower case) with its rows: columns of
+        2..MAX_VALUES distinct short values (not the text, title, id, date or author columns); built once."""
+        docs = self.index.documents
+        skip = set(_INTERNAL_COLUMNS) | {"doc_id", "title", "text", self._author_column() or ""}
+        if self.index.timeline is not None:
+            skip.add(self.index.timeline.column)
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for column in docs.columns:
+            if column in skip:
+                continue
+            values = docs[column].astype("string").fillna("").str.strip()
+            unique = values.unique()
+            if not 2 <= len(unique) <= self.MAX_VALUES or values.str.len().max() > 60:
+                continue
+            codes, names = pd.factorize(values.str.lower())
+            out[str(column)] = {str(name): np.flatnonzero(codes == i) for i, name in enumerate(names) if str(name)}
+        return out
+
+    def _where(self, text: str) -> tuple[str, tuple[str, str] | None]:
+        """'questions with label svn', 'papers in category cs.CL about agents', 'how many bills have label
+        Health?': the question without the column and its value, and (column, value as the data writes it);
+        the text unchanged and None when it names no filterable column with one of its values."""
+        for column, values in self._filter_columns.items():
+            names = re.escape(column.lower()) + r"(s|es)?"
+            m = re.search(
+                rf"\s*\b((with|where|whose|having|has|have|in|of|under|from|for)\s+)?(the\s+|a\s+)?{names}\s*"
+                r"(is\s+|=\s*|:\s*|of\s+)?[\"“']?(?P<v>[^\s\"”'?!,]+(\s+[^\s\"”'?!,]+){0,3})",
+                text,
+                re.IGNORECASE,
+            )
+            if m is None:
+                continue
+            words = m.group("v").split()
+            for n in range(len(words), 0, -1):  # the longest run of words that is one of the values
+                value = " ".join(words[:n]).rstrip(".").lower()
+                if value in values:
+                    end = m.start("v") + len(" ".join(words[:n]).rstrip("."))
+                    shown = str(self.index.documents[column].iat[int(values[value][0])]).strip()
+                    rest = re.sub(r"\s+", " ", f"{text[: m.start()]} {text[end:].lstrip(' .')}").strip()
+                    return rest, (column, shown)
+        return text, None
+
+    def _column_asked(self, text: str) -> str | None:
+        """The filterable column a question asks the values of ('what labels are there?', 'how many
+        categories are there?', 'which tags exist?'), else None."""
+        m = re.fullmatch(
+            r"\s*(what|which|how\s+many)\s+(different\s+|distinct\s+|kinds\s+of\s+|values\s+of\s+)?(the\s+)?(?P<c>[\w-]+)"
+            r"\s+(are\s+there|exist|are\s+used|does\s+(it|the\s+\w+)\s+have|do\s+(the\s+)?\w+\s+have)?\s*[?.!]*\s*",
+            text,
+            re.IGNORECASE,
+        )
+        if m is None:
+            return None
+        by_name = {c.lower(): c for c in self._filter_columns}
+        word = m.group("c").lower()
+        return next((by_name[w] for w in (word, word[:-1], word[:-2]) if w in by_name), None)  # "labels": label
+
+    def _column_values(self, column: str) -> Reply:
+        values = sorted(self._filter_columns[column].items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        docs = self.index.documents[column].astype("string").fillna("").str.strip()
+        shown = [f"{docs.iat[int(rows[0])]} ({len(rows):,})" for _, rows in values[:30]]
+        more = f"; and {len(values) - 30} more" if len(values) > 30 else ""
+        example = docs.iat[int(values[0][1][0])]
+        return Reply(
+            f"The column '{column}' has {len(values)} values (documents each, most first): {'; '.join(shown)}{more}. "
+            f"Ask e.g. 'how many documents have {column} {example}?' or 'documents with {column} {example} about X'."
+        )
+
+    def _where_rows(self, where: tuple[str, str]) -> np.ndarray:
+        column, value = where
+        return self._filter_columns[column][value.strip().lower()]
+
+    def _with_where(self, intent: Intent, where: tuple[str, str]) -> Intent:
+        """The filter on the read intent; 'list questions' / 'which bills' left with no subject asks for them all."""
+        kinds = (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER)
+        if intent.kind not in kinds:
+            return intent
+        bare = re.fullmatch(
+            rf"((list|show|give|find|which|what|all|the|me|are|is|there|any)\s+)*((papers?|documents?|articles?|"
+            rf"abstracts?|{_OTHER_DOCS}|questions?|items?)\s*)?(are\s+there|there\s+are)?",
+            intent.content.strip(" ?.!"),
+            re.IGNORECASE,
+        )
+        kind = IntentKind.PAPERS if intent.kind is IntentKind.COVER and bare else intent.kind
+        return replace(intent, kind=kind, content="" if bare else intent.content, where=where)
+
+    def _count_where(self, intent: Intent) -> Reply:
+        """'How many questions have label svn (about merging)?': the documents with that value, those of them
+        that hold the subject's words, and the topics holding most of them."""
+        assert intent.where is not None
+        column, value = intent.where
+        rows = self._where_rows(intent.where)
+        total = len(self._texts)
+        noun = intent.noun or "documents"
+        lines = [f"{len(rows):,} of the index's {total:,} {noun} ({len(rows) / total:.1%}) have '{column}' “{value}”."]
+        counted = rows
+        if intent.content:
+            found = self._mentions(intent.content)
+            counted = np.intersect1d(rows, found.rows)
+            lines.append(
+                f"{len(counted):,} of them ({len(counted) / max(len(rows), 1):.1%}) hold every word of "
+                f"“{intent.content}” ({', '.join(found.words)}, as stems); {len(found.rows):,} in the whole index."
+            )
+        holding = self._holding_topics(counted, exclude=[])
+        if holding:
+            lines.append(f"The topics holding most of them: {holding}.")
+        return Reply("\n".join(lines))
+
     def _holding_topics(self, rows: np.ndarray, exclude: list[int], n: int = 4) -> str:
         """The topics (not in `exclude`) holding the most of these rows, at least a twentieth of them each:
         'topic 141: Magento Products (300)'; '' when none does."""
@@ -1184,6 +1302,8 @@ class Assistant:
         topics it routes to, counted from the index; with dates, per period. No subject: the index's size."""
         if intent.peak:
             return self._peak(intent)
+        if intent.where is not None and intent.noun != "topics":
+            return self._count_where(intent)
         total = len(self._texts)
         outliers = int((self.retriever.topic_of == -1).sum())
         timeline = self.index.timeline
@@ -1650,6 +1770,8 @@ class Assistant:
 
     def _about(self, intent: Intent, conv: Conversation) -> Reply:
         """'How was this index built?', 'what data is this?', 'what dates does it cover?': from the manifest."""
+        if intent.content in self._filter_columns:  # "what labels are there?"
+            return self._column_values(intent.content)
         m = self.index.manifest
         corpus, models = m.get("corpus") or {}, m.get("models") or {}
         topics, params = m.get("topics") or {}, m.get("parameters") or {}
@@ -2497,6 +2619,14 @@ class Assistant:
         query = intent.content or question
         k = intent.limit or self.k_docs
         within, note, empty = self._time_scope(intent)
+        if intent.where is not None and empty is None:  # "questions with label svn about merging"
+            rows = self._where_rows(intent.where)
+            within = rows if within is None else np.intersect1d(within, rows)
+            column, value = intent.where
+            if not intent.content and not (intent.recent or intent.oldest or intent.by_citations):  # all of them
+                kept = f"have '{column}' “{value}”"
+                return (yield from self._excluded_overview(within, note, restrict, named, kept=kept))
+            note += f"Only the {len(within):,} documents whose '{column}' is “{value}” were searched.\n"
         if intent.excluded and empty is None:  # "papers on RAG but not medical (or legal)": their holders left out
             left, mention = self._excluded_rows(intent.excluded)
             base = np.arange(len(self._texts)) if within is None else within
@@ -2621,7 +2751,7 @@ class Assistant:
     RECENT_POOL = 30  # "the latest papers on X": the most recent of this many closest documents
 
     def _excluded_overview(
-        self, within: np.ndarray, note: str, restrict: list[int], named: list[int]
+        self, within: np.ndarray, note: str, restrict: list[int], named: list[int], kept: str = "are left"
     ) -> collections.abc.Generator[Event, None, Reply]:
         """'Which papers are not about LLMs?': the documents left after the exclusion, by topic (the topics
         holding most of them), each topic cited by its remaining document closest to the topic's centre."""
@@ -2632,7 +2762,11 @@ class Assistant:
             where = f" in topic(s) {', '.join(map(str, named))}"
         lines = [note.strip()] if note.strip() else []
         if not len(rows):
-            lines.append(f"No document{where} is left: every one of them mentions what was left out.")
+            lines.append(
+                f"No document{where} {kept}."
+                if kept != "are left"
+                else f"No document{where} is left: every one of them mentions what was left out."
+            )
             text = "\n".join(lines)
             yield TokenEvent(text)
             return Reply(text, matched=False)
@@ -2640,8 +2774,8 @@ class Assistant:
         ids, counts = np.unique(topic_of[topic_of >= 0], return_counts=True)
         order = np.argsort(-counts, kind="stable")[: self.k_docs]
         lines.append(
-            f"{len(rows):,} documents{where} are left. The topics that hold most of them "
-            "(each with its remaining document closest to the topic's centre):"
+            f"{len(rows):,} documents{where} {kept}. The topics that hold most of them "
+            "(each with its document there closest to the topic's centre):"
         )
         citations: list[Citation] = []
         listed: list[int] = []

@@ -58,6 +58,7 @@ class Intent:
     unit: str = ""  # ... and the period it asks for: "month", "quarter", "year" ("" when not named)
     limit: int = 0  # "give me 10 papers on X", "the 5 largest topics": how many to show (0: the default)
     excluded: str = ""  # "papers on RAG but not medical": documents holding these words are left out
+    where: tuple[str, str] | None = None  # "questions with label svn": only documents whose column holds the value
 
 
 _TOPIC_REF = re.compile(r"\btopics?\s*#?\s*(-?\d+)", re.IGNORECASE)  # "-5" too: refused by name, not searched

@@ -1776,3 +1776,24 @@ def test_a_phrase_count_reads_a_dotted_name_as_one():
     from topicchat.app.counts import _phrase
 
     assert _phrase("asp.net").search("Deploying an ASP.NET site") and _phrase("asp net").search("asp.net mvc")
+
+
+def test_a_data_column_filters_counts_searches_and_lists_its_values(assistant):
+    frame = assistant.index.documents
+    cooking = set(frame.loc[frame["theme"] == "cooking", "doc_id"])
+    count = assistant.ask("how many documents have theme cooking?")
+    assert count.text.startswith(f"{len(cooking)} of the index's {len(frame)} documents"), count.text
+    texts = _corpus_texts(assistant)
+    garlic = sum("garlic" in texts[d] for d in cooking)
+    subject = assistant.ask("how many documents with theme Cooking mention garlic?")
+    assert f"\n{garlic} of them" in subject.text, subject.text
+    search = assistant.ask("documents with theme cooking about oven and flour")
+    assert search.text.startswith(f"Only the {len(cooking)} documents whose 'theme' is “cooking” were searched.")
+    assert search.citations and {c.doc_id for c in search.citations} <= cooking
+    listed = assistant.ask("list the documents with theme football")
+    assert listed.text.startswith("30 documents have 'theme' “football”. The topics that hold most of them")
+    assert all(c.doc_id.startswith("football") for c in listed.citations)
+    values = assistant.ask("what themes are there?")
+    assert values.text.startswith("The column 'theme' has 4 values") and "cooking (30)" in values.text
+    plain = assistant.ask("papers about garlic")  # no column named: no filter
+    assert not plain.text.startswith("Only the")
