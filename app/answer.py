@@ -534,10 +534,12 @@ class Assistant:
         text = ordinal_topics(text, conv.last_topics, conv.topics_listed)  # "the second topic": its id
         text = pronoun_topic(text, conv.topic_in_view)  # "what topics are related to it?" after topic 10
         text, months = name_years(text, self._year_of_month(conv))
-        text, where = self._where(text)  # "questions with label svn": a data column's value, taken out
-        intent = self._resolve(parse_intent(text), conv, question)
-        if where is not None:
+        rest, where = self._where(text)  # "questions with label svn": a data column's value, taken out
+        intent = self._resolve(parse_intent(rest if where is not None else text), conv, question)
+        if where is not None and self._filters(intent):
             intent = self._with_where(intent, where)
+        elif where is not None:  # a kind of answer the filter cannot narrow: the question as asked
+            intent = self._resolve(parse_intent(text), conv, question)
         elif (column := self._column_asked(text)) is not None:  # "what labels are there?": the column's values
             intent = Intent(IntentKind.ABOUT, column)
         intent = self._calendar(intent)
@@ -830,6 +832,8 @@ class Assistant:
                 intent = replace(intent, period=last.period, window=last.window)
             if not intent.excluded and last.excluded:  # ... and what it left out ("but not medical")
                 intent = replace(intent, excluded=last.excluded)
+            if intent.where is None and last.where is not None:  # ... and the column's value ("with label svn")
+                intent = replace(intent, where=last.where)
             if not intent.content and (subject or last.topic_ids):
                 return replace(intent, content=subject, topic_ids=[] if subject else list(last.topic_ids))
             if (
@@ -1167,14 +1171,22 @@ class Assistant:
             skip.add(self.index.timeline.column)
         out: dict[str, dict[str, np.ndarray]] = {}
         for column in docs.columns:
-            if column in skip:
+            try:  # (counted before any text is copied: an abstract column stops here)
+                distinct = docs[column].nunique(dropna=True)
+            except TypeError:  # lists in cells: not one value a document
                 continue
-            values = docs[column].astype("string").fillna("").str.strip()
-            unique = values.unique()
-            if not 2 <= len(unique) <= self.MAX_VALUES or values.str.len().max() > 60:
+            if column in skip or not 2 <= distinct <= self.MAX_VALUES:
                 continue
-            codes, names = pd.factorize(values.str.lower())
-            out[str(column)] = {str(name): np.flatnonzero(codes == i) for i, name in enumerate(names) if str(name)}
+            raw = docs[column]
+            if pd.api.types.is_float_dtype(raw) and bool((raw.dropna() % 1 == 0).all()):
+                raw = raw.astype("Int64")  # a year read as 2020.0 is 2020
+            values = raw.astype("string").fillna("").str.strip().str.lower()
+            codes, names = pd.factorize(values)
+            order = np.argsort(codes, kind="stable")
+            groups = np.split(order, np.cumsum(np.bincount(codes, minlength=len(names)))[:-1])  # rows ascending
+            kept = {str(n): g for n, g in zip(names, groups, strict=True) if str(n) and len(str(n)) <= 60}
+            if len(kept) >= 2:
+                out[str(column)] = kept
         return out
 
     def _where(self, text: str) -> tuple[str, tuple[str, str] | None]:
@@ -1182,20 +1194,21 @@ class Assistant:
         Health?': the question without the column and its value, and (column, value as the data writes it);
         the text unchanged and None when it names no filterable column with one of its values."""
         for column, values in self._filter_columns.items():
-            names = re.escape(column.lower()) + r"(s|es)?"
-            m = re.search(
-                rf"\s*\b((with|where|whose|having|has|have|in|of|under|from|for)\s+)?(the\s+|a\s+)?{names}\s*"
+            names = re.escape(column.lower()).replace("_", "[_ ]") + r"(s|es)?"
+            m = re.search(  # a cue before the column's name: not "how do I label plots?", "bills on type 2 diabetes"
+                rf"\s*\b(?P<cue>with|where|whose|having|has|have|in|under|from|tagged|labell?ed)\s+(the\s+|a\s+)?{names}\s*"
                 r"(is\s+|=\s*|:\s*|of\s+)?[\"“']?(?P<v>[^\s\"”'?!,]+(\s+[^\s\"”'?!,]+){0,3})",
                 text,
                 re.IGNORECASE,
             )
-            if m is None:
-                continue
+            if m is None or re.search(r"\b(without|not|except|excluding|other\s+than)\s*$", text[: m.start()], re.I):
+                continue  # ("questions without label svn": no filter, rather than the opposite one)
             words = m.group("v").split()
             for n in range(len(words), 0, -1):  # the longest run of words that is one of the values
                 value = " ".join(words[:n]).rstrip(".").lower()
                 if value in values:
                     end = m.start("v") + len(" ".join(words[:n]).rstrip("."))
+                    end += 1 if text[end : end + 1] in ('"', "”", "'") else 0  # a closing quote
                     shown = str(self.index.documents[column].iat[int(values[value][0])]).strip()
                     rest = re.sub(r"\s+", " ", f"{text[: m.start()]} {text[end:].lstrip(' .')}").strip()
                     return rest, (column, shown)
@@ -1214,7 +1227,8 @@ class Assistant:
             return None
         by_name = {c.lower(): c for c in self._filter_columns}
         word = m.group("c").lower()
-        return next((by_name[w] for w in (word, word[:-1], word[:-2]) if w in by_name), None)  # "labels": label
+        forms = (word, word[:-1], word[:-2], word[:-3] + "y", word.replace(" ", "_"))  # "labels", "categories"
+        return next((by_name[w] for w in forms if w in by_name), None)
 
     def _column_values(self, column: str) -> Reply:
         values = sorted(self._filter_columns[column].items(), key=lambda kv: (-len(kv[1]), kv[0]))
@@ -1230,6 +1244,13 @@ class Assistant:
     def _where_rows(self, where: tuple[str, str]) -> np.ndarray:
         column, value = where
         return self._filter_columns[column][value.strip().lower()]
+
+    @staticmethod
+    def _filters(intent: Intent) -> bool:
+        """Whether the answer to this intent can be narrowed to a column's value: searches, listings and counts
+        of documents (not trends, rankings of topics or counts of topics)."""
+        kinds = (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER)
+        return intent.kind in kinds and intent.noun != "topics" and not intent.peak
 
     def _with_where(self, intent: Intent, where: tuple[str, str]) -> Intent:
         """The filter on the read intent; 'list questions' / 'which bills' left with no subject asks for them all."""
@@ -1254,6 +1275,14 @@ class Assistant:
         total = len(self._texts)
         noun = intent.noun or "documents"
         lines = [f"{len(rows):,} of the index's {total:,} {noun} ({len(rows) / total:.1%}) have '{column}' “{value}”."]
+        within, note, empty = self._time_scope(intent)  # "... in April 2025?": those dated then
+        if empty is not None:
+            return empty
+        if within is not None:
+            rows = np.intersect1d(rows, within)
+            lines.append(f"{note.strip()} Of them, {len(rows):,}.")
+        elif note:
+            lines.append(note.strip())
         counted = rows
         if intent.content:
             found = self._mentions(intent.content)
@@ -2763,7 +2792,7 @@ class Assistant:
         lines = [note.strip()] if note.strip() else []
         if not len(rows):
             lines.append(
-                f"No document{where} {kept}."
+                f"None of the documents{where} {kept}."
                 if kept != "are left"
                 else f"No document{where} is left: every one of them mentions what was left out."
             )
@@ -2774,7 +2803,9 @@ class Assistant:
         ids, counts = np.unique(topic_of[topic_of >= 0], return_counts=True)
         order = np.argsort(-counts, kind="stable")[: self.k_docs]
         lines.append(
-            f"{len(rows):,} documents{where} {kept}. The topics that hold most of them "
+            f"{len(rows):,} document{'s' if len(rows) != 1 else ''}{where} "
+            f"{kept if len(rows) != 1 else kept.replace('have ', 'has ').replace('are ', 'is ')}. "
+            "The topics that hold most of them "
             "(each with its document there closest to the topic's centre):"
         )
         citations: list[Citation] = []

@@ -1797,3 +1797,16 @@ def test_a_data_column_filters_counts_searches_and_lists_its_values(assistant):
     assert values.text.startswith("The column 'theme' has 4 values") and "cooking (30)" in values.text
     plain = assistant.ask("papers about garlic")  # no column named: no filter
     assert not plain.text.startswith("Only the")
+
+
+def test_a_column_filter_needs_a_cue_stays_for_follow_ups_and_never_turns_round(assistant):
+    conv = Conversation()
+    count = assistant.ask("how many documents have theme cooking?", conv)
+    follow = assistant.ask("how many of them mention garlic?", conv)
+    assert follow.text.startswith(count.text.splitlines()[0]), follow.text  # still the cooking documents
+    quoted = assistant.ask('list the documents with theme "football"')
+    assert quoted.text.startswith("30 documents have 'theme' “football”."), quoted.text
+    for question in ("how do I theme cooking pages?", "documents without theme cooking", "theme cooking"):
+        assert not assistant.ask(question).text.startswith(("30 ", "Only the 30")), question
+    trend = assistant.ask("how has theme cooking changed over time?")  # a kind the filter cannot narrow
+    assert "“theme cooking”" in trend.text, "the column's words stay in a question the filter cannot narrow"
