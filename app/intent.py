@@ -1184,19 +1184,16 @@ _NTH_TOPIC = re.compile(  # "the second topic"; not "the first topic to emerge" 
     re.IGNORECASE,
 )
 _NTH_ONE = re.compile(rf"\bthe\s+(?P<o>{'|'.join(_ORDINALS)})\s+one\b", re.IGNORECASE)
-_IT_TOPIC = (  # "it" where it can only be the topic just shown (a lower-case "it": not "IT spending")
-    re.compile(r"\b(related|similar|close|closest|nearest|neighbou?rs?|next)\s+to\s+(it)\b"),
-    re.compile(r"\b(is|are)\s+(it)\s+(most\s+)?(closest|close|nearest|similar|related)\s+to\b"),
-    re.compile(r"\b(does|do|did)\s+(it)\s+(have|hold|contain|include)\b"),
-    re.compile(r"\b(overlaps?\s+with|subtopics\s+of|children\s+of|inside|under)\s+(it)\b"),
-    re.compile(r"^\s*(what)\s+(is|does)\s+(it)\s+(about|cover|hold|contain)\b"),  # (the pronoun: group 3)
-    re.compile(r"\b(are|is|were)\s+(in)\s+(it)\s*[?.!]*\s*$"),  # "how many questions are in it?" (group 3)
-    re.compile(r"\b(what\s+are)\s+(its)\s+(subtopics|children|keywords|documents|papers|sizes?)\b"),
-    re.compile(r"\b(this|that)\s+(topic|cluster|theme)\b", re.IGNORECASE),
+_IT_TOPIC = (  # "it" where it can only be the topic just shown (a lower-case "it": not "IT spending"); group `it`
+    re.compile(r"\b(related|similar|close|closest|nearest|neighbou?rs?|next)\s+to\s+(?P<it>it)\b"),
+    re.compile(r"\b(is|are)\s+(?P<it>it)\s+(most\s+)?(closest|close|nearest|similar|related)\s+to\b"),
+    re.compile(r"\b(does|do|did)\s+(?P<it>it)\s+(have|hold|contain|include)\b"),
+    re.compile(r"\b(overlaps?\s+with|subtopics\s+of|children\s+of|inside|under)\s+(?P<it>it)\b"),
+    re.compile(r"^\s*what\s+(is|does)\s+(?P<it>it)\s+(about|cover|hold|contain)\b"),
+    re.compile(r"\b(are|is|were)\s+in\s+(?P<it>it)\s*[?.!]*\s*$"),  # "how many questions are in it?"
+    re.compile(r"\bwhat\s+are\s+(?P<it>its)\s+(subtopics|children|keywords|documents|papers|sizes?)\b"),
+    re.compile(r"(?P<it>\b(this|that)\s+(topic|cluster|theme)\b)", re.IGNORECASE),
 )
-
-
-_IT_GROUP = {p.pattern: 3 for p in _IT_TOPIC[4:6]}  # the patterns whose pronoun is their third group
 
 
 def pronoun_topic(q: str, in_view: int | None) -> str:
@@ -1207,11 +1204,8 @@ def pronoun_topic(q: str, in_view: int | None) -> str:
         return q
     for pattern in _IT_TOPIC:
         m = pattern.search(q)
-        if m:  # the pronoun is the group `_IT_GROUP` names; "this topic" is the whole match
-            if pattern is _IT_TOPIC[-1]:
-                start, end = m.span()
-            else:
-                start, end = m.span(_IT_GROUP.get(pattern.pattern, 2))
+        if m:
+            start, end = m.span("it")
             owner = "'s" if q[start:end].lower() == "its" else ""  # "what are its subtopics?": topic 10's
             return f"{q[:start]}topic {in_view}{owner}{q[end:]}"
     return q
