@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topicchat.app.counts import Mentions, mentions, rows_holding, spelled_out
+from topicchat.app.counts import Mentions, is_acronym, mentions, rows_holding, spelled_out
 from topicchat.app.evidence import evidence_sentences
 from topicchat.app.intent import (
     _OTHER_DOCS,
@@ -1146,7 +1146,7 @@ class Assistant:
         """An acronym's written-out form in this index ('LLMs': 'large language model', read from the documents'
         own '... (LLMs)') and the rows that write the form but not the acronym; ('', none) for other subjects."""
         none = "", np.zeros(0, dtype=np.int64)
-        if not len(found.rows) or not re.fullmatch(r"[A-Z]{2,8}s?", found.subject.strip()):
+        if not len(found.rows) or not is_acronym(found.subject):
             return none
         key = f"{found.subject.strip()}|{len(found.rows)}"
         if key not in self._spelled_forms:
@@ -1253,10 +1253,8 @@ class Assistant:
         return intent.kind in kinds and intent.noun != "topics" and not intent.peak
 
     def _with_where(self, intent: Intent, where: tuple[str, str]) -> Intent:
-        """The filter on the read intent; 'list questions' / 'which bills' left with no subject asks for them all."""
-        kinds = (IntentKind.PAPERS, IntentKind.COUNT, IntentKind.COVER)
-        if intent.kind not in kinds:
-            return intent
+        """The filter on an intent it can narrow (`_filters`); 'list questions' / 'which bills' left with no
+        subject asks for them all."""
         bare = re.fullmatch(
             rf"((list|show|give|find|which|what|all|the|me|are|is|there|any)\s+)*((papers?|documents?|articles?|"
             rf"abstracts?|{_OTHER_DOCS}|questions?|items?)\s*)?(are\s+there|there\s+are)?",

@@ -71,14 +71,19 @@ def rows_holding(lexical: LexicalIndex, words: list[str]) -> np.ndarray:
     return np.sort(rows) if rows is not None else np.zeros(0, dtype=np.int64)
 
 
+_ACRONYM = re.compile(r"(?P<a>[A-Z]{2,8})(?P<s>s?)")  # "LLM", "LLMs"
+
+
+def is_acronym(word: str) -> bool:
+    return _ACRONYM.fullmatch(word.strip()) is not None
+
+
 def _derived(word: str) -> list[str]:
     """Forms of a word the stemmer keeps apart from it, by suffixes that keep the meaning: 'environment' /
     'environmental', 'economy' / 'economic', 'biology' / 'biological', 'terrorism' / 'terrorist'; an
     acronym's plural ('LLM' / 'LLMs'). Never by taking a suffix off ('legal' is not 'leg')."""
-    if re.fullmatch(r"[A-Z]{2,8}", word):
-        return [word + "s"]
-    if re.fullmatch(r"[A-Z]{2,8}s", word):
-        return [word[:-1]]
+    if acronym := _ACRONYM.fullmatch(word):
+        return [word[:-1]] if acronym.group("s") else [word + "s"]
     low = word.lower()
     if low.endswith("ment"):
         return [low + "al", low + "ally"]
@@ -142,9 +147,6 @@ def mentions(
         else rows
     )
     return Mentions(subject, words, rows, phrase, also)
-
-
-_ACRONYM = re.compile(r"(?P<a>[A-Z]{2,8})(?P<s>s?)")
 
 
 def spelled_out(subject: str, texts: Iterable[str], least: int = 2) -> str:
